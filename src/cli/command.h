@@ -1,0 +1,45 @@
+// What every subcommand file provides: a factory that declares its options on the root CLI11
+// app and returns the function to run once parsing succeeded. Global options (logging,
+// device, threads, seed) and the shared --config/--set options live here too. No algorithms.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lightreasoner/config/run_config.h"
+
+namespace lightreasoner::cli {
+
+struct GlobalOptions {
+  std::string log_level = "info";
+  std::string log_file;
+  std::optional<std::string> device;  // overrides config "device" when given
+  int threads = 0;                    // 0 = LibTorch default
+  std::optional<int64_t> seed;        // overrides config "seed" when given
+};
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<void()> run;
+};
+
+using CommandFactory = Command (*)(CLI::App& root, const GlobalOptions& global);
+
+// --config FILE and repeated --set key.path=value, shared by every config-driven command.
+struct ConfigOptions {
+  std::string path;
+  std::vector<std::string> overrides;
+};
+void add_config_options(CLI::App* app, ConfigOptions& options);
+// Loads the config, applying --set overrides and then the global --device/--seed.
+config::RunConfig resolve_config(const ConfigOptions& options, const GlobalOptions& global);
+
+// Every subcommand, one factory per file under src/cli/.
+Command make_config_command(CLI::App& root, const GlobalOptions& global);
+Command make_tensors_command(CLI::App& root, const GlobalOptions& global);
+
+}  // namespace lightreasoner::cli

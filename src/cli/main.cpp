@@ -1,0 +1,72 @@
+// lightreasoner entry point: parses the command line with CLI11, sets up logging/threads/seed,
+// and dispatches to the chosen subcommand. Any exception becomes one logged error line and
+// exit code 1; no algorithm code lives here.
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <iostream>
+#include <sstream>
+
+#include "command.h"
+#include "lightreasoner/core/device.h"
+#include "lightreasoner/core/error.h"
+#include "lightreasoner/core/logging.h"
+
+namespace {
+
+std::string version_text() {
+  std::ostringstream out;
+  out << "lightreasoner " << LR_VERSION << "\n"
+      << "LibTorch " << TORCH_VERSION << "\n"
+      << "CUDA available: " << (torch::cuda::is_available() ? "yes" : "no") << "\n"
+      << "devices: " << lightreasoner::describe_devices();
+  return out.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace lightreasoner;
+  CLI::App app{"lightreasoner: make a large language model a better reasoner by learning where a small model "
+               "disagrees with it (LightReasoner, arXiv 2510.07962)."};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", [] {
+    lightreasoner::set_threads(0);
+    return version_text();
+  });
+
+  cli::GlobalOptions global;
+  app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error, off")
+      ->capture_default_str();
+  app.add_option("--log-file", global.log_file, "also append plain log lines to this file");
+  app.add_option("--device", global.device, "cpu, cuda, cuda:N or auto (overrides the config's device)");
+  app.add_option("--threads", global.threads, "CPU threads for LibTorch (0 = all available cores)")->capture_default_str();
+  app.add_option("--seed", global.seed, "random seed (overrides the config's seed)");
+
+  std::vector<cli::Command> commands;
+  for (cli::CommandFactory factory : {&cli::make_config_command, &cli::make_tensors_command}) {
+    commands.push_back(factory(app, global));
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (app.get_subcommands().empty()) {
+    std::cout << app.help();
+    return 0;
+  }
+
+  try {
+    setup_logging({global.log_level, global.log_file, 0, 1});
+    set_threads(global.threads);
+    for (const auto& command : commands) {
+      if (command.app->parsed()) command.run();
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+  return 0;
+}
