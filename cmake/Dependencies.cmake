@@ -48,6 +48,9 @@ target_compile_options(lr_torch INTERFACE ${LR_TORCH_CXX_FLAGS})
 # and exports its own protobuf-lite, which clashes with the libprotobuf that LibTorch loads
 # (segfault in static initialisation). It is linked only into the small sentencepiece shim
 # module, which the tokenizer dlopen()s with RTLD_LOCAL | RTLD_DEEPBIND (see CMakeLists.txt).
-set(LR_DEPENDENCY_TARGETS lr_torch nlohmann_json::nlohmann_json CLI11::CLI11 spdlog::spdlog
-  PkgConfig::LR_PCRE2 PkgConfig::LR_UTF8PROC PkgConfig::LR_GINAC Threads::Threads ${CMAKE_DL_LIBS})
+# LibTorch goes LAST: the PyTorch wheel ships its own (newer) fmt headers in its include dir,
+# and spdlog must see the fmt it was built with (checked on the GPU machine: spdlog 1.10 fails
+# to compile against torch 2.11's fmt).
+set(LR_DEPENDENCY_TARGETS nlohmann_json::nlohmann_json CLI11::CLI11 spdlog::spdlog
+  PkgConfig::LR_PCRE2 PkgConfig::LR_UTF8PROC PkgConfig::LR_GINAC Threads::Threads ${CMAKE_DL_LIBS} lr_torch)
 message(STATUS "lightreasoner: LibTorch ${Torch_VERSION} at ${Torch_DIR}")

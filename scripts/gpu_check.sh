@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One prepared run on the GPU machine (docs/gpu.md): versions, unpack the Debian packages brought in
+# .deps/, build against the PyTorch wheel's CUDA LibTorch, run ctest (CUDA visible), HF parity
+# fixtures, and the benchmarks. Logs and fixtures go to $OUT. Steps are chosen with $LR_GPU_STEPS
+# (default: "env build test parity bench"); each step's failure is logged and the next one still runs.
+set -u
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+STEPS=${LR_GPU_STEPS:-"env build test parity bench"}
+log() { echo "[$(date +%T)] $*" | tee -a "$OUT/summary.txt"; }
+has() { [[ " $STEPS " == *" $1 "* ]]; }
+
+if has env; then
+  { nvidia-smi; nvcc --version; g++ --version; cmake --version; ninja --version;
+    python3 -c 'import torch,transformers;print("torch",torch.__version__,"cuda",torch.version.cuda,"transformers",transformers.__version__)';
+    python3 -c 'import peft;print("peft",peft.__version__)'; nproc; free -g; } > "$OUT/env.txt" 2>&1
+  log "env: $(grep -m1 -o 'torch [^ ]*' "$OUT/env.txt") $(grep -m1 -o 'transformers [^ ]*' "$OUT/env.txt")"
+fi
+
+if has parity; then
+  if timeout 300 python3 scripts/hf_parity_fixtures.py "$OUT" > "$OUT/parity.log" 2>&1; then
+    log "parity fixtures: ok"; rm -rf "$OUT/hf_parity"
+  else log "parity fixtures: FAILED (see parity.log)"; fi
+fi
+
+if has build; then
+  mkdir -p /tmp/deps && for f in .deps/*.deb; do dpkg -x "$f" /tmp/deps; done
+  export LD_LIBRARY_PATH=/tmp/deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+  export PKG_CONFIG_PATH=/tmp/deps/usr/lib/x86_64-linux-gnu/pkgconfig:/tmp/deps/usr/share/pkgconfig
+  export PKG_CONFIG_SYSROOT_DIR=/tmp/deps
+  TORCH_PREFIX=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+  if cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DLR_USE_CCACHE=OFF \
+       -DCMAKE_PREFIX_PATH="$TORCH_PREFIX;/tmp/deps/usr" -DCMAKE_LIBRARY_ARCHITECTURE=x86_64-linux-gnu \
+       -DCUDAToolkit_ROOT=${CUDA_HOME:-/usr/local/cuda} > "$OUT/build.log" 2>&1 \
+     && timeout 400 cmake --build build-cuda -j16 >> "$OUT/build.log" 2>&1; then
+    log "build: ok"; ./build-cuda/lightreasoner --version | tee -a "$OUT/summary.txt"
+  else log "build: FAILED (tail of build.log follows)"; tail -25 "$OUT/build.log" >> "$OUT/summary.txt"; fi
+fi
+
+if has test && [ -x build-cuda/lightreasoner ]; then
+  LR_SHARED_DIR=${LR_SHARED_DIR:-$PWD/.fixtures/shared} timeout 300 ctest --test-dir build-cuda -j8 --output-on-failure \
+    > "$OUT/ctest.log" 2>&1
+  log "ctest: $(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -1)"
+fi
+
+if has bench && [ -d build-cuda ]; then
+  for b in build-cuda/bench_*; do
+    [ -x "$b" ] || continue
+    echo "=== $b" >> "$OUT/bench.log"
+    timeout 120 "$b" --device cuda >> "$OUT/bench.log" 2>&1; log "$(basename "$b"): exit $?"
+  done
+fi
+log "done"
