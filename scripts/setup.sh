@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set-up for Debian bookworm: installs the packages lightreasoner needs (only the missing ones),
+# then configures (CMake preset "release", folder build/) and builds. Idempotent; quiet when
+# everything is present and up to date. Usage: scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache git
+  libtorch-dev libopenblas0-pthread          # LibTorch 1.13 (CPU); without OpenBLAS it falls back to a slow reference BLAS
+  libsentencepiece-dev sentencepiece         # Llama-2-style tokenizer.model (+ spm_train for the toy world)
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev
+  libpcre2-dev libutf8proc-dev               # byte-level BPE pre-tokenizer regex and NFC
+  libginac-dev libcln-dev                    # symbolic answer grading
+  python3 python3-matplotlib                 # plots
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+
+[ "${1:-}" = "--no-build" ] && exit 0
+
+if [ ! -f build/build.ninja ]; then
+  cmake --preset release > build-configure.log 2>&1 || { cat build-configure.log; exit 1; }
+  rm -f build-configure.log
+fi
+if ! cmake --build build -j"$(nproc)" > build/build.log 2>&1; then
+  grep -E "error|Error|FAILED" -A5 build/build.log | head -60
+  echo "setup: build failed (full log: build/build.log)"
+  exit 1
+fi
+grep -q "no work to do" build/build.log || echo "setup: built build/lightreasoner"

@@ -1,0 +1,68 @@
+// The binary: --version, --help, exit codes, errors logged once, config validation from the
+// command line, and the tensors listing of a real checkpoint.
+#include <nlohmann/json.hpp>
+
+#include "lightreasoner/core/atomic_file.h"
+#include "support.h"
+
+TEST(Cli, VersionPrintsProgramLibTorchAndDevices) {
+  auto r = lrtest::run_binary("--version");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("lightreasoner " LR_VERSION), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("LibTorch "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("CUDA available: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("devices: cpu"), std::string::npos) << r.output;
+}
+
+TEST(Cli, HelpListsGlobalOptionsAndSubcommands) {
+  auto r = lrtest::run_binary("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* word : {"--log-level", "--log-file", "--device", "--threads", "--seed", "config", "tensors"}) {
+    EXPECT_NE(r.output.find(word), std::string::npos) << word << "\n" << r.output;
+  }
+}
+
+TEST(Cli, UnknownOptionOrCommandFails) {
+  EXPECT_NE(lrtest::run_binary("--no-such-flag").exit_code, 0);
+  EXPECT_NE(lrtest::run_binary("no-such-command").exit_code, 0);
+}
+
+TEST(Cli, ConfigErrorsExitNonZeroWithOneLoggedLine) {
+  auto r = lrtest::run_binary("config --set train.batch_sise=3");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("did you mean 'train.batch_size'"), std::string::npos) << r.output;
+  size_t first = r.output.find("error");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(r.output.find("error", first + 1), std::string::npos) << "error logged more than once:\n" << r.output;
+}
+
+TEST(Cli, ConfigPrintsResolvedConfigWithGlobalOverrides) {
+  auto r = lrtest::run_binary("--seed 7 --device cpu config --set optim.lr=0.001");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["seed"], 7);
+  EXPECT_EQ(j["device"], "cpu");
+  EXPECT_DOUBLE_EQ(j["optim"]["lr"].get<double>(), 0.001);
+}
+
+TEST(Cli, LogFileReceivesPlainLines) {
+  auto dir = lrtest::temp_dir();
+  auto log = dir / "run.log";
+  auto r = lrtest::run_binary("--log-file '" + log.string() + "' config --set optim.lr=-1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(lightreasoner::read_file(log).find("optim.lr must be > 0"), std::string::npos);
+  EXPECT_EQ(lrtest::run_binary("--log-level loud config").exit_code, 1);
+}
+
+TEST(Cli, TensorsListsARealCheckpointAndRejectsCorruptOnes) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto r = lrtest::run_binary("tensors '" + (shared / "fixtures/stories260K/hf").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("model.embed_tokens.weight  F32 [512, 64]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("47 tensors in 1 file(s), 260032 elements"), std::string::npos) << r.output;
+  auto dir = lrtest::temp_dir();
+  lightreasoner::write_file_atomic(dir / "model.safetensors", std::string(16, '\x01'));
+  auto bad = lrtest::run_binary("tensors '" + dir.string() + "'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("model.safetensors: header length"), std::string::npos) << bad.output;
+}

@@ -1,0 +1,132 @@
+// Typed run config: defaults, unknown keys (with "did you mean"), wrong types, ranges, --set
+// overrides, the resolved-config round trip, and every file in configs/ loading cleanly.
+#include "lightreasoner/config/run_config.h"
+
+#include "lightreasoner/core/atomic_file.h"
+#include "support.h"
+
+namespace fs = std::filesystem;
+using namespace lightreasoner;
+using namespace lightreasoner::config;
+
+namespace {
+RunConfig from_text(const std::string& text) { return config_from_json(Json::parse(text), "test.json"); }
+}  // namespace
+
+TEST(Config, DefaultsAreThePapersSettings) {
+  RunConfig c = load_run_config("");
+  EXPECT_EQ(c.sample.max_new_tokens, 128);
+  EXPECT_DOUBLE_EQ(c.selection.beta, 0.4);
+  EXPECT_DOUBLE_EQ(c.target.alpha, 0.2);
+  EXPECT_EQ(c.target.kind, "contrast");
+  EXPECT_EQ(c.lora.r, 8);
+  EXPECT_DOUBLE_EQ(c.lora.alpha, 16.0);
+  EXPECT_DOUBLE_EQ(c.lora.dropout, 0.05);
+  EXPECT_EQ(c.lora.targets, (std::vector<std::string>{"q_proj", "v_proj"}));
+  EXPECT_DOUBLE_EQ(c.optim.lr, 5e-5);
+  EXPECT_DOUBLE_EQ(c.optim.betas[1], 0.999);
+  EXPECT_DOUBLE_EQ(c.optim.max_grad_norm, 1.0);
+  EXPECT_EQ(c.seed, 42);
+  EXPECT_EQ(c.train.packing, "trajectory");
+}
+
+TEST(Config, UnknownKeysNameThePathAndSuggest) {
+  EXPECT_LR_ERROR(from_text(R"({"train": {"batch_sise": 4}})"),
+                  "unknown config key 'train.batch_sise' (did you mean 'train.batch_size'?)");
+  EXPECT_LR_ERROR(from_text(R"({"selecton": {}})"), "unknown config key 'selecton' (did you mean 'selection'?)");
+  EXPECT_LR_ERROR(from_text(R"({"optim": {"zzzzzzzz": 1}})"), "unknown config key 'optim.zzzzzzzz'; valid keys here:");
+  EXPECT_LR_ERROR(from_text(R"({"train": {"batch_sise": 4}})"), "test.json: ");
+}
+
+TEST(Config, WrongTypesAreErrors) {
+  EXPECT_LR_ERROR(from_text(R"({"optim": {"lr": "fast"}})"), "optim.lr must be a number (got \"fast\")");
+  EXPECT_LR_ERROR(from_text(R"({"train": {"batch_size": 1.5}})"), "train.batch_size must be an integer (got 1.5)");
+  EXPECT_LR_ERROR(from_text(R"({"selection": {"enabled": 1}})"), "selection.enabled must be true or false");
+  EXPECT_LR_ERROR(from_text(R"({"lora": {"targets": "q_proj"}})"), "lora.targets must be an array of strings");
+  EXPECT_LR_ERROR(from_text(R"({"lora": {"targets": ["q_proj", 3]}})"), "lora.targets[1] must be a string");
+  EXPECT_LR_ERROR(from_text(R"({"optim": {"betas": [0.9]}})"), "optim.betas must be an array of two numbers");
+  EXPECT_LR_ERROR(from_text(R"({"train": []})"), "train must be an object");
+  EXPECT_LR_ERROR(from_text(R"({"seed": 99999999999999999999})"), "seed must be an integer");
+  EXPECT_LR_ERROR(from_text(R"([1, 2])"), "config must be an object");
+  // Integral floats are accepted for integer keys (1e3 is how people write a thousand).
+  EXPECT_EQ(from_text(R"({"train": {"max_steps": 1e3}})").train.max_steps, 1000);
+}
+
+TEST(Config, RangesAreValidated) {
+  EXPECT_LR_ERROR(from_text(R"({"optim": {"lr": -1}})"), "optim.lr must be > 0 (got -1");
+  EXPECT_LR_ERROR(from_text(R"({"target": {"alpha": 1.5}})"), "target.alpha must be in [0, 1] (got 1.5)");
+  EXPECT_LR_ERROR(from_text(R"({"target": {"kind": "soft"}})"), "target.kind must be one of contrast, expert, onehot");
+  EXPECT_LR_ERROR(from_text(R"({"sample": {"max_new_tokens": 0}})"), "sample.max_new_tokens must be > 0 (got 0)");
+  EXPECT_LR_ERROR(from_text(R"({"lora": {"targets": ["q_proj", "qkv"]}})"), "'qkv' is not");
+  EXPECT_LR_ERROR(from_text(R"({"optim": {"betas": [0.9, 1.0]}})"), "optim.betas must both be in [0, 1)");
+  EXPECT_LR_ERROR(from_text(R"({"expert": {"dtype": "int8"}})"), "expert.dtype must be one of");
+}
+
+TEST(Config, OverridesAreTypedAndValidated) {
+  RunConfig c = load_run_config("", {"optim.lr=1e-4", "lora.targets=[\"q_proj\",\"k_proj\"]", "expert.path=models/x",
+                                     "selection.enabled=false", "prompt.system=null", "expert.adapter=runs/a/adapter"});
+  EXPECT_DOUBLE_EQ(c.optim.lr, 1e-4);
+  EXPECT_EQ(c.lora.targets, (std::vector<std::string>{"q_proj", "k_proj"}));
+  EXPECT_EQ(c.expert.path, "models/x");  // plain strings need no quotes
+  EXPECT_FALSE(c.selection.enabled);
+  EXPECT_FALSE(c.prompt.system.has_value());
+  EXPECT_EQ(c.expert.adapter.value(), "runs/a/adapter");
+  EXPECT_LR_ERROR(load_run_config("", {"optim.lr=-3"}), "optim.lr must be > 0");
+  EXPECT_LR_ERROR(load_run_config("", {"optim.lrr=3"}), "did you mean 'optim.lr'");
+  EXPECT_LR_ERROR(load_run_config("", {"noequals"}), "--set expects key.path=value");
+  EXPECT_LR_ERROR(load_run_config("", {"seed=5", "seed.x=1"}), "--set seed.x: 'seed' is not a section");
+  EXPECT_LR_ERROR(load_run_config("", {"seed.x=1"}), "seed must be an integer (got {\"x\":1})");
+  EXPECT_LR_ERROR(load_run_config("", {"train..lr=1"}), "empty component");
+}
+
+TEST(Config, OverridesApplyOnTopOfTheFile) {
+  auto dir = lrtest::temp_dir();
+  write_file_atomic(dir / "c.json", R"({"train": {"max_steps": 7}, "optim": {"lr": 0.001}})");
+  RunConfig c = load_run_config(dir / "c.json", {"optim.lr=0.002"});
+  EXPECT_EQ(c.train.max_steps, 7);
+  EXPECT_DOUBLE_EQ(c.optim.lr, 0.002);
+}
+
+TEST(Config, ResolvedConfigRoundTrips) {
+  auto dir = lrtest::temp_dir();
+  RunConfig c = load_run_config("", {"optim.lr=3e-4", "expert.path=m/e", "amateur.path=m/a", "data.max_problems=5",
+                                     "prompt.system=\"Be brief.\""});
+  fs::path written = write_resolved_config(c, dir);
+  EXPECT_EQ(written, dir / "config.resolved.json");
+  RunConfig again = load_run_config(written);
+  EXPECT_EQ(config_to_json(again), config_to_json(c));
+  EXPECT_EQ(again.prompt.system.value(), "Be brief.");
+  // Every key is present in the resolved dump, in declaration order.
+  auto j = config_to_json(c);
+  EXPECT_EQ(j.begin().key(), "expert");
+  EXPECT_TRUE(j["optim"].contains("warmup_steps"));
+}
+
+TEST(Config, BadFilesAreClearErrors) {
+  auto dir = lrtest::temp_dir();
+  write_file_atomic(dir / "bad.json", "{\"train\": {\"max_steps\": 7,}");
+  EXPECT_LR_ERROR(load_run_config(dir / "bad.json"), "bad.json: not valid JSON");
+  EXPECT_LR_ERROR(load_run_config(dir / "missing.json"), "cannot open");
+  // Comments are tolerated (people annotate configs).
+  write_file_atomic(dir / "commented.json", "{\n  // the paper's beta\n  \"selection\": {\"beta\": 0.5}\n}");
+  EXPECT_DOUBLE_EQ(load_run_config(dir / "commented.json").selection.beta, 0.5);
+}
+
+TEST(Config, EveryShippedConfigLoads) {
+  fs::path configs = fs::path(LR_SOURCE_DIR) / "configs";
+  int count = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(configs)) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    EXPECT_NO_THROW(load_run_config(entry.path()));
+    ++count;
+  }
+  EXPECT_GE(count, 1);
+}
+
+TEST(Config, EditDistanceAndClosestKey) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(closest_key("bta", {"beta", "enabled"}), "beta");
+  EXPECT_EQ(closest_key("qqqqqqqqqq", {"beta", "enabled"}), "");
+}

@@ -1,0 +1,90 @@
+// core/: error messages carry the location, atomic writes, progress rendering, device and
+// dtype parsing.
+#include <torch/torch.h>
+
+#include "lightreasoner/core/atomic_file.h"
+#include "lightreasoner/core/device.h"
+#include "lightreasoner/core/progress.h"
+#include "support.h"
+
+namespace fs = std::filesystem;
+using namespace lightreasoner;
+
+TEST(Core, CheckThrowsErrorWithMessageAndLocation) {
+  int expected = 3, actual = 4;
+  try {
+    LR_CHECK(expected == actual, "widgets: expected " << expected << ", got " << actual);
+    FAIL() << "LR_CHECK did not throw";
+  } catch (const Error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("widgets: expected 3, got 4"), std::string::npos);
+    EXPECT_NE(what.find("(at test_core.cpp:"), std::string::npos);
+  }
+  EXPECT_NO_THROW(LR_CHECK(true, "never"));
+}
+
+TEST(Core, AtomicWriteReplacesWholeFile) {
+  auto dir = lrtest::temp_dir();
+  write_file_atomic(dir / "sub/dir/a.txt", "first");
+  EXPECT_EQ(read_file(dir / "sub/dir/a.txt"), "first");
+  write_file_atomic(dir / "sub/dir/a.txt", "second, longer");
+  EXPECT_EQ(read_file(dir / "sub/dir/a.txt"), "second, longer");
+  {
+    AtomicFileWriter writer(dir / "b.txt");
+    writer.write("never committed");
+    EXPECT_TRUE(fs::exists(writer.temp_path()));
+  }  // destroyed without commit(): the target does not appear and the temp file is gone
+  EXPECT_FALSE(fs::exists(dir / "b.txt"));
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos);
+  }
+  EXPECT_LR_ERROR(read_file(dir / "missing.txt"), "cannot open");
+  EXPECT_LR_ERROR(write_file_atomic("/proc/forbidden/x.txt", "x"), "cannot create");
+}
+
+TEST(Core, ProgressRendersCountsRateAndEta) {
+  Progress progress("sample", 200, "problems");
+  progress.update(50, {{"tok/s", "812"}});
+  std::string line = progress.render({{"tok/s", "812"}});
+  EXPECT_NE(line.find("sample: 50/200 (25.0%) problems"), std::string::npos) << line;
+  EXPECT_NE(line.find("problems/s"), std::string::npos) << line;
+  EXPECT_NE(line.find("| tok/s 812"), std::string::npos) << line;
+  EXPECT_NE(line.find("ETA"), std::string::npos) << line;
+  Progress unknown("train", 0, "steps", /*initial_done=*/10);
+  EXPECT_EQ(unknown.render({}).find("ETA"), std::string::npos);
+  EXPECT_NE(unknown.render({}).find("train: 10 steps"), std::string::npos);
+  EXPECT_EQ(format_duration(3725), "1h02m");
+  EXPECT_EQ(format_duration(187), "3m07s");
+  EXPECT_EQ(format_duration(12.34), "12.3s");
+  EXPECT_EQ(format_rate(4.56e6), "4.56M");
+  EXPECT_EQ(format_rate(12345), "12.3k");
+  EXPECT_EQ(format_rate(812), "812");
+}
+
+TEST(Core, DeviceAndDtypeNames) {
+  EXPECT_EQ(parse_device("cpu"), torch::Device(torch::kCPU));
+  EXPECT_EQ(parse_device("CPU"), torch::Device(torch::kCPU));
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(parse_device("auto"), torch::Device(torch::kCPU));
+    EXPECT_LR_ERROR(parse_device("cuda:0"), "CUDA is not available");
+  } else {
+    EXPECT_EQ(parse_device("auto"), torch::Device(torch::kCUDA, 0));
+    EXPECT_LR_ERROR(parse_device("cuda:99"), "only");
+  }
+  EXPECT_LR_ERROR(parse_device("tpu"), "device must be cpu, cuda, cuda:N or auto (got 'tpu')");
+  EXPECT_LR_ERROR(parse_device("cuda:x"), "got 'cuda:x'");
+  EXPECT_EQ(parse_dtype("bf16"), torch::kBFloat16);
+  EXPECT_EQ(parse_dtype("bfloat16"), torch::kBFloat16);
+  EXPECT_EQ(parse_dtype("fp32"), torch::kFloat32);
+  EXPECT_EQ(parse_dtype("half"), torch::kFloat16);
+  EXPECT_LR_ERROR(parse_dtype("int4"), "dtype must be one of f32, bf16, f16 (got 'int4')");
+  EXPECT_EQ(dtype_name(torch::kBFloat16), "bf16");
+}
+
+TEST(Core, ThreadsDefaultToAvailableCores) {
+  set_threads(0);
+  EXPECT_GE(torch::get_num_threads(), 1);
+  set_threads(1);
+  EXPECT_EQ(torch::get_num_threads(), 1);
+  set_threads(0);
+}
