@@ -43,10 +43,13 @@ if has test && [ -x build-cuda/lightreasoner ]; then
 fi
 
 if has bench && [ -d build-cuda ]; then
-  for b in build-cuda/bench_*; do
-    [ -x "$b" ] || continue
-    echo "=== $b" >> "$OUT/bench.log"
-    timeout 120 "$b" --device cuda >> "$OUT/bench.log" 2>&1; log "$(basename "$b"): exit $?"
-  done
+  # Sampling at the paper's shapes (random weights, bf16): ours batched vs the official loop in
+  # transformers (one prompt at a time) and transformers batched, in the same run.
+  bench() { echo "=== $*" >> "$OUT/bench.log"; timeout "${BENCH_TIMEOUT:-150}" "$@" >> "$OUT/bench.log" 2>&1; log "$1: exit $?"; }
+  [ -x build-cuda/bench_sample ] && bench build-cuda/bench_sample --device cuda --expert qwen2.5-math-1.5b \
+    --amateur qwen2.5-0.5b --batch 64 --rollouts 64 --new-tokens 128
+  bench python3 scripts/hf_baseline_sample.py --rollouts 4 --batch 1
+  bench python3 scripts/hf_baseline_sample.py --rollouts 64 --batch 64
+  for b in ${LR_GPU_BENCHES:-}; do [ -x "build-cuda/$b" ] && bench "build-cuda/$b" --device cuda; done
 fi
 log "done"
