@@ -1,0 +1,162 @@
+// Grading against the toolkit's own outputs (shared/data/grader_vectors): every gold of every
+// test file parsed identically, every strip_string / extract / string+numeric math_equal case
+// identical, and the sympy-decided cases reported as an agreement rate with each disagreement.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "lightreasoner/eval/dataset.h"
+#include "lightreasoner/eval/extract_answer.h"
+#include "lightreasoner/eval/math_equal.h"
+#include "lightreasoner/eval/strip_string.h"
+#include "lightreasoner/io/jsonl.h"
+#include "support.h"
+
+namespace {
+
+using namespace lightreasoner;
+using lightreasoner::io::Json;
+
+std::vector<Json> cases_of_kind(const std::filesystem::path& shared, const std::string& kind) {
+  std::vector<Json> out;
+  for (const auto& record : io::read_jsonl(shared / "data/grader_vectors/cases.jsonl")) {
+    if (record.value.at("kind") == kind) out.push_back(record.value);
+  }
+  return out;
+}
+
+TEST(EvalGrading, EveryGoldAnswerParsedIdentically) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  std::map<std::string, std::vector<io::JsonlRecord>> files;
+  int64_t checked = 0, mismatched = 0;
+  for (const auto& expected : io::read_jsonl(shared / "data/grader_vectors/gold_answers.jsonl")) {
+    std::string file = expected.value.at("file");
+    auto& records = files[file];
+    if (records.empty()) records = io::read_jsonl(shared / "data" / file);
+    int64_t line = expected.value.at("line");
+    ASSERT_LT(line, static_cast<int64_t>(records.size())) << file;
+    std::string data_name = expected.value.at("data_name");
+    std::string gold = eval::parse_ground_truth(records[line], data_name);
+    ++checked;
+    if (gold != expected.value.at("gt").get<std::string>()) {
+      if (++mismatched <= 20) {
+        ADD_FAILURE() << file << " line " << line << " (" << data_name << "): got '" << gold << "' expected '"
+                      << expected.value.at("gt").get<std::string>() << "'";
+      }
+    }
+  }
+  std::cout << "golds parsed identically: " << checked - mismatched << " / " << checked << "\n";
+  EXPECT_EQ(mismatched, 0);
+  EXPECT_EQ(checked, 18207);
+}
+
+TEST(EvalGrading, QuestionsMatchTheToolkit) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  int64_t checked = 0;
+  for (const auto& expected : io::read_jsonl(shared / "data/grader_vectors/questions_sample.jsonl")) {
+    std::string file = expected.value.at("file");
+    auto records = io::read_jsonl(shared / "data" / file);
+    int64_t line = expected.value.at("line");
+    EXPECT_EQ(eval::parse_question(records.at(line), expected.value.at("data_name")),
+              expected.value.at("question").get<std::string>())
+        << file << " line " << line;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 115);
+}
+
+TEST(EvalGrading, StripStringCasesIdentical) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto cases = cases_of_kind(shared, "strip_string");
+  ASSERT_GT(cases.size(), 100u);
+  for (const auto& c : cases) {
+    std::string input = c.at("input");
+    bool skip_unit = c.at("skip_unit");
+    EXPECT_EQ(eval::strip_string(input, skip_unit), c.at("output").get<std::string>())
+        << "input '" << input << "' skip_unit " << skip_unit;
+  }
+}
+
+TEST(EvalGrading, ExtractCasesIdentical) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto cases = cases_of_kind(shared, "extract");
+  ASSERT_GT(cases.size(), 30u);
+  for (const auto& c : cases) {
+    std::string text = c.at("text"), data_name = c.at("data_name");
+    EXPECT_EQ(eval::extract_answer(text, data_name), c.at("extract_answer").get<std::string>())
+        << data_name << ": '" << text << "'";
+    EXPECT_EQ(eval::extract_prediction(text, data_name), c.at("pred").get<std::string>())
+        << data_name << ": '" << text << "'";
+  }
+}
+
+TEST(EvalGrading, StringAndNumericMathEqualCasesIdentical) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  int checked = 0;
+  for (const auto& c : cases_of_kind(shared, "math_equal")) {
+    if (c.at("decided_by") == "structural_or_sympy") continue;
+    std::string pred = c.at("pred"), gold = c.at("gold");
+    auto result = eval::math_equal(pred, gold);
+    EXPECT_EQ(result.equal, c.at("equal").get<bool>()) << "'" << pred << "' vs '" << gold << "'";
+    EXPECT_EQ(result.decided_by, c.at("decided_by").get<std::string>()) << "'" << pred << "' vs '" << gold << "'";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 58);
+}
+
+TEST(EvalGrading, SympyStageAgreementRate) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  int total = 0, agreed = 0, undecided = 0;
+  for (const auto& c : cases_of_kind(shared, "math_equal")) {
+    if (c.at("decided_by") != "structural_or_sympy") continue;
+    std::string pred = c.at("pred"), gold = c.at("gold");
+    bool expected = c.at("equal");
+    auto result = eval::math_equal(pred, gold);
+    ++total;
+    undecided += result.undecided;
+    if (result.equal == expected) {
+      ++agreed;
+    } else {
+      std::cout << "  disagreement: '" << pred << "' vs '" << gold << "': toolkit " << expected << ", C++ "
+                << result.equal << (result.undecided ? " (undecided)" : "") << " by " << result.decided_by << "\n";
+    }
+  }
+  double rate = 100.0 * agreed / std::max(total, 1);
+  std::cout << "sympy-stage agreement: " << agreed << " / " << total << " = " << rate << "% (" << undecided
+            << " undecided)\n";
+  EXPECT_EQ(total, 57);
+  EXPECT_GE(rate, 95.0);
+}
+
+TEST(EvalGrading, StripStringFastPathMatchesReference) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  int64_t checked = 0;
+  auto check = [&](const std::string& text) {
+    for (bool skip : {false, true}) {
+      ASSERT_EQ(eval::strip_string(text, skip), eval::strip_string_reference(text, skip)) << "'" << text << "'";
+    }
+    ++checked;
+  };
+  for (const auto& c : cases_of_kind(shared, "strip_string")) check(c.at("input"));
+  for (const auto& c : cases_of_kind(shared, "math_equal")) check(c.at("pred_raw"));
+  int64_t n = 0;
+  for (const auto& g : io::read_jsonl(shared / "data/grader_vectors/gold_answers.jsonl")) {
+    if (n++ % 7 == 0) check(g.value.at("gt"));  // a spread sample keeps this test short
+  }
+  EXPECT_GT(checked, 2500);
+}
+
+TEST(EvalGrading, WordToNumFollowsWord2Number) {
+  EXPECT_EQ(eval::word_to_num("two").value(), "2");
+  EXPECT_EQ(eval::word_to_num("seven apples").value(), "7");
+  EXPECT_EQ(eval::word_to_num("one hundred").value(), "100");
+  EXPECT_EQ(eval::word_to_num("one point five").value(), "1.5");
+  EXPECT_EQ(eval::word_to_num("point").value(), "0");
+  EXPECT_EQ(eval::word_to_num("007").value(), "7");
+  EXPECT_EQ(eval::word_to_num("two million three thousand and forty-nine").value(), "2003049");
+  EXPECT_FALSE(eval::word_to_num("apples").has_value());
+  EXPECT_FALSE(eval::word_to_num("thousand thousand").has_value());
+  EXPECT_FALSE(eval::word_to_num("").has_value());
+}
+
+}  // namespace
