@@ -33,14 +33,6 @@ bool is_known_data_name(const std::string& name) {
 
 namespace {
 
-// Folders in shared/data whose name is not the toolkit's data_name.
-std::string data_name_of_folder(const std::string& folder) {
-  static const std::map<std::string, std::string> aliases = {
-      {"gsm8k_openai", "gsm8k"}, {"math_prm800k", "math"}, {"math500", "math"}};
-  auto it = aliases.find(folder);
-  return it == aliases.end() ? folder : it->second;
-}
-
 // str(value) for a JSON scalar the way Python prints it after json.loads.
 std::string python_str(const io::Json& value, const io::JsonlRecord& record, const std::string& field) {
   if (value.is_string()) return value.get<std::string>();
@@ -121,6 +113,14 @@ std::string first_pass_gold(const io::JsonlRecord& r, const std::string& data_na
 }
 
 }  // namespace
+
+std::string data_name_of_folder(const std::string& folder) {
+  // Folders in shared/data whose name is not the toolkit's data_name.
+  static const std::map<std::string, std::string> aliases = {
+      {"gsm8k_openai", "gsm8k"}, {"math_prm800k", "math"}, {"math500", "math"}};
+  auto it = aliases.find(folder);
+  return it == aliases.end() ? folder : it->second;
+}
 
 DatasetSpec resolve_dataset(const std::string& name_or_path, const fs::path& data_dir, const std::string& data_name) {
   DatasetSpec spec;
@@ -222,7 +222,8 @@ EvalExample parse_example(const io::JsonlRecord& record, const std::string& data
   return example;
 }
 
-LoadedDataset load_dataset(const DatasetSpec& spec, io::BadRecordPolicy policy, int64_t limit) {
+LoadedDataset load_dataset(const DatasetSpec& spec, io::BadRecordPolicy policy, int64_t limit,
+                           const std::function<void(const io::JsonlRecord&)>& check_record) {
   LoadedDataset out;
   out.spec = spec;
   io::JsonlReader reader(spec.path, policy);
@@ -231,6 +232,7 @@ LoadedDataset load_dataset(const DatasetSpec& spec, io::BadRecordPolicy policy, 
   while (reader.next(record)) {
     if (limit > 0 && static_cast<int64_t>(out.examples.size()) >= limit) break;
     try {
+      if (check_record) check_record(record);
       out.examples.push_back(parse_example(record, spec.data_name, index));
     } catch (const Error& e) {
       if (policy == io::BadRecordPolicy::kStop) throw;

@@ -267,12 +267,19 @@ class Parser {
     return base;
   }
 
+  // GiNaC evaluates powers of exact numbers eagerly: refuse results too large to compute in
+  // bounded time (sympy would keep some unevaluated), and huge symbolic exponents.
   static GiNaC::ex safe_pow(const GiNaC::ex& base, const GiNaC::ex& exponent) {
     if (GiNaC::is_a<GiNaC::numeric>(exponent)) {
-      const auto& n = GiNaC::ex_to<GiNaC::numeric>(exponent);
-      if (n.is_rational() && GiNaC::abs(n) > 4096) {
-        if (GiNaC::is_a<GiNaC::numeric>(base)) return GiNaC::pow(base.evalf(), exponent.evalf());
-        throw ParseUndecided{"exponent too large"};
+      const auto& e = GiNaC::ex_to<GiNaC::numeric>(exponent);
+      if (e.is_rational()) {
+        GiNaC::numeric magnitude = GiNaC::abs(e.numer());
+        if (magnitude > 4096) throw ParseUndecided{"exponent too large"};
+        if (GiNaC::is_a<GiNaC::numeric>(base) && GiNaC::ex_to<GiNaC::numeric>(base).is_rational()) {
+          const auto& b = GiNaC::ex_to<GiNaC::numeric>(base);
+          long bits = b.numer().int_length() + b.denom().int_length();
+          if (magnitude * bits > 400000) throw ParseUndecided{"power too large to evaluate exactly"};
+        }
       }
     }
     return GiNaC::pow(base, exponent);
@@ -593,12 +600,13 @@ SymbolicVerdict symbolic_equal(std::string_view a, std::string_view b, const Sym
   }
 }
 
-std::string describe_parse(std::string_view text) {
+std::string describe_parse(std::string_view text, bool python_syntax) {
   std::map<std::string, GiNaC::symbol> symbols;
   ParseResult result = parse_text(text, symbols, SymbolicLimits{});
   if (result.status == ParseStatus::kFail) return "error: " + result.message;
   if (result.status == ParseStatus::kUndecided) return "undecided: " + result.message;
   std::ostringstream out;
+  if (python_syntax) out << GiNaC::python;
   out << result.value.lhs;
   if (result.value.rhs) out << " " << result.value.relation << " " << *result.value.rhs;
   return out.str();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ namespace lightreasoner::eval {
 // Data set names the toolkit parses (parse_ground_truth branches).
 const std::vector<std::string>& known_data_names();
 bool is_known_data_name(const std::string& name);
+
+// The toolkit data_name for a data set folder name (gsm8k_openai -> gsm8k, math_prm800k and
+// math500 -> math, otherwise the name itself).
+std::string data_name_of_folder(const std::string& folder);
 
 struct DatasetSpec {
   std::string label;      // shown in summaries: the folder name (e.g. "math_prm800k") or file stem
@@ -51,8 +56,10 @@ struct LoadedDataset {
 };
 
 // Reads every record; with kStop the first bad record throws (file:line: reason), with kSkip it
-// is counted and logged. `limit` > 0 keeps the first `limit` examples.
+// is counted and logged. `limit` > 0 keeps the first `limit` examples. `check_record`, when
+// set, runs first on each record and throws Error for a record that is bad for the caller.
 LoadedDataset load_dataset(const DatasetSpec& spec, io::BadRecordPolicy policy = io::BadRecordPolicy::kStop,
-                           int64_t limit = 0);
+                           int64_t limit = 0,
+                           const std::function<void(const io::JsonlRecord&)>& check_record = {});
 
 }  // namespace lightreasoner::eval

@@ -25,8 +25,9 @@ struct SymbolicLimits {
 // grader.py::symbolic_equal(a, b).
 SymbolicVerdict symbolic_equal(std::string_view a, std::string_view b, const SymbolicLimits& limits = {});
 
-// How the parser reads `text` (GiNaC's printed form), or an "error: ..." / "undecided: ..." line.
-// For tests and debugging.
-std::string describe_parse(std::string_view text);
+// How the parser reads `text` (GiNaC's printed form, or Python/sympy syntax with
+// python_syntax), or an "error: ..." / "undecided: ..." line. For tests, debugging and the
+// sympy peer benchmark.
+std::string describe_parse(std::string_view text, bool python_syntax = false);
 
 }  // namespace lightreasoner::eval

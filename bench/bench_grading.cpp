@@ -1,0 +1,149 @@
+// Grading throughput of the eval toolkit port: completions/s over every gold answer (each graded
+// against a boxed copy of itself and against a wrong number) and over the hand-made cases, a
+// per-stage cost breakdown, the strip_string fast path against its reference, and (with
+// --emit-sympy FILE) the symbolic-stage pairs in Python syntax for the sympy peer
+// (bench/peer_sympy.py), which times sympy doing the same decisions.
+// Usage: bench_grading [SHARED_DIR] [--emit-sympy FILE]
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "lightreasoner/eval/extract_answer.h"
+#include "lightreasoner/eval/math_equal.h"
+#include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/eval/strip_string.h"
+#include "lightreasoner/eval/symbolic.h"
+#include "lightreasoner/io/jsonl.h"
+
+namespace {
+
+using namespace lightreasoner;
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::string python_name_safe(std::string text) {
+  text = eval::py::replace(text, "\\", "cmd_");
+  text = eval::py::replace(text, "{", "_");
+  return eval::py::replace(text, "}", "_");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string shared = "../shared";
+  std::string emit_sympy;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--emit-sympy" && i + 1 < argc) {
+      emit_sympy = argv[++i];
+    } else {
+      shared = arg;
+    }
+  }
+  auto golds = io::read_jsonl(shared + "/data/grader_vectors/gold_answers.jsonl");
+  auto cases = io::read_jsonl(shared + "/data/grader_vectors/cases.jsonl");
+
+  // 1. Every gold: a completion boxing the gold (right) and one with a wrong last number.
+  int64_t graded = 0, correct = 0;
+  double extract_s = 0, equal_s = 0;
+  for (const auto& g : golds) {
+    std::string data_name = g.value.at("data_name"), gold = g.value.at("gt");
+    for (const std::string& completion :
+         {"Step by step we get the result $\\boxed{" + gold + "}$.", std::string("so the total is 123456789.")}) {
+      auto t0 = Clock::now();
+      std::string pred = eval::apply_choice_fixup(eval::extract_prediction(completion, data_name), gold, completion);
+      auto t1 = Clock::now();
+      correct += eval::math_equal(pred, gold).equal;
+      equal_s += since(t1);
+      extract_s += std::chrono::duration<double>(t1 - t0).count();
+      ++graded;
+    }
+  }
+  double golds_s = extract_s + equal_s;
+  std::printf("golds: %lld completions graded in %.3f s = %.0f completions/s (extract+strip %.1f us, math_equal %.1f us "
+              "per completion; %lld judged equal)\n",
+              static_cast<long long>(graded), golds_s, graded / golds_s, 1e6 * extract_s / graded,
+              1e6 * equal_s / graded, static_cast<long long>(correct));
+
+  // 2. The hand-made cases, repeated, with the math_equal time split by deciding stage.
+  std::map<std::string, std::pair<int64_t, double>> by_stage;
+  int64_t case_calls = 0;
+  auto cases_start = Clock::now();
+  const int repeats = 20;
+  for (int r = 0; r < repeats; ++r) {
+    for (const auto& c : cases) {
+      const auto& v = c.value;
+      std::string kind = v.at("kind");
+      auto t0 = Clock::now();
+      std::string stage;
+      if (kind == "math_equal") {
+        stage = eval::math_equal(v.at("pred").get<std::string>(), v.at("gold").get<std::string>()).decided_by;
+      } else if (kind == "extract") {
+        eval::extract_prediction(v.at("text").get<std::string>(), v.at("data_name").get<std::string>());
+        stage = "extract";
+      } else {
+        eval::strip_string(v.at("input").get<std::string>(), v.at("skip_unit").get<bool>());
+        stage = "strip_string";
+      }
+      auto& slot = by_stage[stage];
+      slot.first += 1;
+      slot.second += since(t0);
+      ++case_calls;
+    }
+  }
+  double cases_s = since(cases_start);
+  std::printf("cases: %lld calls (%zu cases x %d) in %.3f s = %.0f calls/s\n", static_cast<long long>(case_calls),
+              cases.size(), repeats, cases_s, case_calls / cases_s);
+  for (const auto& [stage, slot] : by_stage) {
+    std::printf("  %-13s %6lld calls  %9.1f us/call\n", stage.c_str(), static_cast<long long>(slot.first),
+                1e6 * slot.second / slot.first);
+  }
+
+  // 3. strip_string: fast path (literal prefilter before each unit regex) vs the reference path.
+  for (bool reference : {false, true}) {
+    auto t0 = Clock::now();
+    for (const auto& g : golds) {
+      const std::string gold = g.value.at("gt");
+      if (reference) {
+        eval::strip_string_reference(gold);
+      } else {
+        eval::strip_string(gold);
+      }
+    }
+    double s = since(t0);
+    std::printf("strip_string %-9s: %zu golds in %.3f s = %.1f us/call\n", reference ? "reference" : "fast",
+                golds.size(), s, 1e6 * s / golds.size());
+  }
+
+  // 4. The symbolic-stage pairs (the cases sympy decided), our time per decision, and the
+  //    same pairs in Python syntax for bench/peer_sympy.py.
+  std::ofstream sympy_out;
+  if (!emit_sympy.empty()) sympy_out.open(emit_sympy);
+  int64_t symbolic_calls = 0;
+  auto sym_start = Clock::now();
+  for (int r = 0; r < repeats; ++r) {
+    for (const auto& c : cases) {
+      const auto& v = c.value;
+      if (v.at("kind") != "math_equal" || v.at("decided_by") != "structural_or_sympy") continue;
+      std::string a = v.at("pred"), b = v.at("gold");
+      eval::symbolic_equal(a, b);
+      ++symbolic_calls;
+      if (r == 0 && sympy_out) {
+        std::string pa = eval::describe_parse(a, true), pb = eval::describe_parse(b, true);
+        bool parsed = pa.rfind("error", 0) != 0 && pa.rfind("undecided", 0) != 0 && pb.rfind("error", 0) != 0 &&
+                      pb.rfind("undecided", 0) != 0 && pa.find(" = ") == std::string::npos &&
+                      pb.find(" = ") == std::string::npos;
+        if (parsed) sympy_out << io::Json{{"a", python_name_safe(pa)}, {"b", python_name_safe(pb)}}.dump() << "\n";
+      }
+    }
+  }
+  double sym_s = since(sym_start);
+  std::printf("symbolic_equal (GiNaC) on the sympy-stage pairs: %lld calls in %.3f s = %.1f us/call\n",
+              static_cast<long long>(symbolic_calls), sym_s, 1e6 * sym_s / symbolic_calls);
+  if (sympy_out) std::printf("wrote the parsed pairs for the sympy peer to %s\n", emit_sympy.c_str());
+  return 0;
+}

@@ -1,0 +1,41 @@
+// Prompt text exactly as the toolkit's construct_prompt builds it (math_eval.md §2): the
+// templates (input, output, splitter), few-shot assembly (the qwen25-math-cot one-user-turn
+// hotfix, platypus wrapping), the data-set name mapping for demos, strip(" "), and the stop
+// strings per template (§3). Produces TEXT; tokenising special tokens is the tokenizer's job.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lightreasoner::eval {
+
+struct PromptTemplate {
+  std::string input;     // contains "{input}"
+  std::string output;    // contains "{output}"
+  std::string splitter;  // between demos
+};
+
+const std::map<std::string, PromptTemplate>& prompt_templates();
+const PromptTemplate& prompt_template(const std::string& prompt_type);  // throws listing the names
+
+struct FewShotDemo {
+  std::string question;
+  std::string answer;
+};
+// Demos per examples.py key (generated: fewshot_examples.cpp).
+const std::map<std::string, std::vector<FewShotDemo>>& fewshot_demos();
+
+// load_prompt's data-set mapping (svamp -> gsm8k, aime24 -> math, sat_math -> mmlu_stem, ...).
+std::string demo_set_for(const std::string& data_name);
+// The first `shots` demos for the data set; [] for 0; throws when the set has no demos or fewer.
+std::vector<FewShotDemo> load_demos(const std::string& data_name, int shots);
+
+// construct_prompt(example, data_name, args) for a parsed question.
+std::string construct_prompt(const std::string& question, const std::string& data_name, const std::string& prompt_type,
+                             int shots);
+
+// Stop strings for a prompt type ("</s>", "<|im_end|>", "<|endoftext|>" plus the type's own).
+std::vector<std::string> stop_words(const std::string& prompt_type);
+
+}  // namespace lightreasoner::eval
