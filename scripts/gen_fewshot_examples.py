@@ -8,26 +8,12 @@ import json
 import sys
 
 
+ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\f": "\\f", "\t": "\\t", "?": "\\?"}
+
+
 def c_string(text):
-    out = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "?":
-            out.append("\\?")  # no trigraphs
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    """A C++ string literal for text ('?' escaped: no trigraphs)."""
+    return '"' + "".join(ESCAPES.get(ch, ch) for ch in text) + '"'
 
 
 def main():

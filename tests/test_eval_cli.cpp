@@ -27,20 +27,21 @@ std::map<int64_t, std::string> toolkit_golds(const std::filesystem::path& shared
 // Writes `n` records of `file` with a completion: right (boxed toolkit gold, or the letter for
 // multiple choice) on even lines, wrong on odd ones. Returns the number made right.
 int64_t write_grade_file(const std::filesystem::path& shared, const std::string& file, int64_t n, bool choice,
-                         const std::filesystem::path& out, int64_t stride = 1) {
+                         const std::filesystem::path& out, const std::string& reasoning = "") {
   auto golds = toolkit_golds(shared, file);
   auto records = io::read_jsonl(shared / "data" / file);
   std::ofstream stream(out);
   int64_t right = 0;
   for (int64_t i = 0; i < n; ++i) {
-    int64_t line = i * stride;
+    int64_t line = i;
     Json record = records.at(line).value;
     const std::string& gold = golds.at(line);
     if (choice) {
       std::string wrong = gold == "A" ? "B" : "A";
       record["completion"] = "Let me think. The answer is (" + (i % 2 == 0 ? gold : wrong) + ").";
     } else {
-      record["completion"] = i % 2 == 0 ? "Thus the result is $\\boxed{" + gold + "}$." : "Thus $\\boxed{-987654321}$.";
+      record["completion"] =
+          reasoning + (i % 2 == 0 ? "Thus the result is $\\boxed{" + gold + "}$." : "Thus $\\boxed{-987654321}$.");
     }
     right += i % 2 == 0;
     stream << record.dump() << "\n";
@@ -78,20 +79,26 @@ TEST(EvalCli, GradesSeveralDatasetFormats) {
 TEST(EvalCli, ResumesAfterARealKill) {
   LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir("grade_kill");
-  // Large enough to be mid-way when killed on most machines; the checks hold either way.
-  write_grade_file(shared, "gsm8k/test.jsonl", 1319, false, dir / "in.jsonl");
+  // Long reasoning before each answer makes the run last long enough to kill it mid-way.
+  std::string reasoning;
+  for (int i = 0; i < 400; ++i) reasoning += "We have 3x + 2 = 11, so x = 3; check: 9 + 2 = 11. ";
+  write_grade_file(shared, "gsm8k/test.jsonl", 1319, false, dir / "in.jsonl", reasoning);
   std::string common = "eval --grade '" + (dir / "in.jsonl").string() + "' --dataset gsm8k";
   auto clean = lrtest::run_binary(common + " --out '" + (dir / "clean").string() + "'");
   ASSERT_EQ(clean.exit_code, 0) << clean.output;
 
+  // kill -9 as soon as the first batch of predictions is on disk.
   std::string killed_out = (dir / "killed").string();
-  lrtest::run_binary(common + " --out '" + killed_out + "' >/dev/null 2>&1 & pid=$!; sleep 0.4; kill -9 $pid; wait $pid");
+  lrtest::run_binary(common + " --out '" + killed_out + "' >/dev/null 2>&1 & pid=$!; for i in $(seq 1 6000); do " +
+                     "[ -s '" + killed_out + "/predictions.jsonl' ] && break; sleep 0.01; done; kill -9 $pid; wait $pid");
   size_t lines_at_kill = 0;
   if (std::filesystem::exists(dir / "killed/predictions.jsonl")) {
     std::string text = read_file(dir / "killed/predictions.jsonl");
     lines_at_kill = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
   }
   std::cout << "complete prediction lines when killed: " << lines_at_kill << " of 1319\n";
+  EXPECT_GT(lines_at_kill, 0u);
+  EXPECT_LT(lines_at_kill, 1319u) << "the run finished before the kill; the resume below was not exercised";
   auto resumed = lrtest::run_binary(common + " --out '" + killed_out + "'");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   Json a = summary_of(dir / "clean")["datasets"]["gsm8k"], b = summary_of(dir / "killed")["datasets"]["gsm8k"];

@@ -12,41 +12,42 @@
 
 namespace lightreasoner::eval::py {
 
-std::string sanitize_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+namespace {
+
+// Calls fn(code_point, byte_offset, valid, byte_length) for each code point; an invalid byte is
+// reported as U+FFFD with length 1 (Python strings are always valid, so it must become one).
+template <typename Fn>
+void each_code_point(std::string_view text, Fn fn) {
   const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   utf8proc_ssize_t pos = 0, n = static_cast<utf8proc_ssize_t>(text.size());
   while (pos < n) {
     utf8proc_int32_t cp = 0;
     utf8proc_ssize_t len = utf8proc_iterate(bytes + pos, n - pos, &cp);
-    if (len <= 0) {
-      out += "\xEF\xBF\xBD";
-      pos += 1;
-    } else {
-      out.append(text.data() + pos, static_cast<size_t>(len));
-      pos += len;
-    }
+    bool valid = len > 0;
+    fn(valid ? static_cast<char32_t>(cp) : char32_t{0xFFFD}, static_cast<size_t>(pos), valid, valid ? size_t(len) : 1);
+    pos += valid ? len : 1;
   }
+}
+
+}  // namespace
+
+std::string sanitize_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  each_code_point(text, [&](char32_t, size_t pos, bool valid, size_t len) {
+    if (valid) {
+      out.append(text.data() + pos, len);
+    } else {
+      out += "\xEF\xBF\xBD";
+    }
+  });
   return out;
 }
 
 std::u32string decode(std::string_view text) {
   std::u32string out;
   out.reserve(text.size());
-  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  utf8proc_ssize_t pos = 0, n = static_cast<utf8proc_ssize_t>(text.size());
-  while (pos < n) {
-    utf8proc_int32_t cp = 0;
-    utf8proc_ssize_t len = utf8proc_iterate(bytes + pos, n - pos, &cp);
-    if (len <= 0) {
-      out.push_back(0xFFFD);
-      pos += 1;
-    } else {
-      out.push_back(static_cast<char32_t>(cp));
-      pos += len;
-    }
-  }
+  each_code_point(text, [&](char32_t c, size_t, bool, size_t) { out.push_back(c); });
   return out;
 }
 
