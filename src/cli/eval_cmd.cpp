@@ -29,7 +29,7 @@ struct EvalArgs {
   bool no_resume = false;
   int64_t limit = 0;
   // Model-backed generation (needs the model module).
-  std::string model, adapter, data_dir = "../shared/data";
+  std::string model, adapter, data_dir = "data";  // as the config's eval.data_dir
   std::vector<std::string> data;
   int64_t max_new_tokens = 2048;
   int shots = 0;
