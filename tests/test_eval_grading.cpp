@@ -9,6 +9,7 @@
 #include "lightreasoner/eval/extract_answer.h"
 #include "lightreasoner/eval/math_equal.h"
 #include "lightreasoner/eval/strip_string.h"
+#include "lightreasoner/eval/symbolic.h"
 #include "lightreasoner/io/jsonl.h"
 #include "support.h"
 
@@ -144,6 +145,25 @@ TEST(EvalGrading, StripStringFastPathMatchesReference) {
     if (n++ % 7 == 0) check(g.value.at("gt"));  // a spread sample keeps this test short
   }
   EXPECT_GT(checked, 2500);
+}
+
+TEST(EvalGrading, SymbolicStageDecidesLikeSympy) {
+  using eval::SymbolicVerdict;
+  EXPECT_EQ(eval::symbolic_equal("x^2+2x+1", "(x+1)^2"), SymbolicVerdict::kEqual);
+  EXPECT_EQ(eval::symbolic_equal("\\frac{x}{7}+\\frac{2}{7}", "\\frac{x+2}{7}"), SymbolicVerdict::kEqual);
+  EXPECT_EQ(eval::symbolic_equal("\\sin^2(y)+\\cos^2(y)", "1"), SymbolicVerdict::kEqual);
+  EXPECT_EQ(eval::symbolic_equal("\\sqrt{3}", "1.732"), SymbolicVerdict::kEqual);      // constants: rel 1e-4
+  EXPECT_EQ(eval::symbolic_equal("\\sqrt{3}", "1.73"), SymbolicVerdict::kDifferent);
+  EXPECT_EQ(eval::symbolic_equal("\\pi", "3.14159"), SymbolicVerdict::kDifferent);     // \pi is a symbol
+  EXPECT_EQ(eval::symbolic_equal("|x|", "x"), SymbolicVerdict::kDifferent);             // not an identity
+  EXPECT_EQ(eval::symbolic_equal("\\sqrt{x^2}", "x"), SymbolicVerdict::kDifferent);
+  EXPECT_EQ(eval::symbolic_equal("x,y", "x"), SymbolicVerdict::kEqual);                 // trailing garbage ignored
+  EXPECT_EQ(eval::symbolic_equal("2x+1=5", "5=2x+1"), SymbolicVerdict::kEqual);         // |lhs - rhs| equal
+  EXPECT_EQ(eval::symbolic_equal("4:30", "4:30p"), SymbolicVerdict::kDifferent);        // lexer error: parse fails
+  EXPECT_EQ(eval::symbolic_equal("4:30", "4:30"), SymbolicVerdict::kEqual);             // raw strings kept, compared
+  EXPECT_EQ(eval::symbolic_equal("\\int_0^1 x dx", "\\frac{1}{2}"), SymbolicVerdict::kUndecided);
+  EXPECT_EQ(eval::symbolic_equal("\\log_2{8}", "3"), SymbolicVerdict::kEqual);
+  EXPECT_EQ(eval::symbolic_equal("\\binom{5}{2}", "10"), SymbolicVerdict::kEqual);
 }
 
 TEST(EvalGrading, WordToNumFollowsWord2Number) {

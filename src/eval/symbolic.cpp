@@ -553,13 +553,16 @@ SymbolicVerdict expressions_equal(const GiNaC::ex& a, const GiNaC::ex& b,
   }
   // With free symbols sympy needs simplify(a - b) == 0: an identity. Stand-in: agreement at
   // random points (fixed seed), tolerance relative to the values' size.
+  // Points of both signs (|v| in [0.3, 2.7]) so that |x| vs x or sqrt(x^2) vs x differ, as they
+  // do for sympy's complex symbols.
   std::mt19937_64 rng(0x5eed);
-  std::uniform_real_distribution<double> dist(0.3, 2.7);
+  std::uniform_real_distribution<double> magnitude(0.3, 2.7);
+  std::bernoulli_distribution negative(0.5);
   int agreed = 0;
   for (int attempt = 0; attempt < 12 && agreed < 5; ++attempt) {
     if (timed_out(limits)) return SymbolicVerdict::kUndecided;
     GiNaC::exmap point;
-    for (const auto& sym : free) point[sym] = GiNaC::numeric(dist(rng));
+    for (const auto& sym : free) point[sym] = GiNaC::numeric(negative(rng) ? -magnitude(rng) : magnitude(rng));
     try {
       auto va = to_complex(a.subs(point)), vb = to_complex(b.subs(point));
       if (!va || !vb) continue;
@@ -584,7 +587,10 @@ SymbolicVerdict symbolic_equal(std::string_view a, std::string_view b, const Sym
     if (pa.status == ParseStatus::kFail || pb.status == ParseStatus::kFail) return SymbolicVerdict::kDifferent;
     return SymbolicVerdict::kUndecided;
   }
-  if (pa.status == ParseStatus::kFail || pb.status == ParseStatus::kFail) return SymbolicVerdict::kDifferent;
+  // grader.py keeps the raw string when every parser fails; str(a) == str(b) then compares them.
+  if (pa.status == ParseStatus::kFail || pb.status == ParseStatus::kFail) {
+    return pa.status == pb.status && a == b ? SymbolicVerdict::kEqual : SymbolicVerdict::kDifferent;
+  }
   try {
     const Parsed& x = pa.value;
     const Parsed& y = pb.value;
