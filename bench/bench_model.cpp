@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows appear as they are measured
   spdlog::set_level(spdlog::level::warn);
   set_threads(threads);
   torch::NoGradGuard no_grad;
