@@ -43,5 +43,7 @@ Command make_config_command(CLI::App& root, const GlobalOptions& global);
 Command make_tensors_command(CLI::App& root, const GlobalOptions& global);
 Command make_inspect_command(CLI::App& root, const GlobalOptions& global);
 Command make_eval_command(CLI::App& root, const GlobalOptions& global);
+Command make_init_command(CLI::App& root, const GlobalOptions& global);
+Command make_generate_command(CLI::App& root, const GlobalOptions& global);
 
 }  // namespace lightreasoner::cli
