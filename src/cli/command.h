@@ -42,5 +42,6 @@ config::RunConfig resolve_config(const ConfigOptions& options, const GlobalOptio
 Command make_config_command(CLI::App& root, const GlobalOptions& global);
 Command make_tensors_command(CLI::App& root, const GlobalOptions& global);
 Command make_inspect_command(CLI::App& root, const GlobalOptions& global);
+Command make_tokenize_command(CLI::App& root, const GlobalOptions& global);
 
 }  // namespace lightreasoner::cli
