@@ -59,7 +59,7 @@ TEST(TokenizeCli, BadArgumentsFailClearly) {
   EXPECT_NE(r.output.find("nope"), std::string::npos) << r.output;
   r = lrtest::run_binary("tokenize --model /nonexistent --text x");
   EXPECT_NE(r.exit_code, 0);
-  r = lrtest::run_binary("tokenize --model " + fixture(shared, "qwen3-tokenizer") + " --text $'bad\\xff'");
+  r = lrtest::run_binary("tokenize --model " + fixture(shared, "qwen3-tokenizer") + " --text \"$(printf 'bad\\377')\"");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("not valid UTF-8 at byte offset 3"), std::string::npos) << r.output;
 }

@@ -346,8 +346,8 @@ TEST(TokenizerSentencePiece, TrainsLoadsAndRoundTripsASmallModel) {
     }
   }
   std::filesystem::create_directories(dir / "model");
-  train_sentencepiece("--input=" + (dir / "corpus.txt").string() + " --model_prefix=" + (dir / "model/tokenizer").string() +
-                      " --vocab_size=300 --model_type=bpe --byte_fallback=true --minloglevel=2");
+  train_sentencepiece({"--input=" + (dir / "corpus.txt").string(), "--model_prefix=" + (dir / "model/tokenizer").string(),
+                       "--vocab_size=300", "--model_type=bpe", "--byte_fallback=true"});
   auto tok = load_tokenizer(dir / "model");
   EXPECT_EQ(tok->kind(), TokenizerKind::kSentencePiece);
   EXPECT_EQ(tok->vocab_size(), 300);
@@ -355,7 +355,7 @@ TEST(TokenizerSentencePiece, TrainsLoadsAndRoundTripsASmallModel) {
   const auto ids = tok->encode(text);
   EXPECT_EQ(ids.front(), tok->bos_id().value());
   EXPECT_EQ(tok->decode(ids, true), text);
-  EXPECT_LR_ERROR(train_sentencepiece("--input=/nonexistent/corpus.txt --model_prefix=" + (dir / "x").string()),
+  EXPECT_LR_ERROR(train_sentencepiece({"--input=/nonexistent/corpus.txt", "--model_prefix=" + (dir / "x").string()}),
                   "sentencepiece training failed");
 }
 

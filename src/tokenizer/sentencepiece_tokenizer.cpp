@@ -16,7 +16,6 @@
 
 #include "fingerprint.h"
 #include "lightreasoner/core/error.h"
-#include "lightreasoner/tokenizer/sentencepiece_train.h"
 #include "spm_shim/sentencepiece_shim.h"
 
 #ifndef LR_SPM_SHIM_NAME
@@ -44,7 +43,6 @@ struct ShimApi {
   decltype(&lr_spm_eos_id) eos_id;
   decltype(&lr_spm_unk_id) unk_id;
   decltype(&lr_spm_pad_id) pad_id;
-  decltype(&lr_spm_train) train;
 };
 
 std::vector<std::filesystem::path> shim_candidates() {
@@ -98,7 +96,6 @@ const ShimApi& shim() {
     resolve(api.eos_id, "lr_spm_eos_id");
     resolve(api.unk_id, "lr_spm_unk_id");
     resolve(api.pad_id, "lr_spm_pad_id");
-    resolve(api.train, "lr_spm_train");
     if (failure.empty() && api.api_version() != LR_SPM_SHIM_API_VERSION) {
       failure = "sentencepiece shim API version " + std::to_string(api.api_version()) + ", expected " +
                 std::to_string(LR_SPM_SHIM_API_VERSION) + " (stale " LR_SPM_SHIM_NAME "? rebuild)";
@@ -213,11 +210,6 @@ class SentencePieceTokenizer final : public Tokenizer {
 
 std::unique_ptr<Tokenizer> load_sentencepiece_tokenizer(const std::filesystem::path& model, const TokenizerConfig& config) {
   return std::make_unique<SentencePieceTokenizer>(model, config);
-}
-
-void train_sentencepiece(const std::string& args) {
-  const ShimApi& api = shim();
-  LR_CHECK(api.train(args.c_str()) == 0, "sentencepiece training failed (" << args << "): " << api.last_error());
 }
 
 }  // namespace lightreasoner::tokenizer

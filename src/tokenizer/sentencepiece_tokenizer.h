@@ -1,5 +1,5 @@
 // The sentencepiece backend (tokenizer.model, e.g. Llama 2) and the run-time loading of the
-// sentencepiece shim module; `train_sentencepiece` exposes sentencepiece training through it.
+// sentencepiece shim module. Training is separate (sentencepiece_train.h).
 #pragma once
 
 #include <filesystem>

@@ -1,10 +1,9 @@
 // liblightreasoner_spm.so: the C API of sentencepiece_shim.h over libsentencepiece (load, encode,
-// decode, piece table, special ids, training). Built as a separate MODULE and only ever dlopen()ed;
+// decode, piece table, special ids). Built as a separate MODULE and only ever dlopen()ed;
 // never link it (or libsentencepiece) into the program. Exceptions never cross the C boundary.
 #include "sentencepiece_shim.h"
 
 #include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
 
 #include <cstring>
 #include <string>
@@ -115,17 +114,3 @@ LR_SPM_EXPORT int32_t lr_spm_bos_id(const lr_spm* sp) { return sp->processor.bos
 LR_SPM_EXPORT int32_t lr_spm_eos_id(const lr_spm* sp) { return sp->processor.eos_id(); }
 LR_SPM_EXPORT int32_t lr_spm_unk_id(const lr_spm* sp) { return sp->processor.unk_id(); }
 LR_SPM_EXPORT int32_t lr_spm_pad_id(const lr_spm* sp) { return sp->processor.pad_id(); }
-
-LR_SPM_EXPORT int lr_spm_train(const char* args) {
-  try {
-    const auto status = sentencepiece::SentencePieceTrainer::Train(args);
-    if (!status.ok()) {
-      set_error(status.ToString());
-      return -1;
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    set_error(e.what());
-    return -1;
-  }
-}

@@ -44,9 +44,8 @@ int32_t lr_spm_eos_id(const lr_spm* sp);
 int32_t lr_spm_unk_id(const lr_spm* sp);
 int32_t lr_spm_pad_id(const lr_spm* sp);
 
-/* sentencepiece training (SentencePieceTrainer::Train) with its usual flag string, e.g.
- * "--input=a.txt --model_prefix=m --vocab_size=512 --model_type=bpe". 0 on success, -1 on error. */
-int lr_spm_train(const char* args);
+/* No training entry point: SentencePieceTrainer writes to std::cerr, and under RTLD_DEEPBIND that
+ * is libstdc++'s never-constructed copy of the stream (segfault). Training runs spm_train instead. */
 
 #ifdef __cplusplus
 }
