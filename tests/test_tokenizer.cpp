@@ -347,10 +347,10 @@ TEST(TokenizerSentencePiece, TrainsLoadsAndRoundTripsASmallModel) {
   }
   std::filesystem::create_directories(dir / "model");
   train_sentencepiece({"--input=" + (dir / "corpus.txt").string(), "--model_prefix=" + (dir / "model/tokenizer").string(),
-                       "--vocab_size=300", "--model_type=bpe", "--byte_fallback=true"});
+                       "--vocab_size=400", "--model_type=bpe", "--byte_fallback=true"});
   auto tok = load_tokenizer(dir / "model");
   EXPECT_EQ(tok->kind(), TokenizerKind::kSentencePiece);
-  EXPECT_EQ(tok->vocab_size(), 300);
+  EXPECT_EQ(tok->vocab_size(), 400);
   const std::string text = "Janet sells 16 eggs a day. 你好 🙂";  // CJK/emoji only via byte fallback
   const auto ids = tok->encode(text);
   EXPECT_EQ(ids.front(), tok->bos_id().value());
