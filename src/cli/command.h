@@ -46,5 +46,6 @@ Command make_eval_command(CLI::App& root, const GlobalOptions& global);
 Command make_init_command(CLI::App& root, const GlobalOptions& global);
 Command make_generate_command(CLI::App& root, const GlobalOptions& global);
 Command make_tokenize_command(CLI::App& root, const GlobalOptions& global);
+Command make_sample_command(CLI::App& root, const GlobalOptions& global);
 
 }  // namespace lightreasoner::cli
