@@ -37,7 +37,7 @@ if has build; then
 fi
 
 if has test && [ -x build-cuda/lightreasoner ]; then
-  LR_SHARED_DIR=${LR_SHARED_DIR:-$PWD/.fixtures/shared} timeout 300 ctest --test-dir build-cuda -j8 --output-on-failure \
+  LR_SHARED_DIR=${LR_SHARED_DIR:-$PWD/.fixtures/shared} timeout 150 ctest --test-dir build-cuda -j16 --output-on-failure \
     > "$OUT/ctest.log" 2>&1
   log "ctest: $(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -1)"
 fi
