@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
 
   std::vector<cli::Command> commands;
   for (cli::CommandFactory factory : {&cli::make_config_command, &cli::make_tensors_command,
-                                      &cli::make_inspect_command, &cli::make_tokenize_command}) {
+                                      &cli::make_inspect_command, &cli::make_tokenize_command,
+                                      &cli::make_sample_command}) {
     commands.push_back(factory(app, global));
   }
 
