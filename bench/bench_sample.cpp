@@ -1,0 +1,140 @@
+// Benchmark of the `sample` pipeline on CPU (or --device cuda): two random Qwen2-shaped models
+// (expert ~28M = preset "small", amateur ~5M with the same vocabulary) — rollouts/s and scored
+// tokens/s, broken down into generation, the two teacher-forced forwards (incl. lm_head at the
+// scored positions), and KL/selection/target building, so the share of time outside the models'
+// forwards is visible. Usage: bench_sample [--device cpu|cuda] [--threads N] [--batch B] [--rollouts N]
+// [--new-tokens N] [--expert PRESET --amateur PRESET] (presets of `lightreasoner init`).
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "lightreasoner/contrast/sample.h"
+#include "lightreasoner/core/device.h"
+#include "lightreasoner/generate/generator.h"
+#include "lightreasoner/model/init.h"
+
+using namespace lightreasoner;
+
+namespace {
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+void sync(const torch::Device& d) {
+  if (d.is_cuda()) torch::cuda::synchronize();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string device_name = "cpu";
+  int threads = 0, batch = 8, rollouts = 16, new_tokens = 128, prompt_len = 96;
+  std::string expert_preset = "small", amateur_preset;  // empty amateur: a ~5M model beside "small"
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--device") device_name = argv[i + 1];
+    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
+    else if (a == "--batch") batch = std::atoi(argv[i + 1]);
+    else if (a == "--rollouts") rollouts = std::atoi(argv[i + 1]);
+    else if (a == "--new-tokens") new_tokens = std::atoi(argv[i + 1]);
+    else if (a == "--expert") expert_preset = argv[i + 1];     // e.g. qwen2.5-math-1.5b
+    else if (a == "--amateur") amateur_preset = argv[i + 1];   // e.g. qwen2.5-0.5b
+  }
+  set_threads(threads);
+  auto device = parse_device(device_name);
+  auto dtype = device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
+  torch::NoGradGuard no_grad;
+
+  auto expert_config = model::preset_config("", expert_preset);
+  auto amateur_config = expert_config;
+  if (amateur_preset.empty()) {
+    amateur_config.hidden_size = 256;
+    amateur_config.intermediate_size = 768;
+    amateur_config.num_hidden_layers = 4;
+    amateur_config.num_attention_heads = 4;
+    amateur_config.num_key_value_heads = 2;
+  } else {
+    amateur_config = model::preset_config("", amateur_preset);
+  }
+  auto options = torch::TensorOptions().dtype(dtype).device(device);
+  model::CausalLM expert(expert_config, options), amateur(amateur_config, options);
+  model::InitOptions init;
+  init.std = 0.05;
+  init.seed = 1;
+  model::randomize_weights(expert, init);
+  init.seed = 2;
+  model::randomize_weights(amateur, init);
+  expert.eval();
+  amateur.eval();
+
+  torch::manual_seed(0);
+  std::vector<std::vector<int64_t>> prompts;
+  for (int i = 0; i < rollouts; ++i) {
+    auto ids = torch::randint(3, expert_config.vocab_size, {prompt_len + (i % 5) * 4}, torch::kInt64);
+    prompts.emplace_back(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+  }
+  generate::GenerationOptions gen;
+  gen.max_new_tokens = new_tokens;  // no eos: random models would stop at random points
+  contrast::ContrastOptions contrast_options;
+
+  double t_gen = 0, t_fwd = 0, t_targets = 0;
+  int64_t gen_tokens = 0, scored_tokens = 0, scored_steps = 0, selected = 0;
+  for (int begin = 0; begin < rollouts; begin += batch) {
+    std::vector<std::vector<int64_t>> p(prompts.begin() + begin, prompts.begin() + std::min(rollouts, begin + batch));
+    sync(device);
+    double t0 = now();
+    auto generated = generate::generate(expert, p, gen);
+    sync(device);
+    double t1 = now();
+    std::vector<std::vector<int64_t>> completions;
+    for (auto& c : generated.completions) completions.push_back(c.ids);
+    gen_tokens += generated.stats.new_tokens;
+    // The models' share: the same teacher-forced forwards plus lm_head at every scored position.
+    {
+      int64_t width = 0, n = 0;
+      for (size_t i = 0; i < p.size(); ++i) {
+        width = std::max<int64_t>(width, p[i].size() + completions[i].size() - 1);
+        n += completions[i].size();
+      }
+      auto ids = torch::randint(3, expert_config.vocab_size, {static_cast<int64_t>(p.size()), width},
+                                torch::TensorOptions().dtype(torch::kInt64).device(device));
+      auto he = expert.forward(ids).reshape({-1, expert_config.hidden_size}).slice(0, 0, n);
+      auto ha = amateur.forward(ids).reshape({-1, amateur_config.hidden_size}).slice(0, 0, n);
+      int64_t chunk = contrast::positions_per_chunk(expert_config.vocab_size, contrast_options, device);
+      for (int64_t b = 0; b < n; b += chunk) {
+        auto le = expert.logits(he.slice(0, b, std::min(n, b + chunk)));
+        auto la = amateur.logits(ha.slice(0, b, std::min(n, b + chunk)));
+        (void)le.sum().item<float>();
+        (void)la.sum().item<float>();
+      }
+      sync(device);
+    }
+    double t2 = now();
+    auto scored = contrast::score_rollouts(expert, amateur, p, completions, contrast_options);
+    sync(device);
+    double t3 = now();
+    t_gen += t1 - t0;
+    t_fwd += t2 - t1;
+    t_targets += (t3 - t2) - (t2 - t1);  // the full scoring minus the models' forwards
+    for (size_t i = 0; i < p.size(); ++i) {
+      scored_tokens += p[i].size() + completions[i].size() - 1;
+      scored_steps += completions[i].size();
+    }
+    selected += scored.result.selected.size();
+  }
+  double total = t_gen + t_fwd + t_targets;
+  std::printf("bench_sample device=%s threads=%d dtype=%s expert=%.1fM amateur=%.1fM vocab=%lld batch=%d rollouts=%d "
+              "new_tokens=%d\n",
+              device_name.c_str(), torch::get_num_threads(), dtype_name(dtype).c_str(),
+              expert_config.num_parameters() / 1e6, amateur_config.num_parameters() / 1e6,
+              static_cast<long long>(expert_config.vocab_size), batch, rollouts, new_tokens);
+  std::printf("generation : %7.2f s  %8.1f tok/s  (%.2f rollouts/s)\n", t_gen, gen_tokens / t_gen, rollouts / t_gen);
+  std::printf("forwards   : %7.2f s  %8.1f scored tok/s (expert + amateur teacher-forced, lm_head at %lld positions)\n",
+              t_fwd, scored_tokens / t_fwd, static_cast<long long>(scored_steps));
+  std::printf("KL+targets : %7.2f s  %8.1f positions/s (selected %lld of %lld)\n", t_targets, scored_steps / t_targets,
+              static_cast<long long>(selected), static_cast<long long>(scored_steps));
+  std::printf("end to end : %7.2f s  %.2f rollouts/s; outside the models' forwards (generation counted as model): %.1f%%\n",
+              total, rollouts / total, 100.0 * t_targets / total);
+  return 0;
+}
