@@ -42,10 +42,7 @@ config::RunConfig resolve_config(const ConfigOptions& options, const GlobalOptio
 Command make_config_command(CLI::App& root, const GlobalOptions& global);
 Command make_tensors_command(CLI::App& root, const GlobalOptions& global);
 Command make_sample_command(CLI::App& root, const GlobalOptions& global);
-<<<<<<< HEAD
 Command make_inspect_command(CLI::App& root, const GlobalOptions& global);
-=======
 Command make_tokenize_command(CLI::App& root, const GlobalOptions& global);
->>>>>>> tokenizer
 
 }  // namespace lightreasoner::cli
