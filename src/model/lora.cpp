@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <set>
+#include <sstream>
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"

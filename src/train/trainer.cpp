@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <random>
 
 #include "lightreasoner/core/error.h"
