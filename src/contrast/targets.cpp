@@ -1,0 +1,74 @@
+// α-mask, the three target kinds, and the dense → sparse extraction of the targets.
+// Scores and softmaxes are fp32 on the inputs' device; -inf marks "off the mask" before softmax.
+#include "lightreasoner/contrast/targets.h"
+
+#include <limits>
+
+#include "lightreasoner/contrast/divergence.h"
+#include "lightreasoner/core/error.h"
+
+namespace lightreasoner::contrast {
+
+TargetKind parse_target_kind(const std::string& name) {
+  if (name == "contrast") return TargetKind::kContrast;
+  if (name == "expert") return TargetKind::kExpert;
+  if (name == "onehot") return TargetKind::kOnehot;
+  LR_FAIL("target kind must be one of contrast, expert, onehot (got '" << name << "')");
+}
+
+std::string target_kind_name(TargetKind kind) {
+  switch (kind) {
+    case TargetKind::kContrast: return "contrast";
+    case TargetKind::kExpert: return "expert";
+    case TargetKind::kOnehot: return "onehot";
+  }
+  return "?";
+}
+
+torch::Tensor plausibility_mask(const torch::Tensor& expert_log_probs, double alpha) {
+  LR_CHECK(alpha >= 0.0 && alpha <= 1.0, "alpha must be in [0, 1] (got " << alpha << ")");
+  LR_CHECK(expert_log_probs.dim() == 2, "mask needs [N, V] log-probs, got " << expert_log_probs.sizes());
+  if (alpha == 0.0) return expert_log_probs.gt(-std::numeric_limits<float>::infinity());
+  torch::Tensor row_max = std::get<0>(expert_log_probs.max(-1, /*keepdim=*/true));  // [N, 1]
+  return expert_log_probs.ge(row_max + std::log(alpha));                            // [N, V]
+}
+
+torch::Tensor target_support(TargetKind kind, const torch::Tensor& expert_log_probs, const torch::Tensor& mask) {
+  if (kind != TargetKind::kOnehot) return mask;
+  torch::Tensor argmax = expert_log_probs.argmax(-1, /*keepdim=*/true);  // [N, 1]
+  return torch::zeros_like(mask).scatter_(1, argmax, true);            // [N, V]
+}
+
+torch::Tensor dense_targets(TargetKind kind, const torch::Tensor& expert_log_probs,
+                            const torch::Tensor& amateur_log_probs, const torch::Tensor& mask) {
+  LR_CHECK(expert_log_probs.sizes() == amateur_log_probs.sizes() && mask.sizes() == expert_log_probs.sizes(),
+           "targets need equal shapes: expert " << expert_log_probs.sizes() << ", amateur "
+                                                << amateur_log_probs.sizes() << ", mask " << mask.sizes());
+  const float off_mask = -std::numeric_limits<float>::infinity();
+  switch (kind) {
+    case TargetKind::kContrast: {
+      const double floor = log_probability_floor();
+      torch::Tensor score = expert_log_probs.clamp_min(floor) - amateur_log_probs.clamp_min(floor);  // [N, V]
+      return score.masked_fill(mask.logical_not(), off_mask).softmax(-1);
+    }
+    case TargetKind::kExpert:
+      return expert_log_probs.masked_fill(mask.logical_not(), off_mask).softmax(-1);
+    case TargetKind::kOnehot:
+      return target_support(kind, expert_log_probs, mask).to(torch::kFloat32);
+  }
+  LR_FAIL("unknown target kind");
+}
+
+SparseTargets sparse_targets(const torch::Tensor& support, const torch::Tensor& dense_targets,
+                             const torch::Tensor& expert_log_probs, const torch::Tensor& amateur_log_probs) {
+  torch::Tensor nonzero = support.nonzero();  // [K, 2] row-major, so ids ascend within a row
+  SparseTargets sparse;
+  sparse.rows = nonzero.select(1, 0);
+  sparse.ids = nonzero.select(1, 1);
+  sparse.probs = dense_targets.index({sparse.rows, sparse.ids});
+  sparse.expert_probs = expert_log_probs.index({sparse.rows, sparse.ids}).exp();
+  sparse.amateur_probs = amateur_log_probs.index({sparse.rows, sparse.ids}).exp();
+  return sparse;
+}
+
+}  // namespace lightreasoner::contrast
