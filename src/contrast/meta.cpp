@@ -126,7 +126,9 @@ ContrastMeta meta_from_json(const Json& j, const std::string& where) {
   meta.amateur = identity_from_json(j, "amateur", where);
   meta.tokenizer_fingerprint = get<std::string>(j, "tokenizer_fingerprint", where);
   meta.template_name = get<std::string>(j, "template", where);
-  meta.system_prompt = get<std::optional<std::string>>(j, "system_prompt", where);
+  const Json system_prompt = get<Json>(j, "system_prompt", where);
+  LR_CHECK(system_prompt.is_null() || system_prompt.is_string(), where << ": key 'system_prompt' must be a string or null");
+  if (system_prompt.is_string()) meta.system_prompt = system_prompt.get<std::string>();
   meta.alpha = get<double>(j, "alpha", where);
   meta.beta = get<double>(j, "beta", where);
   meta.selection_enabled = get<bool>(j, "selection_enabled", where);
