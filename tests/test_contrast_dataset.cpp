@@ -162,7 +162,7 @@ TEST(ContrastDataset, BadRecordsNameFileLineAndKey) {
       {line(R"({"t": 4, "kl": 0.5, "ids": [3], "p": [1]})"), "field 't' must be an integer in [0, 3]"},
       {line(R"({"t": 1, "kl": 0.5, "ids": [7, 3], "p": [0.5, 0.5]})"), "field 'ids' must be strictly ascending"},
       {line(R"({"t": 1, "kl": 0.5, "ids": [3, -1], "p": [0.5, 0.5]})"), "'ids'[1] must be a non-negative integer"},
-      {line(R"({"t": 1, "kl": 0.5, "ids": [3], "p": [1, 0]})"), "field 'p' has 2 entries, 'ids' has 1"},
+      {line(R"({"t": 1, "kl": 0.5, "ids": [3], "p": [1, 0]})"), "field 'p' has 2 entries for 1 token ids"},
       {line(good_step + ", " + good_step), "strictly ascending 't' (1 then 1)"},
       {line(good_step, R"(, "step_kl": [0.1])"), "'step_kl' has 1 entries, 'completion_ids' has 3"},
       {line(R"({"t": 1, "kl": "high", "ids": [3], "p": [1]})"), "field 'kl' must be a finite number"},
@@ -295,12 +295,12 @@ TEST(ContrastOfficialFormat, RoundTrip) {
 TEST(ContrastOfficialFormat, ImportChecksPrefixesAndFields) {
   TableTokenizer tok;
   auto dir = lrtest::temp_dir();
-  // Step 2's prefix "ab" is re-tokenised as the single token "ab", so "a" + "b" (step 1 seeing "a")
-  // is consistent, but a prefix that is not a token boundary of the longest prefix is dropped.
+  // The longest prefix "2+2" encodes to [2, +, 2]; steps 2 and 3 are its first 2 and 3 tokens,
+  // but step 1's prefix "a" is not the decoded first token ("2"): that step is dropped and counted.
   write_text(dir / "official.jsonl",
-             R"({"prompt_id": "q", "step": 1, "prefix": "a", "tokens": ["b"], "token_ids": [12], "weights": [1.0], "kl_divergence": 0.5})" "\n"
-             R"({"prompt_id": "q", "step": 2, "prefix": "2+", "tokens": ["2"], "token_ids": [3], "weights": [1.0], "kl_divergence": 0.7})" "\n"
-             R"({"prompt_id": "q", "step": 3, "prefix": "2+2", "tokens": ["="], "token_ids": [5], "weights": [1.0], "kl_divergence": 0.8})" "\n");
+             R"({"prompt_id": "4", "step": 1, "prefix": "a", "tokens": ["b"], "token_ids": [12], "weights": [1.0], "kl_divergence": 0.5})" "\n"
+             R"({"prompt_id": "4", "step": 2, "prefix": "2+", "tokens": ["2"], "token_ids": [3], "weights": [1.0], "kl_divergence": 0.7})" "\n"
+             R"({"prompt_id": "4", "step": 3, "prefix": "2+2", "tokens": ["="], "token_ids": [5], "weights": [1.0], "kl_divergence": 0.8})" "\n");
   lr::OfficialImportStats stats;
   auto records = lr::import_official(dir / "official.jsonl", tok.encode_fn(), tok.decode_fn(), tok.prompt_fn(), &stats);
   ASSERT_EQ(records.size(), 1u);
@@ -309,16 +309,16 @@ TEST(ContrastOfficialFormat, ImportChecksPrefixesAndFields) {
   EXPECT_EQ(stats.steps_dropped, 1);
   EXPECT_EQ(stats.first_dropped, (dir / "official.jsonl").string() + ":1");
 
-  const std::string good = R"({"prompt_id": "q", "step": 1, "prefix": "2", "tokens": ["+"], "token_ids": [4], "weights": [1.0], "kl_divergence": 0.5})";
+  const std::string good = R"({"prompt_id": "4", "step": 1, "prefix": "2", "tokens": ["+"], "token_ids": [4], "weights": [1.0], "kl_divergence": 0.5})";
   struct Case {
     std::string line, needle;
   };
   const std::vector<Case> cases = {
-      {R"({"prompt_id": "q", "step": 1, "tokens": ["+"], "token_ids": [4], "weights": [1.0], "kl_divergence": 0.5})",
+      {R"({"prompt_id": "4", "step": 1, "tokens": ["+"], "token_ids": [4], "weights": [1.0], "kl_divergence": 0.5})",
        ":2: missing field 'prefix'"},
-      {R"({"prompt_id": "q", "step": 2, "prefix": "2+", "tokens": ["2"], "token_ids": [3, 4], "weights": [1.0], "kl_divergence": 0.5})",
-       "field 'weights' has 1 entries, 'token_ids' has 2"},
-      {R"({"prompt_id": "q", "step": -2, "prefix": "2", "tokens": ["+"], "token_ids": [4], "weights": [1.0], "kl_divergence": 0.5})",
+      {R"({"prompt_id": "4", "step": 2, "prefix": "2+", "tokens": ["2"], "token_ids": [3, 4], "weights": [1.0], "kl_divergence": 0.5})",
+       "field 'weights' has 1 entries for 2 token ids"},
+      {R"({"prompt_id": "4", "step": -2, "prefix": "2", "tokens": ["+"], "token_ids": [4], "weights": [1.0], "kl_divergence": 0.5})",
        "field 'step' must be a non-negative integer"},
       {good, ":2: step 1 of this prompt already appeared at"},
   };

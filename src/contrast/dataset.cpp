@@ -58,7 +58,7 @@ std::vector<double> number_array(const Json& value, const std::string& key, cons
 std::vector<double> probability_array(const Json& value, const std::string& key, size_t size,
                                       const std::string& where) {
   std::vector<double> p = number_array(value, key, where);
-  LR_CHECK(p.size() == size, where << ": field '" << key << "' has " << p.size() << " entries, 'ids' has " << size);
+  LR_CHECK(p.size() == size, where << ": field '" << key << "' has " << p.size() << " entries for " << size << " token ids");
   for (size_t i = 0; i < p.size(); ++i)
     LR_CHECK(p[i] >= 0.0 && p[i] <= 1.0, where << ": field '" << key << "'[" << i << "] = " << p[i] << " is not in [0, 1]");
   return p;
