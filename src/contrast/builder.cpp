@@ -75,17 +75,20 @@ void append_targets(const torch::Tensor& expert_lp, const torch::Tensor& amateur
 
 }  // namespace
 
-int64_t positions_per_chunk(int64_t vocab, int64_t budget_bytes) {
+int64_t positions_per_chunk(int64_t vocab, const ContrastOptions& options, const torch::Device& device) {
   LR_CHECK(vocab > 0, "vocabulary size must be positive (got " << vocab << ")");
   const int64_t per_position = kLiveRowsPerPosition * vocab * static_cast<int64_t>(sizeof(float));
-  return std::max<int64_t>(1, budget_bytes / per_position);
+  int64_t bytes = options.memory_budget_bytes;
+  if (device.is_cpu() && options.cpu_cache_bytes > 0) bytes = std::min(bytes, options.cpu_cache_bytes);
+  return std::max<int64_t>(1, bytes / per_position);
 }
 
-ContrastResult build_contrast_chunked(int64_t positions, int64_t vocab, const LogitsChunkFn& logits,
-                                      const torch::Tensor& step_index, const ContrastOptions& options) {
+ContrastResult build_contrast_chunked(int64_t positions, int64_t vocab, const torch::Device& device,
+                                      const LogitsChunkFn& logits, const torch::Tensor& step_index,
+                                      const ContrastOptions& options) {
   LR_CHECK(positions >= 0, "positions must be >= 0 (got " << positions << ")");
   const torch::Tensor steps = default_step_index(step_index, positions);
-  const int64_t chunk = positions_per_chunk(vocab, options.memory_budget_bytes);
+  const int64_t chunk = positions_per_chunk(vocab, options, device);
   ContrastResult result;
   result.kl.reserve(static_cast<size_t>(positions));
   for (int64_t begin = 0; begin < positions; begin += chunk) {
@@ -112,7 +115,7 @@ ContrastResult build_contrast(const torch::Tensor& expert_logits, const torch::T
            "logits must be [N, V_E] and [N, V_A], got " << expert_logits.sizes() << " and " << amateur_logits.sizes());
   const int64_t vocab = std::max(expert_logits.size(1), amateur_logits.size(1));
   return build_contrast_chunked(
-      expert_logits.size(0), vocab,
+      expert_logits.size(0), vocab, expert_logits.device(),
       [&](int64_t begin, int64_t end) {
         return std::make_pair(expert_logits.slice(0, begin, end), amateur_logits.slice(0, begin, end));
       },
