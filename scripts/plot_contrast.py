@@ -1,8 +1,8 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plot a contrast dataset: KL histogram (every scored step and the selected ones) and the mean KL
 by rollout position with the selection rate, as one PNG. Input: the output of
 `lightreasoner inspect --json contrast.jsonl`, or contrast.jsonl itself (read directly).
-Needs python3 + matplotlib (Debian: python3-matplotlib). Does not compute anything inspect does not.
+Needs Debian's python3 + python3-matplotlib (hence /usr/bin/python3, not an env python3).
 
 usage: plot_contrast.py INPUT [-o contrast.png] [--beta 0.4]
 """

@@ -229,7 +229,7 @@ TEST(ContrastMath, ChunkedEqualsUnchunkedForEveryKind) {
     auto options = options_with(kind);
     options.selection.skip_first_step = true;
     options.memory_budget_bytes = 3 * 7 * vocab * 4;  // 3 positions per chunk
-    ASSERT_EQ(lr::positions_per_chunk(vocab, options.memory_budget_bytes), 3);
+    ASSERT_EQ(lr::positions_per_chunk(vocab, options, torch::kCPU), 3);
     auto reference = lr::build_contrast_reference(expert, amateur, steps, options);
     ASSERT_GT(reference.selected.size(), 3u);
     ASSERT_LT(reference.selected.size(), static_cast<size_t>(positions));
@@ -239,7 +239,7 @@ TEST(ContrastMath, ChunkedEqualsUnchunkedForEveryKind) {
     torch::Tensor expert_bf16 = expert.to(torch::kBFloat16), amateur_bf16 = amateur.to(torch::kBFloat16);
     int calls = 0;
     auto chunked = lr::build_contrast_chunked(
-        positions, vocab,
+        positions, vocab, torch::kCPU,
         [&](int64_t begin, int64_t end) {
           ++calls;
           return std::make_pair(expert_bf16.slice(0, begin, end), amateur_bf16.slice(0, begin, end));
@@ -248,6 +248,40 @@ TEST(ContrastMath, ChunkedEqualsUnchunkedForEveryKind) {
     EXPECT_EQ(calls, 13);  // ceil(37 / 3)
     expect_same_result(chunked, lr::build_contrast_reference(expert_bf16, amateur_bf16, steps, options));
   }
+}
+
+TEST(ContrastMath, ChunkSizeFollowsTheBudgetAndTheCpuCache) {
+  const int64_t vocab = 151936, per_position = 7 * vocab * 4;  // 7 fp32 rows live per position
+  const torch::Device cuda(torch::kCUDA, 0);                  // only its type matters here
+  lr::ContrastOptions options;
+  options.memory_budget_bytes = int64_t{1} << 30;
+  EXPECT_EQ(lr::positions_per_chunk(vocab, options, cuda), (int64_t{1} << 30) / per_position);
+  EXPECT_EQ(lr::positions_per_chunk(vocab, options, torch::kCPU), 1);  // one 4.25 MB position > 4 MB cache cap
+  EXPECT_EQ(lr::positions_per_chunk(1000, options, torch::kCPU), (int64_t{4} << 20) / (7 * 1000 * 4));
+  options.cpu_cache_bytes = 0;  // budget only
+  EXPECT_EQ(lr::positions_per_chunk(vocab, options, torch::kCPU), (int64_t{1} << 30) / per_position);
+  options.memory_budget_bytes = 10 * per_position;
+  EXPECT_EQ(lr::positions_per_chunk(vocab, options, cuda), 10);
+  options.memory_budget_bytes = 1;
+  EXPECT_EQ(lr::positions_per_chunk(vocab, options, cuda), 1);  // never zero
+  EXPECT_LR_ERROR(lr::positions_per_chunk(0, options, torch::kCPU), "vocabulary size must be positive");
+}
+
+TEST(ContrastMath, OptionsComeFromTheRunConfig) {
+  auto config = lightreasoner::config::load_run_config(
+      "", {"selection.enabled=false", "selection.beta=0.7", "sample.skip_first_step=true", "target.kind=onehot",
+           "target.alpha=0.1", "sample.memory_budget_mb=64"});
+  auto options = lr::contrast_options_from(config);
+  EXPECT_FALSE(options.selection.enabled);
+  EXPECT_EQ(options.selection.beta, 0.7);
+  EXPECT_TRUE(options.selection.skip_first_step);
+  EXPECT_EQ(options.kind, lr::TargetKind::kOnehot);
+  EXPECT_EQ(options.alpha, 0.1);
+  EXPECT_EQ(options.memory_budget_bytes, int64_t{64} << 20);
+  auto defaults = lr::contrast_options_from(lightreasoner::config::RunConfig{});
+  EXPECT_EQ(defaults.selection.beta, 0.4);
+  EXPECT_EQ(defaults.alpha, 0.2);
+  EXPECT_EQ(defaults.kind, lr::TargetKind::kContrast);
 }
 
 TEST(ContrastMath, ShapeErrorsAreNamed) {

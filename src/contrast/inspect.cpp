@@ -2,6 +2,8 @@
 // One pass over the records; the KL values are kept in memory (a few bytes per step).
 #include "lightreasoner/contrast/inspect.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
@@ -152,7 +154,13 @@ ContrastSummary summarize_contrast(const std::filesystem::path& path, const Insp
   ContrastSummary s;
   s.path = path.string();
   const auto meta_path = meta_path_for(path);
-  if (std::filesystem::exists(meta_path)) s.meta = read_meta(meta_path);
+  if (std::filesystem::exists(meta_path)) {
+    try {
+      s.meta = read_meta(meta_path);
+    } catch (const Error& e) {  // the lines can still be summarised without it
+      spdlog::warn("ignoring {}: {}", meta_path.string(), e.what());
+    }
+  }
 
   std::vector<double> kl_all, kl_selected, entropies, max_probs;
   std::vector<double> kl_sum_by_position;
@@ -301,7 +309,8 @@ std::string render_summary(const ContrastSummary& s) {
       << " records), selected " << s.steps_selected;
   if (s.steps_scored) out << " = " << percent(static_cast<double>(s.steps_selected) / s.steps_scored);
   out << "\n\n";
-  const std::vector<double> display = {0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0};
+  // Coarse bars for the terminal; every edge is an edge of the 0.1-wide bins they merge.
+  const std::vector<double> display = {0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0, 5.0};
   if (s.steps_scored) {
     out << "KL(expert||amateur), every scored step: mean " << number(s.kl_all.mean) << ", median "
         << number(s.kl_all.p50) << ", p90 " << number(s.kl_all.p90) << ", max " << number(s.kl_all.max) << "\n";
@@ -324,7 +333,7 @@ std::string render_summary(const ContrastSummary& s) {
           << s.steps_with_amateur_top << " steps\n";
     out << "\nmost frequent target tokens (top-1 of the target):\n";
     for (const auto& token : s.top_tokens)
-      out << "  " << std::setw(8) << token.id << " " << std::left << std::setw(16)
+      out << "  " << std::setw(8) << token.id << " " << std::left << std::setw(token.text.empty() ? 0 : 16)
           << (token.text.empty() ? "" : shown(token.text)) << std::right << std::setw(7) << token.count << " steps "
           << std::setw(7) << percent(static_cast<double>(token.count) / s.steps_selected) << "  mass "
           << number(token.mass, 1) << "\n";
@@ -332,11 +341,14 @@ std::string render_summary(const ContrastSummary& s) {
     for (const auto& ex : s.examples) {
       out << "  " << ex.record_id << " t=" << ex.t << " KL " << number(ex.kl) << "  after: " << shown(ex.context)
           << "\n";
-      out << "      token id    text              expert  amateur  target\n";
-      for (const auto& row : ex.tokens)
-        out << "    " << std::setw(10) << row.id << "    " << std::left << std::setw(16)
-            << (row.text.empty() ? "" : shown(row.text)) << std::right << "  " << probability_cell(row.expert) << "   "
-            << probability_cell(row.amateur) << "  " << number(row.target, 4) << "\n";
+      const bool with_text = std::any_of(ex.tokens.begin(), ex.tokens.end(), [](const auto& r) { return !r.text.empty(); });
+      out << "      token id" << (with_text ? "    text            " : "") << "  expert  amateur  target\n";
+      for (const auto& row : ex.tokens) {
+        out << "    " << std::setw(10) << row.id;
+        if (with_text) out << "    " << std::left << std::setw(16) << shown(row.text) << std::right;
+        out << "  " << probability_cell(row.expert) << "   " << probability_cell(row.amateur) << "  "
+            << number(row.target, 4) << "\n";
+      }
       if (ex.amateur_top)
         out << "    amateur's top: " << ex.amateur_top->id
             << (ex.amateur_top->text.empty() ? "" : " " + shown(ex.amateur_top->text)) << " p "

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "lightreasoner/config/run_config.h"
 #include "lightreasoner/contrast/divergence.h"
 #include "lightreasoner/contrast/targets.h"
 
@@ -22,7 +23,15 @@ struct ContrastOptions {
   TargetKind kind = TargetKind::kContrast;
   double alpha = 0.2;
   int64_t memory_budget_bytes = int64_t{1} << 30;  // bound on the [chunk, V] fp32 working set
+  // CPU only: also cap the working set at this many bytes so a chunk stays cache-resident; the
+  // pass is a dozen elementwise sweeps, and sweeping cache instead of DRAM is ~4x faster
+  // (bench/RESULTS.md). 0 = budget only. On accelerators the budget alone decides.
+  int64_t cpu_cache_bytes = int64_t{4} << 20;
 };
+
+// The options a run config asks for (selection.*, target.*, sample.skip_first_step,
+// sample.memory_budget_mb).
+ContrastOptions contrast_options_from(const config::RunConfig& config);
 
 // One selected step's target, on the host.
 struct StepTarget {
@@ -44,13 +53,14 @@ struct ContrastResult {
 // Logits of positions [begin, end): ([end-begin, V_E], [end-begin, V_A]), any float dtype/device.
 using LogitsChunkFn = std::function<std::pair<torch::Tensor, torch::Tensor>(int64_t begin, int64_t end)>;
 
-// Positions per chunk for a vocabulary of `vocab` columns under `budget_bytes` (at least 1).
-int64_t positions_per_chunk(int64_t vocab, int64_t budget_bytes);
+// Positions per chunk for a vocabulary of `vocab` columns on `device` (at least 1).
+int64_t positions_per_chunk(int64_t vocab, const ContrastOptions& options, const torch::Device& device);
 
 // step_index: [N] int64 rollout step t of each position (for skip_first_step); undefined = 0..N-1.
-// `vocab` is the larger of V_E and V_A (it sizes the chunks).
-ContrastResult build_contrast_chunked(int64_t positions, int64_t vocab, const LogitsChunkFn& logits,
-                                      const torch::Tensor& step_index, const ContrastOptions& options);
+// `vocab` is the larger of V_E and V_A and `device` where the logits live (they size the chunks).
+ContrastResult build_contrast_chunked(int64_t positions, int64_t vocab, const torch::Device& device,
+                                      const LogitsChunkFn& logits, const torch::Tensor& step_index,
+                                      const ContrastOptions& options);
 // Whole [N, V_E] / [N, V_A] logits, processed in budget-sized chunks.
 ContrastResult build_contrast(const torch::Tensor& expert_logits, const torch::Tensor& amateur_logits,
                               const torch::Tensor& step_index, const ContrastOptions& options);
