@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", global.seed, "random seed (overrides the config's seed)");
 
   std::vector<cli::Command> commands;
-  for (cli::CommandFactory factory : {&cli::make_config_command, &cli::make_tensors_command, &cli::make_inspect_command}) {
+  for (cli::CommandFactory factory : {&cli::make_config_command, &cli::make_tensors_command,
+                                      &cli::make_inspect_command, &cli::make_tokenize_command,
+                                      &cli::make_sample_command}) {
     commands.push_back(factory(app, global));
   }
 
