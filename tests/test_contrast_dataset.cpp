@@ -436,6 +436,12 @@ TEST(ContrastInspect, CommandLinePrintsTextAndJson) {
   EXPECT_EQ(j["meta"]["beta"], 0.4);
   EXPECT_EQ(j["kl_mean_by_position"].size(), 4u);
 
+  write_text(lr::meta_path_for(path), "{\"format\": \"something else\"}");  // a bad meta is ignored, with a warning
+  auto without_meta = lrtest::run_binary("inspect " + path.string());
+  EXPECT_EQ(without_meta.exit_code, 0) << without_meta.output;
+  EXPECT_NE(without_meta.output.find("ignoring " + lr::meta_path_for(path).string()), std::string::npos)
+      << without_meta.output;
+
   write_text(dir / "bad.jsonl", "{\"id\": \"x\"}\n");
   auto bad = lrtest::run_binary("inspect " + (dir / "bad.jsonl").string());
   EXPECT_NE(bad.exit_code, 0);

@@ -267,6 +267,23 @@ TEST(ContrastMath, ChunkSizeFollowsTheBudgetAndTheCpuCache) {
   EXPECT_LR_ERROR(lr::positions_per_chunk(0, options, torch::kCPU), "vocabulary size must be positive");
 }
 
+TEST(ContrastMath, OptionsComeFromTheRunConfig) {
+  auto config = lightreasoner::config::load_run_config(
+      "", {"selection.enabled=false", "selection.beta=0.7", "sample.skip_first_step=true", "target.kind=onehot",
+           "target.alpha=0.1", "sample.memory_budget_mb=64"});
+  auto options = lr::contrast_options_from(config);
+  EXPECT_FALSE(options.selection.enabled);
+  EXPECT_EQ(options.selection.beta, 0.7);
+  EXPECT_TRUE(options.selection.skip_first_step);
+  EXPECT_EQ(options.kind, lr::TargetKind::kOnehot);
+  EXPECT_EQ(options.alpha, 0.1);
+  EXPECT_EQ(options.memory_budget_bytes, int64_t{64} << 20);
+  auto defaults = lr::contrast_options_from(lightreasoner::config::RunConfig{});
+  EXPECT_EQ(defaults.selection.beta, 0.4);
+  EXPECT_EQ(defaults.alpha, 0.2);
+  EXPECT_EQ(defaults.kind, lr::TargetKind::kContrast);
+}
+
 TEST(ContrastMath, ShapeErrorsAreNamed) {
   EXPECT_LR_ERROR(lr::build_contrast(torch::zeros({3, 5}), torch::zeros({4, 5}), {}, {}), "[3, 5] and [4, 5]");
   EXPECT_LR_ERROR(lr::build_contrast(torch::zeros({3, 5}), torch::zeros({3, 5}), torch::zeros({2}), {}),

@@ -140,7 +140,7 @@ TEST(Sample, TeacherForcedScoringIsAlignedWithTheRollout) {
   // One-hot targets of every step are the expert's argmax: for a greedy rollout, the rollout token.
   contrast::ContrastOptions onehot;
   onehot.selection.enabled = false;
-  onehot.kind = contrast::TargetKind::kOneHot;
+  onehot.kind = contrast::TargetKind::kOnehot;
   auto scored = contrast::score_rollouts(*expert, *amateur, prompts, completions, onehot);
   size_t total = 0;
   for (size_t i = 0; i < prompts.size(); ++i) {

@@ -1,9 +1,11 @@
 // Chunked KL + selection + sparse targets over N positions, and the unchunked reference.
-// The fast path computes targets only for the selected rows of each chunk; the reference computes
-// them for all rows. Both move to the host only [N] KL and the sparse entries.
+// The fast path builds targets only for the selected rows of each chunk and only on their support
+// (targets_on_support); the reference forms dense [N, V] targets for all rows (dense_targets).
+// Both move to the host only [N] KL and the sparse entries.
 #include "lightreasoner/contrast/builder.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "lightreasoner/core/error.h"
 
@@ -30,7 +32,9 @@ void check_finite_kl(const torch::Tensor& kl, int64_t first_position) {
                                                        << ": the logits hold NaN or +inf");
 }
 
-// Sparse targets of the rows `keep` of one block, appended (position order) to `out`.
+// Sparse targets of the rows `keep` of one block, appended (position order) to `out`. Only the
+// support's K entries are gathered and moved to the host, where the per-row softmax over those
+// few scores is done (targets_on_support); the dense [S, V] target is never formed.
 void append_targets(const torch::Tensor& expert_lp, const torch::Tensor& amateur_lp, const torch::Tensor& kl,
                     const torch::Tensor& keep, int64_t first_position, const ContrastOptions& options,
                     std::vector<StepTarget>& out) {
@@ -38,42 +42,53 @@ void append_targets(const torch::Tensor& expert_lp, const torch::Tensor& amateur
   if (rows.size(0) == 0) return;
   torch::Tensor expert = expert_lp.index_select(0, rows);    // [S, V]
   torch::Tensor amateur = amateur_lp.index_select(0, rows);  // [S, V]
-  torch::Tensor mask = plausibility_mask(expert, options.alpha);
-  torch::Tensor support = target_support(options.kind, expert, mask);
-  torch::Tensor dense = dense_targets(options.kind, expert, amateur, mask);
-  SparseTargets sparse = sparse_targets(support, dense, expert, amateur);
+  torch::Tensor support = target_support(options.kind, expert, plausibility_mask(expert, options.alpha));
+  torch::Tensor entries = support.nonzero();  // [K, 2] row-major: ids ascend within a row
+  torch::Tensor entry_rows = entries.select(1, 0), entry_ids = entries.select(1, 1);
   auto [amateur_top_lp, amateur_top_id] = amateur.max(-1);  // [S], [S]
 
   // The only device → host transfers: a few [K] and [S] vectors.
-  torch::Tensor entry_rows = sparse.rows.cpu(), ids = sparse.ids.cpu();
-  torch::Tensor probs = sparse.probs.cpu(), pe = sparse.expert_probs.cpu(), pa = sparse.amateur_probs.cpu();
+  torch::Tensor rows_host = entry_rows.cpu(), ids_host = entry_ids.cpu();
+  torch::Tensor le = expert.index({entry_rows, entry_ids}).cpu(), la = amateur.index({entry_rows, entry_ids}).cpu();
   torch::Tensor kept_rows = rows.cpu(), kept_kl = kl.index_select(0, rows).cpu();
-  torch::Tensor top_id = amateur_top_id.cpu(), top_p = amateur_top_lp.exp().cpu();
+  torch::Tensor top_id = amateur_top_id.cpu(), top_lp = amateur_top_lp.cpu();
 
-  const size_t base = out.size();
+  const auto* row_ptr = rows_host.data_ptr<int64_t>();
+  const auto* id_ptr = ids_host.data_ptr<int64_t>();
+  const auto* le_ptr = le.data_ptr<float>();
+  const auto* la_ptr = la.data_ptr<float>();
+  const int64_t entry_count = rows_host.size(0);
+  int64_t k = 0;
   for (int64_t s = 0; s < kept_rows.size(0); ++s) {
     StepTarget step;
     step.position = first_position + kept_rows[s].item<int64_t>();
     step.kl = kept_kl[s].item<float>();
     step.amateur_top_id = top_id[s].item<int64_t>();
-    step.amateur_top_prob = top_p[s].item<float>();
+    step.amateur_top_prob = std::exp(top_lp[s].item<float>());
+    const int64_t begin = k;
+    while (k < entry_count && row_ptr[k] == s) {
+      step.ids.push_back(id_ptr[k]);
+      step.expert_probs.push_back(std::exp(le_ptr[k]));
+      step.amateur_probs.push_back(std::exp(la_ptr[k]));
+      ++k;
+    }
+    step.probs = targets_on_support(options.kind, le_ptr + begin, la_ptr + begin, static_cast<size_t>(k - begin));
     out.push_back(std::move(step));
-  }
-  const auto* row_ptr = entry_rows.data_ptr<int64_t>();
-  const auto* id_ptr = ids.data_ptr<int64_t>();
-  const auto* p_ptr = probs.data_ptr<float>();
-  const auto* pe_ptr = pe.data_ptr<float>();
-  const auto* pa_ptr = pa.data_ptr<float>();
-  for (int64_t k = 0; k < entry_rows.size(0); ++k) {
-    StepTarget& step = out[base + static_cast<size_t>(row_ptr[k])];
-    step.ids.push_back(id_ptr[k]);
-    step.probs.push_back(p_ptr[k]);
-    step.expert_probs.push_back(pe_ptr[k]);
-    step.amateur_probs.push_back(pa_ptr[k]);
   }
 }
 
 }  // namespace
+
+ContrastOptions contrast_options_from(const config::RunConfig& config) {
+  ContrastOptions options;
+  options.selection.enabled = config.selection.enabled;
+  options.selection.beta = config.selection.beta;
+  options.selection.skip_first_step = config.sample.skip_first_step;
+  options.kind = parse_target_kind(config.target.kind);
+  options.alpha = config.target.alpha;
+  options.memory_budget_bytes = config.sample.memory_budget_mb << 20;
+  return options;
+}
 
 int64_t positions_per_chunk(int64_t vocab, const ContrastOptions& options, const torch::Device& device) {
   LR_CHECK(vocab > 0, "vocabulary size must be positive (got " << vocab << ")");

@@ -2,6 +2,8 @@
 // One pass over the records; the KL values are kept in memory (a few bytes per step).
 #include "lightreasoner/contrast/inspect.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
@@ -152,7 +154,13 @@ ContrastSummary summarize_contrast(const std::filesystem::path& path, const Insp
   ContrastSummary s;
   s.path = path.string();
   const auto meta_path = meta_path_for(path);
-  if (std::filesystem::exists(meta_path)) s.meta = read_meta(meta_path);
+  if (std::filesystem::exists(meta_path)) {
+    try {
+      s.meta = read_meta(meta_path);
+    } catch (const Error& e) {  // the lines can still be summarised without it
+      spdlog::warn("ignoring {}: {}", meta_path.string(), e.what());
+    }
+  }
 
   std::vector<double> kl_all, kl_selected, entropies, max_probs;
   std::vector<double> kl_sum_by_position;

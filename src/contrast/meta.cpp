@@ -1,7 +1,6 @@
 // contrast.meta.json mapping, atomic write, validated read and the dataset/run compatibility check.
 #include "lightreasoner/contrast/meta.h"
 
-#include <sstream>
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
@@ -36,29 +35,20 @@ ModelIdentity identity_from_json(const Json& object, const std::string& key, con
           get<std::string>(section, "weights_checksum", inner)};
 }
 
-template <class T>
-std::string text_of(const T& value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
+std::string shown(const Json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
+
+void compare(std::vector<std::string>& out, const std::string& key, const Json& dataset, const Json& run) {
+  if (dataset != run) out.push_back(key + ": dataset has " + shown(dataset) + ", this run has " + shown(run));
 }
 
-template <class T>
-void compare(std::vector<std::string>& out, const std::string& key, const T& dataset, const T& run) {
-  if (!(dataset == run))
-    out.push_back(key + ": dataset has " + text_of(dataset) + ", this run has " + text_of(run));
-}
-
-void compare_identity(std::vector<std::string>& out, const std::string& role, const ModelIdentity& dataset,
-                      const ModelIdentity& run) {
-  const bool hashed = !dataset.config_hash.empty() && !run.config_hash.empty() && !dataset.weights_checksum.empty() &&
-                      !run.weights_checksum.empty();
-  if (hashed) {
-    compare(out, role + ".config_hash", dataset.config_hash, run.config_hash);
-    compare(out, role + ".weights_checksum", dataset.weights_checksum, run.weights_checksum);
-  } else {
-    compare(out, role + ".path", dataset.path, run.path);
-  }
+// Models match by config hash and weights checksum when both sides have them, else by path.
+void compare_identity(std::vector<std::string>& out, const std::string& role, const Json& dataset, const Json& run) {
+  bool hashed = true;
+  for (const char* key : {"config_hash", "weights_checksum"})
+    hashed = hashed && !dataset[key].get<std::string>().empty() && !run[key].get<std::string>().empty();
+  for (const char* key : hashed ? std::vector<const char*>{"config_hash", "weights_checksum"}
+                                : std::vector<const char*>{"path"})
+    compare(out, role + "." + key, dataset[key], run[key]);
 }
 
 }  // namespace
@@ -170,29 +160,16 @@ std::filesystem::path meta_path_for(const std::filesystem::path& dataset_path) {
 }
 
 std::vector<std::string> meta_mismatches(const ContrastMeta& dataset, const ContrastMeta& run, MetaUse use) {
+  const Json a = meta_to_json(dataset), b = meta_to_json(run);
   std::vector<std::string> out;
-  compare_identity(out, "expert", dataset.expert, run.expert);
-  compare(out, "tokenizer_fingerprint", dataset.tokenizer_fingerprint, run.tokenizer_fingerprint);
-  compare(out, "template", dataset.template_name, run.template_name);
-  compare(out, "system_prompt", dataset.system_prompt.value_or("(template default)"),
-          run.system_prompt.value_or("(template default)"));
+  compare_identity(out, "expert", a["expert"], b["expert"]);
+  for (const char* key : {"tokenizer_fingerprint", "template", "system_prompt"}) compare(out, key, a[key], b[key]);
   if (use == MetaUse::kTrain) return out;
-  compare_identity(out, "amateur", dataset.amateur, run.amateur);
-  compare(out, "alpha", dataset.alpha, run.alpha);
-  compare(out, "beta", dataset.beta, run.beta);
-  compare(out, "selection_enabled", dataset.selection_enabled, run.selection_enabled);
-  compare(out, "skip_first_step", dataset.skip_first_step, run.skip_first_step);
-  compare(out, "target_kind", dataset.target_kind, run.target_kind);
-  const auto &a = dataset.decoding, &b = run.decoding;
-  compare(out, "decoding.max_new_tokens", a.max_new_tokens, b.max_new_tokens);
-  compare(out, "decoding.temperature", a.temperature, b.temperature);
-  compare(out, "decoding.top_p", a.top_p, b.top_p);
-  compare(out, "decoding.top_k", a.top_k, b.top_k);
-  compare(out, "decoding.min_p", a.min_p, b.min_p);
-  compare(out, "decoding.seed", a.seed, b.seed);
-  compare(out, "data.path", dataset.data_path, run.data_path);
-  compare(out, "data.max_problems", dataset.max_problems, run.max_problems);
-  compare(out, "data.shuffle", dataset.shuffle, run.shuffle);
+  compare_identity(out, "amateur", a["amateur"], b["amateur"]);
+  for (const char* key : {"alpha", "beta", "selection_enabled", "skip_first_step", "target_kind"})
+    compare(out, key, a[key], b[key]);
+  for (const std::string section : {"decoding", "data"})
+    for (const auto& item : a[section].items()) compare(out, section + "." + item.key(), item.value(), b[section][item.key()]);
   return out;
 }
 

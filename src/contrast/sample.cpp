@@ -39,12 +39,6 @@ std::vector<fs::path> weight_files(const fs::path& dir) {
   return files;
 }
 
-TargetKind target_kind_of(const std::string& kind) {
-  if (kind == "contrast") return TargetKind::kContrast;
-  if (kind == "expert") return TargetKind::kExpert;
-  LR_CHECK(kind == "onehot", "target.kind must be contrast, expert or onehot (got '" << kind << "')");
-  return TargetKind::kOneHot;
-}
 }  // namespace
 
 ModelIdentity identify_model(const fs::path& dir) {
@@ -55,17 +49,6 @@ ModelIdentity identify_model(const fs::path& dir) {
   LR_CHECK(!files.empty(), "no .safetensors files in '" << dir.string() << "'");
   id.weights_checksum = hash_files(files);
   return id;
-}
-
-ContrastOptions contrast_options_from_config(const config::RunConfig& config) {
-  ContrastOptions options;
-  options.selection.enabled = config.selection.enabled;
-  options.selection.beta = config.selection.beta;
-  options.selection.skip_first_step = config.sample.skip_first_step;
-  options.kind = target_kind_of(config.target.kind);
-  options.alpha = config.target.alpha;
-  options.memory_budget_bytes = config.sample.memory_budget_mb * (int64_t{1} << 20);
-  return options;
 }
 
 ScoredRollouts score_rollouts(model::CausalLM& expert, model::CausalLM& amateur,
@@ -115,7 +98,7 @@ ScoredRollouts score_rollouts(model::CausalLM& expert, model::CausalLM& amateur,
     return std::make_pair(expert.logits(hidden_expert.slice(0, begin, end)),
                           amateur.logits(hidden_amateur.slice(0, begin, end)));
   };
-  scored.result = build_contrast_chunked(positions, vocab, device, logits, torch::tensor(step_index, torch::kInt64),
+  scored.result = build_contrast_chunked(positions, vocab, logits, torch::tensor(step_index, torch::kInt64),
                                          options);
   return scored;
 }
@@ -227,7 +210,7 @@ SampleReport run_sample(const config::RunConfig& config) {
       gen.eos_token_ids.push_back(*tok->eos_id());
     }
     gen.pad_token_id = defaults.pad_token_id.value_or(tok->pad_id().value_or(0));
-    const auto options = contrast_options_from_config(config);
+    const auto options = contrast_options_from(config);
 
     ContrastWriter writer(dataset, /*append=*/true);
     Progress progress("sample", static_cast<int64_t>(todo.size()), "problems");

@@ -2,6 +2,8 @@
 // Scores and softmaxes are fp32 on the inputs' device; -inf marks "off the mask" before softmax.
 #include "lightreasoner/contrast/targets.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "lightreasoner/contrast/divergence.h"
@@ -57,6 +59,28 @@ torch::Tensor dense_targets(TargetKind kind, const torch::Tensor& expert_log_pro
       return target_support(kind, expert_log_probs, mask).to(torch::kFloat32);
   }
   LR_FAIL("unknown target kind");
+}
+
+std::vector<float> targets_on_support(TargetKind kind, const float* expert_log_probs, const float* amateur_log_probs,
+                                      size_t count) {
+  LR_CHECK(count > 0, "a target needs a non-empty support");
+  if (kind == TargetKind::kOnehot) {
+    LR_CHECK(count == 1, "a one-hot target has one token, got " << count);
+    return {1.0f};
+  }
+  const double floor = log_probability_floor();
+  std::vector<double> score(count);
+  for (size_t k = 0; k < count; ++k) {
+    score[k] = kind == TargetKind::kContrast
+                   ? std::max<double>(expert_log_probs[k], floor) - std::max<double>(amateur_log_probs[k], floor)
+                   : expert_log_probs[k];
+  }
+  const double top = *std::max_element(score.begin(), score.end());
+  double sum = 0;
+  for (double& x : score) sum += (x = std::exp(x - top));
+  std::vector<float> probs(count);
+  for (size_t k = 0; k < count; ++k) probs[k] = static_cast<float>(score[k] / sum);
+  return probs;
 }
 
 SparseTargets sparse_targets(const torch::Tensor& support, const torch::Tensor& dense_targets,

@@ -142,7 +142,7 @@ class Validator {
   explicit Validator(std::string prefix) : prefix_(std::move(prefix)) {}
 
   template <class T, class... C>
-  void field(const char* name, T& member, C&&... checks) {
+  void field([[maybe_unused]] const char* name, T& member, C&&... checks) {
     (run(name, member, checks), ...);
   }
   template <class S>

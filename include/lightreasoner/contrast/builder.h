@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "lightreasoner/config/run_config.h"
 #include "lightreasoner/contrast/divergence.h"
 #include "lightreasoner/contrast/targets.h"
 
@@ -27,6 +28,10 @@ struct ContrastOptions {
   // (bench/RESULTS.md). 0 = budget only. On accelerators the budget alone decides.
   int64_t cpu_cache_bytes = int64_t{4} << 20;
 };
+
+// The options a run config asks for (selection.*, target.*, sample.skip_first_step,
+// sample.memory_budget_mb).
+ContrastOptions contrast_options_from(const config::RunConfig& config);
 
 // One selected step's target, on the host.
 struct StepTarget {

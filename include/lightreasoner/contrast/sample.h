@@ -31,8 +31,6 @@ ScoredRollouts score_rollouts(model::CausalLM& expert, model::CausalLM& amateur,
                               const std::vector<std::vector<int64_t>>& prompts,
                               const std::vector<std::vector<int64_t>>& completions, const ContrastOptions& options);
 
-ContrastOptions contrast_options_from_config(const config::RunConfig& config);
-
 struct SampleTimings {
   double generation_seconds = 0;
   double scoring_seconds = 0;  // both models' forwards + KL, selection, masks, targets

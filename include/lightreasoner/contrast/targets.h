@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace lightreasoner::contrast {
 
@@ -24,6 +25,11 @@ torch::Tensor target_support(TargetKind kind, const torch::Tensor& expert_log_pr
 // Dense targets [N, V] fp32, zero off the support, each row summing to 1.
 torch::Tensor dense_targets(TargetKind kind, const torch::Tensor& expert_log_probs,
                             const torch::Tensor& amateur_log_probs, const torch::Tensor& mask);
+
+// Fast path of dense_targets for one step, given only the log-probs at its support (K entries
+// instead of V columns; computed in double): the same floored score and softmax per kind.
+std::vector<float> targets_on_support(TargetKind kind, const float* expert_log_probs, const float* amateur_log_probs,
+                                      size_t count);
 
 // Sparse view of the support: K non-zeros in row-major order (ids ascending within a row).
 struct SparseTargets {
