@@ -1,0 +1,37 @@
+// Scaled dot-product attention kernels over [B, H, T, D] queries and [B, KV, S, D] keys/values
+// (grouped-query: query head h reads kv head h / n_rep), plus the additive mask builder
+// (causal AND key-not-padding, dtype-min where disallowed, formats.md §2.6). Three paths:
+// the reference (HF eager: repeat_kv copy, fp32 softmax), the grouped one (same math without
+// copying K/V, the portable default) and the fused SDPA of LibTorch >= 2.0. No projections here.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace lightreasoner::model {
+
+enum class AttentionBackend { kReference, kGrouped, kSdpa };
+const char* attention_backend_name(AttentionBackend backend);
+AttentionBackend parse_attention_backend(const std::string& name);  // "reference" | "grouped" | "sdpa"
+// True when this build's LibTorch has the fused scaled_dot_product_attention (>= 2.0).
+bool sdpa_available();
+// The fastest path this build supports (sdpa when available, else grouped).
+AttentionBackend default_attention_backend();
+
+// key_valid [B, S] bool (true = a real token); query t of the T new tokens sits at absolute
+// slot past + t. Returns [B, 1, T, S] in `dtype`: 0 where allowed, finfo(dtype).min elsewhere.
+torch::Tensor attention_mask(const torch::Tensor& key_valid, int64_t past, int64_t T, torch::ScalarType dtype);
+
+// q [B, H, T, D], k/v [B, KV, S, D], mask [B, 1, T, S] additive → [B, H, T, D].
+torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& mask);
+torch::Tensor attention_grouped(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                const torch::Tensor& mask);
+// Throws Error when !sdpa_available().
+torch::Tensor attention_sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const torch::Tensor& mask);
+torch::Tensor attention(AttentionBackend backend, const torch::Tensor& q, const torch::Tensor& k,
+                        const torch::Tensor& v, const torch::Tensor& mask);
+
+}  // namespace lightreasoner::model

@@ -1,0 +1,92 @@
+// The decoder-only causal LM (Qwen2 / Llama / Mistral / Qwen3 by config flags), with modules
+// registered under the Hugging Face names so named_parameters() are the checkpoint's tensor
+// names (model.layers.0.self_attn.q_proj.weight ...). forward() returns final hidden states;
+// the lm_head projection is a separate call so callers apply it only where they need logits.
+// Weights are created uninitialised: see loader.h (checkpoints) and init.h (random).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <vector>
+
+#include "lightreasoner/model/attention.h"
+#include "lightreasoner/model/kv_cache.h"
+#include "lightreasoner/model/layers.h"
+#include "lightreasoner/model/model_config.h"
+
+namespace lightreasoner::model {
+
+struct RopeTables;
+
+class SelfAttention : public torch::nn::Module {
+ public:
+  SelfAttention(const ModelConfig& config, const torch::TensorOptions& options);
+  // x [B, T, d]; mask [B, 1, T, S]; cache null for a full-sequence forward.
+  torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope, const torch::Tensor& mask, KVCache* cache,
+                        int64_t layer, AttentionBackend backend);
+
+  std::shared_ptr<Linear> q_proj, k_proj, v_proj, o_proj;
+  std::shared_ptr<RMSNorm> q_norm, k_norm;  // Qwen3 only
+  int64_t num_heads, num_kv_heads, head_dim;
+};
+
+class DecoderLayer : public torch::nn::Module {
+ public:
+  DecoderLayer(const ModelConfig& config, const torch::TensorOptions& options);
+  torch::Tensor forward(const torch::Tensor& h, const RopeTables& rope, const torch::Tensor& mask, KVCache* cache,
+                        int64_t layer, AttentionBackend backend);
+
+  std::shared_ptr<RMSNorm> input_layernorm, post_attention_layernorm;
+  std::shared_ptr<SelfAttention> self_attn;
+  std::shared_ptr<MLP> mlp;
+};
+
+// The `model.` submodule: embeddings, layers, final norm.
+class DecoderStack : public torch::nn::Module {
+ public:
+  DecoderStack(const ModelConfig& config, const torch::TensorOptions& options);
+
+  std::shared_ptr<Embedding> embed_tokens;
+  std::vector<std::shared_ptr<DecoderLayer>> layers;  // also registered as the ModuleList "layers"
+  std::shared_ptr<RMSNorm> norm;
+};
+
+class CausalLM : public torch::nn::Module {
+ public:
+  // options: the weights' dtype and device.
+  CausalLM(ModelConfig config, const torch::TensorOptions& options);
+
+  // input_ids [B, T] int64. position_ids [B, T] (undefined: cache length + arange(T), the same
+  // for every row). token_valid [B, T] bool (undefined: all real; false marks left padding,
+  // which no query may attend to). With a cache, the T tokens continue it. Returns the final
+  // (normed) hidden states [B, T, d] in the model dtype.
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {},
+                        const torch::Tensor& token_valid = {}, KVCache* cache = nullptr);
+  // hidden [..., d] → logits [..., V] in the model dtype (tied: embed_tokens).
+  torch::Tensor logits(const torch::Tensor& hidden);
+  torch::Tensor lm_head_weight() const;
+
+  const ModelConfig& config() const { return config_; }
+  torch::ScalarType dtype() const { return options_.dtype().toScalarType(); }
+  torch::Device device() const { return options_.device(); }
+  const torch::TensorOptions& options() const { return options_; }
+  AttentionBackend attention_backend() const { return backend_; }
+  void set_attention_backend(AttentionBackend backend);
+  // An empty cache sized for this model.
+  KVCache make_cache(int64_t batch, int64_t capacity) const;
+
+  std::shared_ptr<DecoderStack> model;
+  std::shared_ptr<Linear> lm_head;  // null when tie_word_embeddings
+
+ private:
+  ModelConfig config_;
+  torch::TensorOptions options_;
+  AttentionBackend backend_;
+  torch::Tensor inv_freq_;  // [rotary_dim / 2] fp32 on the device (not for the dynamic type)
+};
+
+// HF's generation positions for left padding: cumsum(valid) - 1, with padded slots set to 1.
+torch::Tensor positions_from_valid(const torch::Tensor& token_valid);  // [B, T] bool → [B, T] int64
+
+}  // namespace lightreasoner::model

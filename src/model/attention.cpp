@@ -1,0 +1,122 @@
+// Attention kernels. The reference is modeling_llama.eager_attention_forward transcribed:
+// repeat_kv, (q kᵀ) · D^-0.5 + mask, softmax in float32, cast back, @ v. The grouped path folds
+// the n_rep query heads of each kv head into the query-length axis instead of copying K/V, which
+// matters in decode where the cache is long. SDPA is compiled only against LibTorch >= 2.0.
+#include "lightreasoner/model/attention.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+#include <limits>
+
+#include "lightreasoner/core/error.h"
+
+namespace lightreasoner::model {
+
+const char* attention_backend_name(AttentionBackend backend) {
+  switch (backend) {
+    case AttentionBackend::kReference: return "reference";
+    case AttentionBackend::kGrouped: return "grouped";
+    case AttentionBackend::kSdpa: return "sdpa";
+  }
+  return "?";
+}
+
+AttentionBackend parse_attention_backend(const std::string& name) {
+  if (name == "reference") return AttentionBackend::kReference;
+  if (name == "grouped") return AttentionBackend::kGrouped;
+  if (name == "sdpa") {
+    LR_CHECK(sdpa_available(), "attention backend 'sdpa' needs LibTorch >= 2.0 (this build has " << TORCH_VERSION << ")");
+    return AttentionBackend::kSdpa;
+  }
+  LR_FAIL("attention backend must be reference, grouped or sdpa (got '" << name << "')");
+}
+
+bool sdpa_available() {
+#if TORCH_VERSION_MAJOR >= 2
+  return true;
+#else
+  return false;
+#endif
+}
+
+AttentionBackend default_attention_backend() {
+  return sdpa_available() ? AttentionBackend::kSdpa : AttentionBackend::kGrouped;
+}
+
+namespace {
+// torch.finfo(dtype).min: HF masks with the most negative finite value, not -inf, so fully
+// masked (padding) query rows give a uniform softmax instead of NaN.
+double dtype_lowest(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat32: return std::numeric_limits<float>::lowest();
+    case torch::kFloat64: return std::numeric_limits<double>::lowest();
+    case torch::kBFloat16: return static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
+    case torch::kFloat16: return static_cast<float>(std::numeric_limits<c10::Half>::lowest());
+    default: LR_FAIL("attention mask dtype must be floating point (got " << c10::toString(dtype) << ")");
+  }
+}
+}  // namespace
+
+torch::Tensor attention_mask(const torch::Tensor& key_valid, int64_t past, int64_t T, torch::ScalarType dtype) {
+  const int64_t S = key_valid.size(1);
+  auto device = key_valid.device();
+  auto query_slot = torch::arange(past, past + T, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  auto key_slot = torch::arange(S, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  auto causal = key_slot.view({1, S}) <= query_slot.view({T, 1});                 // [T, S]
+  auto allowed = causal.unsqueeze(0).logical_and(key_valid.view({-1, 1, S}));      // [B, T, S]
+  auto options = torch::TensorOptions().dtype(dtype).device(device);
+  auto mask = torch::zeros({key_valid.size(0), 1, T, S}, options);
+  return mask.masked_fill(allowed.logical_not().unsqueeze(1), dtype_lowest(dtype));
+}
+
+namespace {
+torch::Tensor softmax_fp32(const torch::Tensor& scores, torch::ScalarType dtype) {
+  return torch::softmax(scores, -1, torch::kFloat32).to(dtype);
+}
+}  // namespace
+
+torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& mask) {
+  const int64_t n_rep = q.size(1) / k.size(1);
+  auto keys = k.repeat_interleave(n_rep, 1);    // [B, H, S, D]
+  auto values = v.repeat_interleave(n_rep, 1);  // [B, H, S, D]
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  auto scores = torch::matmul(q, keys.transpose(2, 3)) * scale + mask;  // [B, H, T, S]
+  return torch::matmul(softmax_fp32(scores, q.scalar_type()), values);
+}
+
+torch::Tensor attention_grouped(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                const torch::Tensor& mask) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+  const int64_t KV = k.size(1), S = k.size(2), n_rep = H / KV;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+  auto grouped_q = q.reshape({B, KV, n_rep * T, D});                                // [B, KV, n_rep*T, D]
+  auto scores = (torch::matmul(grouped_q, k.transpose(2, 3)) * scale).view({B, H, T, S}) + mask;
+  auto probs = softmax_fp32(scores, q.scalar_type()).view({B, KV, n_rep * T, S});
+  return torch::matmul(probs, v).view({B, H, T, D});
+}
+
+torch::Tensor attention_sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                             const torch::Tensor& mask) {
+#if TORCH_VERSION_MAJOR >= 2
+  const int64_t n_rep = q.size(1) / k.size(1);
+  auto keys = n_rep == 1 ? k : k.repeat_interleave(n_rep, 1);
+  auto values = n_rep == 1 ? v : v.repeat_interleave(n_rep, 1);
+  return at::scaled_dot_product_attention(q, keys, values, mask, /*dropout_p=*/0.0, /*is_causal=*/false);
+#else
+  LR_FAIL("scaled_dot_product_attention needs LibTorch >= 2.0 (this build has " << TORCH_VERSION << ")");
+#endif
+}
+
+torch::Tensor attention(AttentionBackend backend, const torch::Tensor& q, const torch::Tensor& k,
+                        const torch::Tensor& v, const torch::Tensor& mask) {
+  switch (backend) {
+    case AttentionBackend::kReference: return attention_reference(q, k, v, mask);
+    case AttentionBackend::kGrouped: return attention_grouped(q, k, v, mask);
+    case AttentionBackend::kSdpa: return attention_sdpa(q, k, v, mask);
+  }
+  LR_FAIL("unknown attention backend");
+}
+
+}  // namespace lightreasoner::model

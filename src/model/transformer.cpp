@@ -1,0 +1,144 @@
+// The decoder forward in Hugging Face eager order (formats.md §2.3, §2.9): embed → per layer
+// [RMSNorm → q/k/v (→ q/k norm) → RoPE → cache → attention → o_proj → residual, RMSNorm → MLP →
+// residual] → final RMSNorm. Residual adds stay in the model dtype; RMSNorm statistics and the
+// softmax run in fp32, as in HF, so bf16 runs match HF's bf16 rounding points.
+#include "lightreasoner/model/transformer.h"
+
+#include <torch/version.h>
+
+#include <string>
+
+#include "lightreasoner/core/error.h"
+#include "lightreasoner/model/rope.h"
+
+namespace lightreasoner::model {
+
+SelfAttention::SelfAttention(const ModelConfig& config, const torch::TensorOptions& options)
+    : num_heads(config.num_attention_heads), num_kv_heads(config.num_key_value_heads), head_dim(config.head_dim()) {
+  const int64_t d = config.hidden_size;
+  q_proj = register_module("q_proj", std::make_shared<Linear>(d, config.q_dim(), config.qkv_bias, options));
+  k_proj = register_module("k_proj", std::make_shared<Linear>(d, config.kv_dim(), config.qkv_bias, options));
+  v_proj = register_module("v_proj", std::make_shared<Linear>(d, config.kv_dim(), config.qkv_bias, options));
+  o_proj = register_module("o_proj", std::make_shared<Linear>(config.q_dim(), d, config.o_bias, options));
+  if (config.qk_norm) {
+    q_norm = register_module("q_norm", std::make_shared<RMSNorm>(head_dim, config.rms_norm_eps, options));
+    k_norm = register_module("k_norm", std::make_shared<RMSNorm>(head_dim, config.rms_norm_eps, options));
+  }
+}
+
+torch::Tensor SelfAttention::forward(const torch::Tensor& x, const RopeTables& rope, const torch::Tensor& mask,
+                                     KVCache* cache, int64_t layer, AttentionBackend backend) {
+  const int64_t B = x.size(0), T = x.size(1);
+  auto q = q_proj->forward(x).view({B, T, num_heads, head_dim});     // [B, T, H, D]
+  auto k = k_proj->forward(x).view({B, T, num_kv_heads, head_dim});  // [B, T, KV, D]
+  auto v = v_proj->forward(x).view({B, T, num_kv_heads, head_dim});  // [B, T, KV, D]
+  if (q_norm) {  // Qwen3: per-head norm before the transpose and RoPE
+    q = q_norm->forward(q);
+    k = k_norm->forward(k);
+  }
+  q = apply_rope(q.transpose(1, 2), rope);  // [B, H, T, D]
+  k = apply_rope(k.transpose(1, 2), rope);  // [B, KV, T, D]
+  v = v.transpose(1, 2);                    // [B, KV, T, D]
+  if (cache != nullptr) std::tie(k, v) = cache->write(layer, k, v);  // [B, KV, S, D]
+  auto out = attention(backend, q, k, v, mask);                      // [B, H, T, D]
+  return o_proj->forward(out.transpose(1, 2).reshape({B, T, num_heads * head_dim}));
+}
+
+DecoderLayer::DecoderLayer(const ModelConfig& config, const torch::TensorOptions& options) {
+  const int64_t d = config.hidden_size;
+  self_attn = register_module("self_attn", std::make_shared<SelfAttention>(config, options));
+  mlp = register_module("mlp", std::make_shared<MLP>(d, config.intermediate_size, config.mlp_bias, options));
+  input_layernorm = register_module("input_layernorm", std::make_shared<RMSNorm>(d, config.rms_norm_eps, options));
+  post_attention_layernorm =
+      register_module("post_attention_layernorm", std::make_shared<RMSNorm>(d, config.rms_norm_eps, options));
+}
+
+torch::Tensor DecoderLayer::forward(const torch::Tensor& h, const RopeTables& rope, const torch::Tensor& mask,
+                                    KVCache* cache, int64_t layer, AttentionBackend backend) {
+  auto x = h + self_attn->forward(input_layernorm->forward(h), rope, mask, cache, layer, backend);
+  return x + mlp->forward(post_attention_layernorm->forward(x));
+}
+
+DecoderStack::DecoderStack(const ModelConfig& config, const torch::TensorOptions& options) {
+  embed_tokens = register_module("embed_tokens", std::make_shared<Embedding>(config.vocab_size, config.hidden_size, options));
+  auto list = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
+    layers.push_back(std::make_shared<DecoderLayer>(config, options));
+    list->push_back(layers.back());
+  }
+  norm = register_module("norm", std::make_shared<RMSNorm>(config.hidden_size, config.rms_norm_eps, options));
+}
+
+CausalLM::CausalLM(ModelConfig config, const torch::TensorOptions& options)
+    : config_(std::move(config)), options_(options), backend_(default_attention_backend()) {
+  config_.validate("model config");
+  auto dtype = options_.dtype().toScalarType();
+  LR_CHECK(dtype == torch::kFloat32 || dtype == torch::kBFloat16 || dtype == torch::kFloat16,
+           "model dtype must be f32, bf16 or f16 (got " << c10::toString(dtype) << ")");
+  model = register_module("model", std::make_shared<DecoderStack>(config_, options_));
+  if (!config_.tie_word_embeddings) {
+    lm_head = register_module("lm_head",
+                              std::make_shared<Linear>(config_.hidden_size, config_.vocab_size, /*bias=*/false, options_));
+  }
+  inv_freq_ = rope_inv_freq(config_).to(options_.device());
+}
+
+void CausalLM::set_attention_backend(AttentionBackend backend) {
+  LR_CHECK(backend != AttentionBackend::kSdpa || sdpa_available(),
+           "attention backend 'sdpa' needs LibTorch >= 2.0 (this build has " << TORCH_VERSION << ")");
+  backend_ = backend;
+}
+
+KVCache CausalLM::make_cache(int64_t batch, int64_t capacity) const { return KVCache(config_, batch, capacity, options_); }
+
+torch::Tensor CausalLM::lm_head_weight() const { return lm_head ? lm_head->weight : model->embed_tokens->weight; }
+
+torch::Tensor CausalLM::logits(const torch::Tensor& hidden) {
+  return lm_head ? lm_head->forward(hidden) : torch::nn::functional::linear(hidden, model->embed_tokens->weight);
+}
+
+torch::Tensor CausalLM::forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids,
+                                const torch::Tensor& token_valid, KVCache* cache) {
+  LR_CHECK(input_ids.dim() == 2, "input_ids must be [batch, time] (got " << input_ids.dim() << " dimensions)");
+  const int64_t B = input_ids.size(0), T = input_ids.size(1);
+  LR_CHECK(T > 0, "input_ids is empty");
+  const int64_t past = cache != nullptr ? cache->length() : 0;
+  auto device = options_.device();
+  if (config_.sliding_window) {
+    LR_CHECK(past + T <= *config_.sliding_window,
+             "sequence of " << past + T << " tokens exceeds the sliding window of " << *config_.sliding_window
+                            << " (sliding-window attention is not implemented; full attention would differ)");
+  }
+  auto ids = input_ids.to(device, torch::kInt64);
+  auto valid = token_valid.defined() ? token_valid.to(device, torch::kBool)
+                                     : torch::ones({B, T}, torch::TensorOptions().dtype(torch::kBool).device(device));
+  LR_CHECK(valid.sizes() == ids.sizes(), "token_valid " << valid.sizes() << " must match input_ids " << ids.sizes());
+  auto positions = position_ids.defined()
+                       ? position_ids.to(device, torch::kInt64)
+                       : torch::arange(past, past + T, torch::TensorOptions().dtype(torch::kInt64).device(device))
+                             .unsqueeze(0)
+                             .expand({B, T});
+  LR_CHECK(positions.sizes() == ids.sizes(), "position_ids " << positions.sizes() << " must match input_ids " << ids.sizes());
+
+  auto key_valid = cache != nullptr ? cache->write_valid(valid) : valid;  // [B, S]
+  auto mask = attention_mask(key_valid, past, T, dtype());                // [B, 1, T, S]
+  auto inv_freq = inv_freq_;
+  if (config_.rope.type == RopeType::kDynamic) {  // depends on the sequence length: one host sync
+    inv_freq = rope_inv_freq(config_, positions.max().item<int64_t>() + 1).to(device);
+  }
+  RopeTables rope = rope_tables(inv_freq, positions, rope_attention_scaling(config_), dtype());
+
+  auto h = model->embed_tokens->forward(ids);  // [B, T, d]
+  for (size_t i = 0; i < model->layers.size(); ++i) {
+    h = model->layers[i]->forward(h, rope, mask, cache, static_cast<int64_t>(i), backend_);
+  }
+  if (cache != nullptr) cache->advance(T);
+  return model->norm->forward(h);
+}
+
+torch::Tensor positions_from_valid(const torch::Tensor& token_valid) {
+  auto positions = token_valid.to(torch::kInt64).cumsum(-1) - 1;  // [B, T]
+  return positions.masked_fill(token_valid.logical_not(), 1);
+}
+
+}  // namespace lightreasoner::model
