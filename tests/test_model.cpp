@@ -1,0 +1,191 @@
+// The decoder against a real checkpoint (stories260K, golden logits and greedy ids from llama2.c)
+// and the invariants on tiny random Qwen2 / Llama / Qwen3 models: KV-cache decode = full forward,
+// left-padded batch = each prompt alone, attention paths agree, bf16 close to fp32.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "lightreasoner/core/atomic_file.h"
+#include "lightreasoner/generate/generator.h"
+#include "model_support.h"
+
+namespace {
+
+using namespace lightreasoner;
+using lrtest::max_abs_diff;
+
+torch::Tensor ids_tensor(const std::vector<int64_t>& ids) {
+  return torch::tensor(ids, torch::kInt64).unsqueeze(0);  // [1, T]
+}
+
+// Full-sequence logits [T, V] for one prompt.
+torch::Tensor full_logits(model::CausalLM& lm, const std::vector<int64_t>& ids) {
+  torch::NoGradGuard no_grad;
+  return lm.logits(lm.forward(ids_tensor(ids))).squeeze(0).to(torch::kFloat32);
+}
+
+std::vector<int64_t> greedy(model::CausalLM& lm, const std::vector<int64_t>& prompt, int64_t n) {
+  generate::GenerationOptions options;
+  options.max_new_tokens = n;
+  return generate::generate(lm, {prompt}, options).completions.at(0).ids;
+}
+
+// ---------------- stories260K: a real checkpoint with golden outputs ----------------
+
+TEST(Stories260K, LogitsAndGreedyIdsMatchLlama2c) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  const auto dir = shared / "fixtures/stories260K/hf";
+  auto reference = nlohmann::json::parse(read_file(dir / "reference_logits.json"));
+  const auto prompt = reference["prompt_ids"].get<std::vector<int64_t>>();
+  const auto expected_ids = reference["greedy_ids"].get<std::vector<int64_t>>();
+  std::vector<torch::Tensor> rows;
+  for (const auto& row : reference["logits"]) rows.push_back(torch::tensor(row.get<std::vector<float>>()));
+  auto expected = torch::stack(rows);  // [5, 512]
+
+  auto lm = model::load_model(dir);
+  EXPECT_EQ(lm->dtype(), torch::kFloat32);
+  EXPECT_TRUE(lm->config().tie_word_embeddings);
+  EXPECT_EQ(lm->lm_head, nullptr);
+  for (auto backend : {model::AttentionBackend::kReference, model::AttentionBackend::kGrouped}) {
+    lm->set_attention_backend(backend);
+    auto logits = full_logits(*lm, prompt);
+    ASSERT_EQ(logits.sizes(), expected.sizes());
+    EXPECT_LT(max_abs_diff(logits, expected), 1e-4) << model::attention_backend_name(backend);
+    EXPECT_EQ(greedy(*lm, prompt, static_cast<int64_t>(expected_ids.size())), expected_ids)
+        << model::attention_backend_name(backend);
+  }
+}
+
+// ---------------- invariants on generated tiny models ----------------
+
+class TinyModel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TinyModel, KvCacheDecodeEqualsFullForward) {
+  auto lm = lrtest::load_tiny(lrtest::make_tiny_model(GetParam()));
+  const std::vector<int64_t> ids = {5, 77, 300, 12, 9, 401, 33, 250, 18, 64, 101, 7};
+  auto full = full_logits(*lm, ids);  // [12, V]
+
+  torch::NoGradGuard no_grad;
+  auto cache = lm->make_cache(1, 16);
+  const int64_t prefill = 5;
+  std::vector<int64_t> head(ids.begin(), ids.begin() + prefill);
+  auto cached = lm->logits(lm->forward(ids_tensor(head), {}, {}, &cache)).squeeze(0);  // [5, V]
+  EXPECT_LT(max_abs_diff(cached, full.narrow(0, 0, prefill)), 1e-5);
+  for (size_t t = prefill; t < ids.size(); ++t) {
+    auto step = lm->logits(lm->forward(ids_tensor({ids[t]}), {}, {}, &cache)).squeeze(0);  // [1, V]
+    EXPECT_LT(max_abs_diff(step, full.narrow(0, static_cast<int64_t>(t), 1)), 1e-5) << "position " << t;
+  }
+  EXPECT_EQ(cache.length(), static_cast<int64_t>(ids.size()));
+}
+
+TEST_P(TinyModel, LeftPaddedBatchEqualsEachPromptAlone) {
+  auto lm = lrtest::load_tiny(lrtest::make_tiny_model(GetParam()));
+  const std::vector<std::vector<int64_t>> prompts = {{3, 17, 250}, {8, 90, 91, 400, 5, 6, 7}, {300, 2, 44, 45, 46}};
+  generate::GenerationOptions options;
+  options.max_new_tokens = 12;
+  options.return_logits = true;
+  auto batched = generate::generate(*lm, prompts, options);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    auto alone = generate::generate(*lm, {prompts[i]}, options);
+    const auto& a = alone.completions[0];
+    const auto& b = batched.completions[i];
+    EXPECT_EQ(b.ids, a.ids) << "prompt " << i;
+    ASSERT_EQ(b.logits.sizes(), a.logits.sizes());
+    EXPECT_LT(max_abs_diff(b.logits, a.logits), 1e-4) << "prompt " << i;
+    // The first step's logits are the prompt's last position of a plain full forward.
+    EXPECT_LT(max_abs_diff(a.logits[0], full_logits(*lm, prompts[i])[-1]), 1e-5);
+  }
+  // Greedy ids must not be trivially constant, or this test would prove little.
+  std::set<int64_t> distinct(batched.completions[1].ids.begin(), batched.completions[1].ids.end());
+  EXPECT_GT(distinct.size(), 2u);
+}
+
+TEST_P(TinyModel, GroupedAttentionEqualsReference) {
+  auto lm = lrtest::load_tiny(lrtest::make_tiny_model(GetParam()));
+  const std::vector<int64_t> ids = {1, 2, 3, 400, 500, 6, 7, 8, 9};
+  lm->set_attention_backend(model::AttentionBackend::kReference);
+  auto reference = full_logits(*lm, ids);
+  lm->set_attention_backend(model::AttentionBackend::kGrouped);
+  EXPECT_LT(max_abs_diff(full_logits(*lm, ids), reference), 1e-5);
+}
+
+TEST_P(TinyModel, SdpaAttentionEqualsReference) {
+  if (!model::sdpa_available()) GTEST_SKIP() << "LibTorch < 2.0: no fused scaled_dot_product_attention to compare";
+  auto lm = lrtest::load_tiny(lrtest::make_tiny_model(GetParam()));
+  const std::vector<int64_t> ids = {1, 2, 3, 400, 500, 6, 7, 8, 9};
+  lm->set_attention_backend(model::AttentionBackend::kReference);
+  auto reference = full_logits(*lm, ids);
+  lm->set_attention_backend(model::AttentionBackend::kSdpa);
+  EXPECT_LT(max_abs_diff(full_logits(*lm, ids), reference), 1e-5);
+}
+
+TEST_P(TinyModel, Bf16StaysWithinItsToleranceOfFp32) {
+  const auto dir = lrtest::make_tiny_model(GetParam());
+  auto f32 = lrtest::load_tiny(dir, torch::kFloat32);
+  auto bf16 = lrtest::load_tiny(dir, torch::kBFloat16);
+  EXPECT_EQ(bf16->model->embed_tokens->weight.scalar_type(), torch::kBFloat16);
+  const std::vector<int64_t> ids = {11, 22, 33, 44, 55, 66, 77, 88};
+  auto a = full_logits(*f32, ids), b = full_logits(*bf16, ids);
+  // bf16 keeps 8 significant bits (relative step 2^-8 = 0.4%); a 2-layer model compounds a few
+  // such roundings per value. Bound the error by 5% of the logit range, and require it to be
+  // non-zero (the bf16 path really ran in bf16).
+  const double scale = a.abs().max().item<double>();
+  const double diff = max_abs_diff(a, b);
+  EXPECT_LT(diff, 0.05 * scale) << "logit scale " << scale;
+  EXPECT_GT(diff, 0.0);
+  // Distribution-level agreement: the top token matches at most positions.
+  auto agree = (a.argmax(-1) == b.argmax(-1)).to(torch::kFloat32).mean().item<double>();
+  EXPECT_GE(agree, 0.75);
+}
+
+TEST_P(TinyModel, ForwardReturnsHiddenStatesAndLogitsOnlyWhereAsked) {
+  auto lm = lrtest::load_tiny(lrtest::make_tiny_model(GetParam()));
+  torch::NoGradGuard no_grad;
+  auto ids = torch::tensor({{1, 2, 3, 4}, {5, 6, 7, 8}}, torch::kInt64);
+  auto hidden = lm->forward(ids);  // [2, 4, d]
+  EXPECT_EQ(hidden.sizes(), torch::IntArrayRef({2, 4, lm->config().hidden_size}));
+  auto all = lm->logits(hidden);                 // [2, 4, V]
+  auto picked = lm->logits(hidden.select(1, 2));  // [2, V]
+  EXPECT_LT(max_abs_diff(all.select(1, 2), picked), 1e-6);
+  // Causality: changing a later token leaves earlier positions untouched.
+  auto changed = ids.clone();
+  changed[0][3] = 99;
+  auto hidden2 = lm->forward(changed);
+  EXPECT_LT(max_abs_diff(hidden2.narrow(1, 0, 3), hidden.narrow(1, 0, 3)), 1e-6);
+  EXPECT_GT(max_abs_diff(hidden2.narrow(1, 3, 1), hidden.narrow(1, 3, 1)), 1e-4);
+}
+
+INSTANTIATE_TEST_SUITE_P(Arch, TinyModel, ::testing::Values("qwen2", "llama", "qwen3"),
+                         [](const auto& info) { return info.param; });
+
+TEST(TinyModelShapes, Qwen3HeadDimDiffersFromHiddenOverHeads) {
+  auto lm = lrtest::load_tiny(lrtest::make_tiny_model("qwen3"));
+  const auto& config = lm->config();
+  EXPECT_NE(config.head_dim(), config.hidden_size / config.num_attention_heads);
+  auto& attn = *lm->model->layers[0]->self_attn;
+  EXPECT_EQ(attn.q_proj->weight.sizes(), torch::IntArrayRef({config.num_attention_heads * config.head_dim(),
+                                                             config.hidden_size}));
+  EXPECT_EQ(attn.o_proj->weight.sizes(), torch::IntArrayRef({config.hidden_size,
+                                                             config.num_attention_heads * config.head_dim()}));
+  ASSERT_NE(attn.q_norm, nullptr);
+  EXPECT_EQ(attn.q_norm->weight.size(0), config.head_dim());
+  EXPECT_EQ(attn.q_proj->bias.defined(), false);
+}
+
+TEST(TinyModelShapes, ParameterNamesAreHuggingFaceNames) {
+  auto lm = lrtest::load_tiny(lrtest::make_tiny_model("qwen2"));
+  auto params = lm->named_parameters();
+  for (const char* name : {"model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight",
+                           "model.layers.0.self_attn.q_proj.bias", "model.layers.1.mlp.down_proj.weight",
+                           "model.layers.1.post_attention_layernorm.weight", "model.norm.weight"}) {
+    EXPECT_TRUE(params.contains(name)) << name;
+  }
+  EXPECT_FALSE(params.contains("model.layers.0.self_attn.o_proj.bias"));  // Qwen2: no o_proj bias
+  EXPECT_FALSE(params.contains("lm_head.weight"));                        // tied
+  int64_t count = 0;
+  for (const auto& p : params) count += p.value().numel();
+  EXPECT_EQ(count, lm->config().num_parameters());
+}
+
+}  // namespace
