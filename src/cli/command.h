@@ -41,5 +41,7 @@ config::RunConfig resolve_config(const ConfigOptions& options, const GlobalOptio
 // Every subcommand, one factory per file under src/cli/.
 Command make_config_command(CLI::App& root, const GlobalOptions& global);
 Command make_tensors_command(CLI::App& root, const GlobalOptions& global);
+Command make_init_command(CLI::App& root, const GlobalOptions& global);
+Command make_generate_command(CLI::App& root, const GlobalOptions& global);
 
 }  // namespace lightreasoner::cli
