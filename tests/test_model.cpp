@@ -101,23 +101,25 @@ TEST_P(TinyModel, LeftPaddedBatchEqualsEachPromptAlone) {
   EXPECT_GT(distinct.size(), 2u);
 }
 
-TEST_P(TinyModel, GroupedAttentionEqualsReference) {
-  auto lm = lrtest::load_tiny(lrtest::make_tiny_model(GetParam()));
+// Full-sequence logits and a cached decode of the same tokens agree with the reference path.
+void expect_backend_matches_reference(const std::string& arch, model::AttentionBackend backend) {
+  auto lm = lrtest::load_tiny(lrtest::make_tiny_model(arch));
   const std::vector<int64_t> ids = {1, 2, 3, 400, 500, 6, 7, 8, 9};
   lm->set_attention_backend(model::AttentionBackend::kReference);
   auto reference = full_logits(*lm, ids);
-  lm->set_attention_backend(model::AttentionBackend::kGrouped);
+  auto reference_greedy = greedy(*lm, ids, 8);
+  lm->set_attention_backend(backend);
   EXPECT_LT(max_abs_diff(full_logits(*lm, ids), reference), 1e-5);
+  EXPECT_EQ(greedy(*lm, ids, 8), reference_greedy);
+}
+
+TEST_P(TinyModel, GroupedAttentionEqualsReference) {
+  expect_backend_matches_reference(GetParam(), model::AttentionBackend::kGrouped);
 }
 
 TEST_P(TinyModel, SdpaAttentionEqualsReference) {
   if (!model::sdpa_available()) GTEST_SKIP() << "LibTorch < 2.0: no fused scaled_dot_product_attention to compare";
-  auto lm = lrtest::load_tiny(lrtest::make_tiny_model(GetParam()));
-  const std::vector<int64_t> ids = {1, 2, 3, 400, 500, 6, 7, 8, 9};
-  lm->set_attention_backend(model::AttentionBackend::kReference);
-  auto reference = full_logits(*lm, ids);
-  lm->set_attention_backend(model::AttentionBackend::kSdpa);
-  EXPECT_LT(max_abs_diff(full_logits(*lm, ids), reference), 1e-5);
+  expect_backend_matches_reference(GetParam(), model::AttentionBackend::kSdpa);
 }
 
 TEST_P(TinyModel, Bf16StaysWithinItsToleranceOfFp32) {

@@ -48,5 +48,7 @@ Command make_tokenize_command(CLI::App& root, const GlobalOptions& global);
 Command make_train_command(CLI::App& root, const GlobalOptions& global);
 Command make_sft_command(CLI::App& root, const GlobalOptions& global);
 Command make_merge_command(CLI::App& root, const GlobalOptions& global);
+Command make_init_command(CLI::App& root, const GlobalOptions& global);
+Command make_generate_command(CLI::App& root, const GlobalOptions& global);
 
 }  // namespace lightreasoner::cli

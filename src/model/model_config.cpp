@@ -73,6 +73,9 @@ std::vector<int64_t> id_list(const Json& object, const std::string& key, const s
   return ids;
 }
 
+// The inverse of id_list: a single id as an int (as HF writes it), several as a list.
+Json id_list_json(const std::vector<int64_t>& ids) { return ids.size() == 1 ? Json(ids[0]) : Json(ids); }
+
 RopeType parse_rope_type(const std::string& name, const std::string& where) {
   static const std::map<std::string, RopeType> kTypes = {{"default", RopeType::kDefault},
                                                          {"linear", RopeType::kLinear},
@@ -308,11 +311,7 @@ Json model_config_to_json(const ModelConfig& config) {
   json["attention_dropout"] = 0.0;
   json["initializer_range"] = config.initializer_range;
   json["bos_token_id"] = config.bos_token_id ? Json(*config.bos_token_id) : Json(nullptr);
-  if (config.eos_token_ids.size() == 1) {
-    json["eos_token_id"] = config.eos_token_ids[0];
-  } else {
-    json["eos_token_id"] = config.eos_token_ids;
-  }
+  json["eos_token_id"] = id_list_json(config.eos_token_ids);
   if (config.pad_token_id) json["pad_token_id"] = *config.pad_token_id;
   json["torch_dtype"] = config.torch_dtype;
   json["use_cache"] = true;
@@ -340,11 +339,7 @@ GenerationDefaults generation_defaults_from_json(const Json& json, const ModelCo
 Json generation_defaults_to_json(const GenerationDefaults& defaults) {
   Json json;
   if (defaults.bos_token_id) json["bos_token_id"] = *defaults.bos_token_id;
-  if (defaults.eos_token_ids.size() == 1) {
-    json["eos_token_id"] = defaults.eos_token_ids[0];
-  } else {
-    json["eos_token_id"] = defaults.eos_token_ids;
-  }
+  json["eos_token_id"] = id_list_json(defaults.eos_token_ids);
   if (defaults.pad_token_id) json["pad_token_id"] = *defaults.pad_token_id;
   json["do_sample"] = defaults.do_sample;
   if (defaults.do_sample) {

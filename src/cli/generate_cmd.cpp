@@ -1,0 +1,119 @@
+// `lightreasoner generate --model DIR --prompt-ids "1 2 3" ...`: a quick look at a model's
+// continuation (ids in, ids out) with prefill/decode throughput. Prompts are collected in one
+// place (collect_prompts) so text prompts and templates plug in there once the tokenizer lands.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "command.h"
+#include "lightreasoner/core/device.h"
+#include "lightreasoner/core/error.h"
+#include "lightreasoner/core/progress.h"
+#include "lightreasoner/generate/generator.h"
+#include "lightreasoner/model/loader.h"
+
+namespace lightreasoner::cli {
+
+namespace {
+
+struct GenerateArgs {
+  std::string model_dir;
+  std::vector<std::string> prompt_ids;  // one batch row each: "1 2 3"
+  int64_t max_new_tokens = 64;
+  double temperature = 0.0;
+  double top_p = 1.0;
+  int64_t top_k = 0;
+  double min_p = 0.0;
+  std::string dtype;  // empty: the checkpoint's
+  std::string attention;  // empty: the fastest available
+  bool ignore_eos = false;
+};
+
+std::vector<int64_t> parse_ids(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<int64_t> ids;
+  std::string word;
+  while (in >> word) {
+    size_t used = 0;
+    int64_t id = -1;
+    try {
+      id = std::stoll(word, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    LR_CHECK(used == word.size(), "--prompt-ids: '" << word << "' is not an integer token id (in \"" << text << "\")");
+    ids.push_back(id);
+  }
+  LR_CHECK(!ids.empty(), "--prompt-ids: no token ids in \"" << text << "\"");
+  return ids;
+}
+
+std::vector<std::vector<int64_t>> collect_prompts(const GenerateArgs& args) {
+  std::vector<std::vector<int64_t>> prompts;
+  for (const auto& text : args.prompt_ids) prompts.push_back(parse_ids(text));
+  LR_CHECK(!prompts.empty(), "generate needs a prompt: --prompt-ids \"1 2 3\" (repeat for a batch)");
+  return prompts;
+}
+
+std::string join_ids(const std::vector<int64_t>& ids) {
+  std::string out;
+  for (auto id : ids) out += (out.empty() ? "" : " ") + std::to_string(id);
+  return out;
+}
+
+}  // namespace
+
+Command make_generate_command(CLI::App& root, const GlobalOptions& global) {
+  auto args = std::make_shared<GenerateArgs>();
+  CLI::App* app = root.add_subcommand("generate", "continue prompts with a model (batched) and report tokens/s");
+  app->add_option("--model", args->model_dir, "Hugging Face model directory")->required()->check(CLI::ExistingDirectory);
+  app->add_option("--prompt-ids", args->prompt_ids, "prompt token ids, e.g. \"1 2 3\" (repeat for a batch)");
+  app->add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate per prompt")->capture_default_str();
+  app->add_option("--temperature", args->temperature, "0 = greedy")->capture_default_str();
+  app->add_option("--top-p", args->top_p, "nucleus sampling mass (1 = off)")->capture_default_str();
+  app->add_option("--top-k", args->top_k, "keep the k most likely tokens (0 = off)")->capture_default_str();
+  app->add_option("--min-p", args->min_p, "drop tokens below min_p x the top probability (0 = off)")->capture_default_str();
+  app->add_option("--dtype", args->dtype, "f32, bf16 or f16 (default: the checkpoint's)");
+  app->add_option("--attention", args->attention, "reference, grouped or sdpa (default: the fastest available)");
+  app->add_flag("--ignore-eos", args->ignore_eos, "do not stop at the eos ids (fixed-length runs for timing)");
+  return {app, [args, &global] {
+            auto prompts = collect_prompts(*args);
+            model::LoadOptions load;
+            load.device = parse_device(global.device.value_or("auto"));
+            if (!args->dtype.empty()) load.dtype = parse_dtype(args->dtype);
+            auto lm = model::load_model(args->model_dir, load);
+            if (!args->attention.empty()) lm->set_attention_backend(model::parse_attention_backend(args->attention));
+            auto defaults = model::load_generation_defaults(args->model_dir, lm->config());
+
+            generate::GenerationOptions options;
+            options.max_new_tokens = args->max_new_tokens;
+            options.sampling = {args->temperature, args->top_k, args->top_p, args->min_p};
+            options.seed = static_cast<uint64_t>(global.seed.value_or(0));
+            if (!args->ignore_eos) options.eos_token_ids = defaults.eos_token_ids;
+            options.pad_token_id = defaults.pad_token_id.value_or(0);
+            Progress progress("generate", args->max_new_tokens, "steps");
+            options.on_step = [&](int64_t steps, int64_t active) {
+              progress.update(steps, {{"rows", std::to_string(active)}});
+            };
+            auto result = generate::generate(*lm, prompts, options);
+            progress.finish();
+
+            for (size_t i = 0; i < result.completions.size(); ++i) {
+              const auto& completion = result.completions[i];
+              std::cout << "[" << i << "] " << generate::finish_reason_name(completion.finish) << ": "
+                        << join_ids(completion.ids) << "\n";
+            }
+            const auto& stats = result.stats;
+            std::cout << "prefill: " << stats.prompt_tokens << " tokens in " << stats.prefill_seconds << " s ("
+                      << format_rate(stats.prompt_tokens / std::max(stats.prefill_seconds, 1e-9)) << " tokens/s)\n"
+                      << "decode: " << stats.new_tokens << " tokens in " << stats.steps << " steps, "
+                      << stats.decode_seconds << " s ("
+                      << format_rate(stats.new_tokens / std::max(stats.decode_seconds, 1e-9)) << " tokens/s, batch "
+                      << prompts.size() << ", " << model::attention_backend_name(lm->attention_backend())
+                      << " attention)\n";
+          }};
+}
+
+}  // namespace lightreasoner::cli
