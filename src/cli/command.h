@@ -41,5 +41,6 @@ config::RunConfig resolve_config(const ConfigOptions& options, const GlobalOptio
 // Every subcommand, one factory per file under src/cli/.
 Command make_config_command(CLI::App& root, const GlobalOptions& global);
 Command make_tensors_command(CLI::App& root, const GlobalOptions& global);
+Command make_tokenize_command(CLI::App& root, const GlobalOptions& global);
 
 }  // namespace lightreasoner::cli

@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", global.seed, "random seed (overrides the config's seed)");
 
   std::vector<cli::Command> commands;
-  for (cli::CommandFactory factory : {&cli::make_config_command, &cli::make_tensors_command}) {
+  for (cli::CommandFactory factory : {&cli::make_config_command, &cli::make_tensors_command,
+                                         &cli::make_tokenize_command}) {
     commands.push_back(factory(app, global));
   }
 
