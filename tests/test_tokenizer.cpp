@@ -7,6 +7,8 @@
 #include <fstream>
 #include <random>
 
+#include "lightreasoner/io/jsonl.h"
+#include "lightreasoner/tokenizer/sentencepiece_train.h"
 #include "lightreasoner/tokenizer/templates.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 #include "lightreasoner/tokenizer/utf8.h"
@@ -183,7 +185,7 @@ TEST(TokenizerBpe, FastPathEqualsReferenceLoop) {
 TEST(TokenizerStream, NeverSplitsCharactersAndEqualsDecode) {
   LR_SKIP_WITHOUT_SHARED(shared);
   const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
-  const std::string text = "héllo 你好，世界 🙂🙂 naïve <think>x</think> done";
+  const std::string text = "héllo 你好，世界 🙂 𝔘 𠀋 ꙮ naïve <think>x</think> done";
   const auto ids = qwen.encode(text);
   StreamDecoder stream(qwen);
   std::string streamed;
@@ -196,14 +198,14 @@ TEST(TokenizerStream, NeverSplitsCharactersAndEqualsDecode) {
   }
   streamed += stream.finish();
   EXPECT_EQ(streamed, text);
-  EXPECT_GT(held_back, 0) << "the emoji spans several byte tokens, so some pushes must emit nothing";
+  EXPECT_GT(held_back, 0) << "𝔘, 𠀋 and ꙮ span several byte tokens, so some pushes must emit nothing";
   // A stream cut inside a character: finish() repairs the tail to U+FFFD, like decode.
   const std::vector<TokenId> cut(ids.begin(), ids.begin() + 9);
   EXPECT_EQ(decode_all_streamed(qwen, cut, false), qwen.decode(cut));
   // Byte-fallback stream with the leading-space strip.
   const auto& mistral = lrtest::fixture_tokenizer(shared, "mistral-tokenizer");
-  const auto mids = mistral.encode("héllo 你好 🙂 end");
-  EXPECT_EQ(decode_all_streamed(mistral, mids, true), "héllo 你好 🙂 end");
+  const auto mids = mistral.encode("héllo 你好 🙂 𝔘 end");
+  EXPECT_EQ(decode_all_streamed(mistral, mids, true), "héllo 你好 🙂 𝔘 end");
 }
 
 TEST(TokenizerHostile, InvalidUtf8IsAnErrorWithOffset) {
@@ -310,7 +312,7 @@ TEST(TokenizerLoad, ClearErrors) {
   EXPECT_LR_ERROR(load_tokenizer(dir), "model type \"Unigram\" is not supported");
   std::ofstream(dir / "tokenizer.json") << "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": [\"a c\"]},"
                                            " \"decoder\": {\"type\": \"Fuse\"}}";
-  EXPECT_LR_ERROR(load_tokenizer(dir), "merges[0]");
+  EXPECT_LR_ERROR(load_tokenizer(dir), "merge 0 (\"a\" \"c\") uses a token missing from the vocab");
   std::ofstream(dir / "tokenizer.json") << "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b c\"]},"
                                            " \"decoder\": {\"type\": \"Fuse\"}}";
   EXPECT_LR_ERROR(load_tokenizer(dir), "must be two tokens separated by one space");
@@ -330,4 +332,100 @@ TEST(TokenizerUtf8, LossyRepairAndCompletePrefix) {
   EXPECT_EQ(utf8::complete_prefix_length("ab\xFF"), 3u);
   EXPECT_EQ(utf8::normalize("e\xCC\x81", utf8::NormalForm::kNFC), "\xC3\xA9");
   EXPECT_EQ(utf8::normalize(std::string("e\xCC\x81\0x", 5), utf8::NormalForm::kNFC), std::string("\xC3\xA9\0x", 4));
+}
+
+TEST(TokenizerSentencePiece, TrainsLoadsAndRoundTripsASmallModel) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  const auto dir = lrtest::temp_dir();
+  {
+    std::ofstream corpus(dir / "corpus.txt");
+    int lines = 0;
+    for (const auto& r : io::read_jsonl(shared / "data/gsm8k_openai/test.jsonl")) {
+      corpus << r.string_field("question") << "\n";
+      if (++lines == 400) break;
+    }
+  }
+  std::filesystem::create_directories(dir / "model");
+  train_sentencepiece("--input=" + (dir / "corpus.txt").string() + " --model_prefix=" + (dir / "model/tokenizer").string() +
+                      " --vocab_size=300 --model_type=bpe --byte_fallback=true --minloglevel=2");
+  auto tok = load_tokenizer(dir / "model");
+  EXPECT_EQ(tok->kind(), TokenizerKind::kSentencePiece);
+  EXPECT_EQ(tok->vocab_size(), 300);
+  const std::string text = "Janet sells 16 eggs a day. 你好 🙂";  // CJK/emoji only via byte fallback
+  const auto ids = tok->encode(text);
+  EXPECT_EQ(ids.front(), tok->bos_id().value());
+  EXPECT_EQ(tok->decode(ids, true), text);
+  EXPECT_LR_ERROR(train_sentencepiece("--input=/nonexistent/corpus.txt --model_prefix=" + (dir / "x").string()),
+                  "sentencepiece training failed");
+}
+
+namespace {
+// GPT-2 bytes_to_unicode, written out independently of src/tokenizer/byte_level.cpp.
+std::string gpt2_char(int b) {
+  int cp = b;
+  if (!((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF))) {
+    int extra = 0;
+    for (int i = 0; i < b; ++i) extra += !((i >= 0x21 && i <= 0x7E) || (i >= 0xA1 && i <= 0xAC) || (i >= 0xAE && i <= 0xFF));
+    cp = 0x100 + extra;
+  }
+  std::string s;
+  if (cp < 0x80) s += static_cast<char>(cp);
+  else s += static_cast<char>(0xC0 | (cp >> 6)), s += static_cast<char>(0x80 | (cp & 0x3F));
+  return s;
+}
+
+std::unique_ptr<Tokenizer> write_and_load(const std::filesystem::path& dir, const nlohmann::json& j) {
+  std::ofstream(dir / "tokenizer.json") << j.dump();
+  return load_tokenizer(dir);
+}
+}  // namespace
+
+TEST(TokenizerJson, IgnoreMergesLlama3Style) {
+  // A byte-level BPE with Llama-3-style settings: digits in groups of up to three, ignore_merges.
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b) vocab[gpt2_char(b)] = b;
+  vocab["ab"] = 256, vocab["abc"] = 257, vocab["bc"] = 258, vocab["12"] = 259, vocab["123"] = 260;
+  nlohmann::json j = {
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", {"a b", "1 2", "12 3", "b c"}}, {"ignore_merges", true}}},
+      {"pre_tokenizer",
+       {{"type", "Sequence"},
+        {"pretokenizers",
+         {{{"type", "Split"}, {"pattern", {{"Regex", "\\p{N}{1,3}|\\p{L}+|\\s+"}}}, {"behavior", "Isolated"}, {"invert", false}},
+          {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}}},
+      {"decoder", {{"type", "ByteLevel"}}},
+      {"added_tokens", {{{"id", 261}, {"content", "<|begin_of_text|>"}, {"special", true}}}},
+      {"post_processor",
+       {{"type", "TemplateProcessing"},
+        {"single", {{{"SpecialToken", {{"id", "<|begin_of_text|>"}}}}, {{"Sequence", {{"id", "A"}}}}}},
+        {"special_tokens", {{"<|begin_of_text|>", {{"id", "<|begin_of_text|>"}, {"ids", {261}}}}}}}}};
+  const auto dir = lrtest::temp_dir();
+  auto tok = write_and_load(dir, j);
+  // "abc" is a vocab entry: emitted whole although merges alone would give "ab" + "c".
+  EXPECT_EQ(tok->encode("abc 1234"), (std::vector<TokenId>{261, 257, ' ', 260, '4'}));
+  EXPECT_EQ(tok->bos_id(), 261);
+  j["model"]["ignore_merges"] = false;
+  tok = write_and_load(dir, j);
+  EXPECT_EQ(tok->encode("abc", options(true, false)), (std::vector<TokenId>{256, 'c'}));
+  EXPECT_EQ(tok->encode("abc", options(true, false)), tok->encode("abc", [] { EncodeOptions o; o.add_special_tokens = false; o.reference_bpe = true; return o; }()));
+  EXPECT_EQ(tok->decode({261, 256, 'c'}, true), "abc");
+}
+
+TEST(TokenizerJson, MetaspacePreTokenizerPrependFirst) {
+  // Newer Llama/Mistral conversions (legacy=false): Metaspace(prepend_scheme "first", split false).
+  const std::string m = "\xE2\x96\x81";  // ▁
+  nlohmann::json vocab = {{"<unk>", 0}, {"<s>", 1}, {m, 2}, {"h", 3}, {"i", 4}, {m + "h", 5}, {m + "hi", 6}, {"hi", 7}};
+  nlohmann::json j = {
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", {m + " h", m + "h i", "h i"}}, {"unk_token", "<unk>"},
+                 {"byte_fallback", true}, {"fuse_unk", true}}},
+      {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", m}, {"prepend_scheme", "first"}, {"split", false}}},
+      {"decoder", {{"type", "Metaspace"}, {"replacement", m}, {"prepend_scheme", "first"}, {"split", false}}},
+      {"added_tokens", {{{"id", 1}, {"content", "<s>"}, {"special", true}}}}};
+  const auto dir = lrtest::temp_dir();
+  auto tok = write_and_load(dir, j);
+  EXPECT_EQ(tok->encode("hi hi"), (std::vector<TokenId>{6, 6}));
+  // After a special token the text is not the first segment: no "▁" is prepended.
+  EXPECT_EQ(tok->encode("hi<s>hi"), (std::vector<TokenId>{6, 1, 7}));
+  // Unknown characters (no byte tokens in this vocab) become one fused <unk>.
+  EXPECT_EQ(tok->encode("hi xyz"), (std::vector<TokenId>{6, 2, 0}));
+  EXPECT_EQ(tok->decode({6, 6}), "hi hi");
 }

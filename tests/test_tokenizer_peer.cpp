@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <sstream>
 
 #include "lightreasoner/tokenizer/tokenizer.h"

@@ -3,6 +3,8 @@
 // and the ids of rendered prompts (special tokens recognised). Also the registry and errors.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/tokenizer/templates.h"
 #include "support.h"
