@@ -17,6 +17,7 @@
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
+#include "lightreasoner/train/checkpoint.h"
 #include "support.h"
 
 extern char** environ;
@@ -149,7 +150,16 @@ TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
   pid_t pid = 0;
   ASSERT_EQ(posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ), 0);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (std::chrono::steady_clock::now() < deadline && !fs::exists(killed / "checkpoints/checkpoint-15"))
+  // Kill once a checkpoint at step >= 15 is on disk (older ones are pruned as newer ones land).
+  auto reached = [&] {
+    try {
+      auto latest = train::latest_checkpoint(killed);
+      return latest && std::stoll(latest->filename().string().substr(std::string("checkpoint-").size())) >= 15;
+    } catch (const std::exception&) {
+      return false;  // a directory pruned while being listed
+    }
+  };
+  while (std::chrono::steady_clock::now() < deadline && !reached())
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ::kill(pid, SIGKILL);
   int status = 0;
@@ -183,6 +193,7 @@ TEST(TrainCli, BadDatasetsAreRefused) {
   EXPECT_NE(r.output.find("refusing to train on it"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("contrast.meta.json"), std::string::npos) << r.output;
   // An empty dataset.
+  config = write_config(s, out, {"train.max_steps=1"});
   write_file_atomic(out / "contrast.jsonl", "");
   r = lrtest::run_binary("train --config '" + config.string() + "'");
   EXPECT_EQ(r.exit_code, 1);
