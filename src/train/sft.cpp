@@ -52,7 +52,7 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   LR_CHECK(!config.expert.path.empty(), "sft needs expert.path (the model to fine-tune)");
   LR_CHECK(!config.expert.adapter, "sft trains expert.path itself, but expert.adapter is set; merge it first");
   LR_CHECK(config.sft.source == "reference",
-           "sft.source \"" << config.sft.source << "\" is not available in this build; use \"reference\"");
+           "sft.source \"" << config.sft.source << "\" needs the eval grader, which is not part of this build yet; use \"reference\"");
   LR_CHECK(tokenizer::is_template_name(config.prompt.template_name),
            "prompt.template '" << config.prompt.template_name << "' is not a known template");
   auto tok = tokenizer::load_tokenizer(config.expert.path);
