@@ -152,18 +152,17 @@ TEST(Lora, SavedAdapterMatchesPeftFormatAndRoundTrips) {
   EXPECT_TRUE(config["lora_alpha"].is_number_integer());
   EXPECT_EQ(config["lora_alpha"], 16);
   EXPECT_DOUBLE_EQ(config["lora_dropout"].get<double>(), 0.05);
-  EXPECT_EQ(config["target_modules"], nlohmann::json({"q_proj", "v_proj"}));
+  EXPECT_EQ(config["target_modules"], nlohmann::json::array({"q_proj", "v_proj"}));
   EXPECT_EQ(config["bias"], "none");
   EXPECT_EQ(config["base_model_name_or_path"], "base/model");
 
   auto file = io::SafetensorsFile::open(dir / "adapter_model.safetensors");
   EXPECT_EQ(file->header().metadata.at("format"), "pt");
   const auto& mc = model->config();
-  const int64_t kv_out = mc.num_key_value_heads * (mc.hidden_size / mc.num_attention_heads);
   ASSERT_EQ(file->tensors().size(), static_cast<size_t>(4 * mc.num_hidden_layers));
   for (int64_t layer = 0; layer < mc.num_hidden_layers; ++layer) {
     const std::string p = "base_model.model.model.layers." + std::to_string(layer) + ".self_attn.";
-    for (auto [proj, out] : {std::pair<std::string, int64_t>{"q_proj", mc.hidden_size}, {"v_proj", kv_out}}) {
+    for (auto [proj, out] : {std::pair<std::string, int64_t>{"q_proj", mc.q_dim()}, {"v_proj", mc.kv_dim()}}) {
       const auto* a = file->find(p + proj + ".lora_A.weight");
       const auto* b = file->find(p + proj + ".lora_B.weight");
       ASSERT_TRUE(a && b) << p + proj;

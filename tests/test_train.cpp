@@ -106,8 +106,8 @@ TEST(TrainLoss, GradientWrtLogitsIsSoftmaxMinusTarget) {
   for (auto [n, a] : {std::pair<int64_t, int64_t>{0, 3}, {2, 17}, {4, 31}, {1, static_cast<int64_t>(batch.target_ids[1][0].item<int64_t>())}}) {
     const double h = 1e-3;
     auto plus = z.clone(), minus = z.clone();
-    plus[n][a] += h;
-    minus[n][a] -= h;
+    plus.accessor<double, 2>()[n][a] += h;
+    minus.accessor<double, 2>()[n][a] -= h;
     const double numeric = (f(plus) - f(minus)) / (2 * h);
     EXPECT_NEAR(numeric, expected[n][a].item<double>(), 2e-4) << "entry " << n << "," << a;
   }
