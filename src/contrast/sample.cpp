@@ -98,7 +98,7 @@ ScoredRollouts score_rollouts(model::CausalLM& expert, model::CausalLM& amateur,
     return std::make_pair(expert.logits(hidden_expert.slice(0, begin, end)),
                           amateur.logits(hidden_amateur.slice(0, begin, end)));
   };
-  scored.result = build_contrast_chunked(positions, vocab, logits, torch::tensor(step_index, torch::kInt64),
+  scored.result = build_contrast_chunked(positions, vocab, device, logits, torch::tensor(step_index, torch::kInt64),
                                          options);
   return scored;
 }
