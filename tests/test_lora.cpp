@@ -246,10 +246,11 @@ TEST(Lora, MergeWritesALoadableModelDirectory) {
   randomize_b(modules, 6);
   auto ids = some_ids(model->config().vocab_size);
   auto adapted = logits_of(*model, ids);
-  auto adapter = lrtest::temp_dir() / "adapter";
+  const auto dir = lrtest::temp_dir();  // (each temp_dir() call empties the directory)
+  auto adapter = dir / "adapter";
   model::save_peft_adapter(adapter, modules, all_targets_spec(), model_dir.string());
 
-  auto out = lrtest::temp_dir() / "merged";
+  auto out = dir / "merged";
   auto report = model::merge_adapter_dir(model_dir, adapter, out, /*max_shard_bytes=*/40'000);  // forces shards
   EXPECT_EQ(report.modules_merged, static_cast<int64_t>(modules.size()));
   EXPECT_TRUE(fs::exists(out / "model.safetensors.index.json"));

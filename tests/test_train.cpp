@@ -192,7 +192,7 @@ TEST(TrainLoss, TrajectoryAndStepPackingGiveTheSameLossAndLoraGradients) {
 TEST(TrainLoop, LrSchedules) {
   EXPECT_DOUBLE_EQ(train::lr_factor("linear", 0, 0, 100), 1.0);
   EXPECT_DOUBLE_EQ(train::lr_factor("linear", 50, 0, 100), 0.5);
-  EXPECT_DOUBLE_EQ(train::lr_factor("linear", 99, 0, 100), 0.01);
+  EXPECT_NEAR(train::lr_factor("linear", 99, 0, 100), 0.01, 1e-12);
   EXPECT_DOUBLE_EQ(train::lr_factor("linear", 5, 10, 110), 0.5);    // warmup
   EXPECT_DOUBLE_EQ(train::lr_factor("linear", 60, 10, 110), 0.5);
   EXPECT_DOUBLE_EQ(train::lr_factor("constant", 60, 10, 110), 1.0);
@@ -201,28 +201,51 @@ TEST(TrainLoop, LrSchedules) {
 
 TEST(TrainLoop, OverfittingAHandfulOfStepsReachesTheTargetEntropy) {
   auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2"));
+  const int64_t vocab = model->config().vocab_size;
   model::LoraSpec spec;
   spec.r = 8;
   spec.dropout = 0.0;
   spec.targets = model::lora_target_names();
+  // Reachable soft targets: the full next-token distributions of the same base with another
+  // (random) adapter, at a handful of steps. The KL's minimum, 0, is then attainable.
+  auto rows = random_rows(3, vocab, 99);
+  {
+    auto teacher = model::attach_lora(*model, spec, 7);
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(8);
+    for (const auto& m : teacher) m.adapter->B.normal_(0.0, 0.3);
+    auto batch = train::pack_rows(pointers(rows), Packing::kTrajectory, torch::kCPU);
+    auto probs = torch::softmax(train::supervised_logits(*model, batch).to(torch::kFloat32), -1);  // [N, V]
+    int64_t n = 0;
+    for (auto& row : rows)
+      for (auto& step : row.steps) {
+        step.ids.clear();
+        step.p.clear();
+        for (int64_t a = 0; a < vocab; ++a) {
+          step.ids.push_back(a);
+          step.p.push_back(probs[n][a].item<float>());
+        }
+        ++n;
+      }
+    model::detach_lora(*model);
+  }
   auto modules = model::attach_lora(*model, spec, 42);
-  const int64_t vocab = model->config().vocab_size;
-  auto rows = random_rows(3, vocab, 99);  // 3 rollouts, a handful of soft-target steps
   auto dir = lrtest::temp_dir();
   auto o = quick_options(dir, vocab);
   o.batch_size = 3;
   o.max_steps = 150;
-  o.lr = 2e-2;
+  o.lr = 1e-2;
   o.schedule = "constant";
   auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o);
-  // KL = CE − H(target): its minimum is 0, i.e. the soft cross-entropy reaches the target entropy.
+  // KL = CE − H(target): the soft cross-entropy approaches the target entropy.
   auto batch = train::pack_rows(pointers(rows), Packing::kTrajectory, torch::kCPU);
   torch::NoGradGuard no_grad;
   const double kl = train::batch_loss(*model, batch, train::LossKind::kSoftTargetKL, vocab).item<double>();
   const double entropy = train::mean_target_entropy(rows);
-  EXPECT_GT(summary.first_loss, 1.0);
-  EXPECT_LT(kl, 0.02) << "soft CE " << kl + entropy << " vs target entropy " << entropy << "; first loss "
-                      << summary.first_loss;
+  EXPECT_GT(summary.first_loss, 0.1);
+  EXPECT_LT(kl, 0.05 * summary.first_loss) << "soft CE " << kl + entropy << " vs target entropy " << entropy
+                                           << "; first loss " << summary.first_loss;
+  EXPECT_LT(kl, 0.01);
   EXPECT_TRUE(fs::exists(dir / "metrics.jsonl"));
 }
 
@@ -232,19 +255,40 @@ TEST(TrainLoop, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   spec.dropout = 0.0;
   auto modules = model::attach_lora(*model, spec, 1);
   const int64_t vocab = model->config().vocab_size;
-  auto rows = random_rows(4, vocab, 7);
-  auto dir = lrtest::temp_dir();
-  auto o = quick_options(dir, vocab);
-  o.max_steps = 50;
-  o.checkpoint_every = 1;
-  o.lr = 1e30;  // Adam moves every weight by ~lr: the next forward overflows
-  o.schedule = "constant";
-  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), rows, o), "The last good checkpoint is");
-  auto latest = train::latest_checkpoint(dir);
-  ASSERT_TRUE(latest.has_value());
-  auto file = io::SafetensorsFile::open(*latest / "trainable.safetensors");
-  for (const auto& info : file->tensors())
-    EXPECT_TRUE(torch::isfinite(file->tensor(info.name)).all().item<bool>()) << info.name;
+  // One row whose target is NaN (what overflowing weights produce, made deterministic); batch 1,
+  // so the loss turns NaN at whichever step draws it. A seed that draws it second is searched.
+  auto rows = random_rows(2, vocab, 7);
+  rows[1].steps.resize(1);
+  rows[1].steps[0].p.assign(rows[1].steps[0].ids.size(), std::nanf(""));
+  bool checked = false;
+  for (uint64_t seed = 1; seed <= 8 && !checked; ++seed) {
+    auto dir = lrtest::temp_dir("seed" + std::to_string(seed));
+    auto o = quick_options(dir, vocab);
+    o.batch_size = 1;
+    o.max_steps = 2;
+    o.checkpoint_every = 1;
+    o.seed = seed;
+    try {
+      train::run_trainer(*model, model::lora_parameters(modules), rows, o);
+      ADD_FAILURE() << "a NaN loss did not stop training";
+      break;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("the loss is nan"), std::string::npos) << what;
+      if (what.find("The last good checkpoint is") == std::string::npos) {
+        EXPECT_NE(what.find("No checkpoint was written yet"), std::string::npos) << what;
+        continue;
+      }
+      auto latest = train::latest_checkpoint(dir);
+      ASSERT_TRUE(latest.has_value());
+      EXPECT_EQ(latest->filename().string(), "checkpoint-1");
+      auto file = io::SafetensorsFile::open(*latest / "trainable.safetensors");
+      for (const auto& info : file->tensors())
+        EXPECT_TRUE(torch::isfinite(file->tensor(info.name)).all().item<bool>()) << info.name;
+      checked = true;
+    }
+  }
+  EXPECT_TRUE(checked) << "no seed put the NaN row second";
 }
 
 TEST(TrainLoop, EmptyDataAndStaleCheckpointsAreRefused) {
