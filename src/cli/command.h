@@ -29,10 +29,11 @@ struct Command {
 
 using CommandFactory = Command (*)(CLI::App& root, const GlobalOptions& global);
 
-// --config FILE and repeated --set key.path=value, shared by every config-driven command.
+// --config FILE, repeated --set key.path=value and --adapter DIR, shared by every config-driven command.
 struct ConfigOptions {
   std::string path;
   std::vector<std::string> overrides;
+  std::optional<std::string> adapter;  // --adapter DIR: sets expert.adapter (a PEFT adapter on the expert)
 };
 void add_config_options(CLI::App* app, ConfigOptions& options);
 // Loads the config, applying --set overrides and then the global --device/--seed.
@@ -47,5 +48,8 @@ Command make_init_command(CLI::App& root, const GlobalOptions& global);
 Command make_generate_command(CLI::App& root, const GlobalOptions& global);
 Command make_tokenize_command(CLI::App& root, const GlobalOptions& global);
 Command make_sample_command(CLI::App& root, const GlobalOptions& global);
+Command make_train_command(CLI::App& root, const GlobalOptions& global);
+Command make_sft_command(CLI::App& root, const GlobalOptions& global);
+Command make_merge_command(CLI::App& root, const GlobalOptions& global);
 
 }  // namespace lightreasoner::cli

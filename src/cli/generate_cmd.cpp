@@ -13,6 +13,7 @@
 #include "lightreasoner/core/progress.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/loader.h"
+#include "lightreasoner/model/lora.h"
 
 namespace lightreasoner::cli {
 
@@ -20,6 +21,7 @@ namespace {
 
 struct GenerateArgs {
   std::string model_dir;
+  std::string adapter;  // PEFT LoRA adapter applied on load (empty: none)
   std::vector<std::string> prompt_ids;  // one batch row each: "1 2 3"
   int64_t max_new_tokens = 64;
   double temperature = 0.0;
@@ -69,6 +71,8 @@ Command make_generate_command(CLI::App& root, const GlobalOptions& global) {
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* app = root.add_subcommand("generate", "continue prompts with a model (batched) and report tokens/s");
   app->add_option("--model", args->model_dir, "Hugging Face model directory")->required()->check(CLI::ExistingDirectory);
+  app->add_option("--adapter", args->adapter, "PEFT LoRA adapter directory applied to the model")
+      ->check(CLI::ExistingDirectory);
   app->add_option("--prompt-ids", args->prompt_ids, "prompt token ids, e.g. \"1 2 3\" (repeat for a batch)");
   app->add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate per prompt")->capture_default_str();
   app->add_option("--temperature", args->temperature, "0 = greedy")->capture_default_str();
@@ -83,7 +87,9 @@ Command make_generate_command(CLI::App& root, const GlobalOptions& global) {
             model::LoadOptions load;
             load.device = parse_device(global.device.value_or("auto"));
             if (!args->dtype.empty()) load.dtype = parse_dtype(args->dtype);
-            auto lm = model::load_model(args->model_dir, load);
+            auto lm = model::load_model_with_adapter(
+                args->model_dir, args->adapter.empty() ? std::nullopt : std::optional<std::filesystem::path>(args->adapter),
+                load);
             if (!args->attention.empty()) lm->set_attention_backend(model::parse_attention_backend(args->attention));
             auto defaults = model::load_generation_defaults(args->model_dir, lm->config());
 

@@ -16,6 +16,7 @@
 #include "lightreasoner/core/progress.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/loader.h"
+#include "lightreasoner/model/lora.h"
 #include "lightreasoner/tokenizer/templates.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
@@ -188,7 +189,8 @@ SampleReport run_sample(const config::RunConfig& config) {
     model::LoadOptions load;
     load.dtype = parse_dtype(config.expert.dtype);
     load.device = device;
-    auto expert = model::load_model(config.expert.path, load);
+    auto expert = model::load_model_with_adapter(
+        config.expert.path, config.expert.adapter ? std::optional<fs::path>(*config.expert.adapter) : std::nullopt, load);
     load.dtype = parse_dtype(config.amateur.dtype);
     auto amateur = model::load_model(config.amateur.path, load);
     expert->eval();

@@ -133,6 +133,23 @@ struct TrainConfig {
   }
 };
 
+// `sft`: the supervised fine-tuning baseline (method.md §2.3) and full fine-tuning of small models.
+struct SftConfig {
+  std::string source = "reference";  // reference (the data's answer/solution) | rejection (own correct rollouts)
+  bool full_finetune = false;        // false: LoRA (the `lora` section); true: every weight (needs expert.dtype f32)
+  bool append_eos = true;            // supervise the end-of-sequence token after the completion
+  int max_new_tokens = 512;          // rejection: rollout length
+  int batch_size = 16;               // rejection: rollouts generated per batch
+  template <class V>
+  void visit(V& v) {
+    v.field("source", source, one_of({"reference", "rejection"}));
+    v.field("full_finetune", full_finetune);
+    v.field("append_eos", append_eos);
+    v.field("max_new_tokens", max_new_tokens, greater_than(0));
+    v.field("batch_size", batch_size, greater_than(0));
+  }
+};
+
 struct OptimConfig {
   double lr = 5e-5;
   std::array<double, 2> betas = {0.9, 0.999};
@@ -187,6 +204,7 @@ struct RunConfig {
   LoraConfig lora;
   TrainConfig train;
   OptimConfig optim;
+  SftConfig sft;
   EvalConfig eval;
 
   template <class V>
@@ -204,6 +222,7 @@ struct RunConfig {
     v.section("lora", lora);
     v.section("train", train);
     v.section("optim", optim);
+    v.section("sft", sft);
     v.section("eval", eval);
   }
 };

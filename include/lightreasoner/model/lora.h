@@ -1,0 +1,87 @@
+// LoRA (formats.md §3): a model::LinearAdapter adding B·A·dropout(x)·scale to a frozen projection,
+// attached by module name (q_proj … down_proj) to a CausalLM; the PEFT adapter directory
+// (adapter_config.json + adapter_model.safetensors) written and read; merging ΔW into the base
+// weights; and the `--adapter` loading helper every command uses. Training loops live in train/.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lightreasoner/model/loader.h"
+#include "lightreasoner/model/transformer.h"
+
+namespace lightreasoner::model {
+
+// The module names LoRA may target (the HF projection names).
+const std::vector<std::string>& lora_target_names();
+
+struct LoraSpec {
+  int64_t r = 8;
+  double alpha = 16.0;
+  double dropout = 0.05;
+  std::vector<std::string> targets = {"q_proj", "v_proj"};
+  bool use_rslora = false;
+  double scale() const;  // alpha / r, or alpha / sqrt(r) with rslora
+};
+
+class LoraAdapter : public LinearAdapter {
+ public:
+  // A [r, in] and B [out, r] in fp32 on `device`, zero-initialised (see init_lora_weights).
+  LoraAdapter(int64_t in_features, int64_t out_features, const LoraSpec& spec, torch::Device device);
+  // x [..., in] (model dtype) → [..., out] in x's dtype; the product runs in fp32.
+  torch::Tensor forward(const torch::Tensor& x) override;
+  // ΔW = (B @ A) · scale, [out, in] fp32.
+  torch::Tensor delta_weight() const;
+
+  torch::Tensor A;  // [r, in]  fp32, requires grad
+  torch::Tensor B;  // [out, r] fp32, requires grad
+  double scale;
+  double dropout;
+  bool training = false;  // dropout only while training
+};
+
+struct LoraModule {
+  std::string path;  // HF module path, e.g. "model.layers.0.self_attn.q_proj"
+  std::shared_ptr<Linear> linear;
+  std::shared_ptr<LoraAdapter> adapter;
+};
+
+// Adapters on every targeted projection, in named_modules() order; base parameters are frozen
+// (requires_grad false). A ← kaiming-uniform(a=√5) from a generator seeded with `seed`, B ← 0,
+// so the adapted model equals the base at step 0. Errors if the model already carries adapters.
+std::vector<LoraModule> attach_lora(CausalLM& model, const LoraSpec& spec, uint64_t seed);
+// Removes every adapter (the model is the base again).
+void detach_lora(CausalLM& model);
+// The live trainable tensors (A then B per module, in module order) under their PEFT names.
+io::NamedTensors lora_parameters(const std::vector<LoraModule>& modules);
+void set_lora_training(const std::vector<LoraModule>& modules, bool training);
+
+// Copies of lora_parameters() on CPU (F32): "base_model.model.<path>.lora_A.weight" → A, lora_B → B.
+io::NamedTensors lora_tensors(const std::vector<LoraModule>& modules);
+// Copies named tensors (lora_tensors layout) into the adapters; every key present, shapes exact.
+void load_lora_tensors(const std::vector<LoraModule>& modules, const io::NamedTensors& tensors,
+                       const std::string& where);
+
+// adapter_config.json with exactly the classic PEFT key set (formats.md §3.2) + F32 weights.
+void save_peft_adapter(const std::filesystem::path& dir, const std::vector<LoraModule>& modules,
+                       const LoraSpec& spec, const std::string& base_model_name_or_path);
+// Reads adapter_config.json (ours or PEFT's, new keys ignored; unsupported features refused).
+LoraSpec read_peft_config(const std::filesystem::path& dir);
+// Attaches the adapter in `dir` to `model` (inference: dropout off). Every targeted module must
+// have both A and B; unexpected keys are an error.
+std::vector<LoraModule> load_peft_adapter(CausalLM& model, const std::filesystem::path& dir);
+
+// W += ΔW in fp32, cast back to the weight dtype, then detaches the adapters.
+void merge_lora(const std::vector<LoraModule>& modules);
+
+// load_model + (when given) load_peft_adapter: what `--adapter DIR` / expert.adapter mean.
+std::shared_ptr<CausalLM> load_model_with_adapter(const std::filesystem::path& model_dir,
+                                                  const std::optional<std::filesystem::path>& adapter_dir,
+                                                  const LoadOptions& options = {});
+
+}  // namespace lightreasoner::model

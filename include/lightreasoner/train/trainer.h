@@ -1,0 +1,69 @@
+// The one training loop behind `train` and `sft`: seeded epoch shuffles of the packed units,
+// micro-batches with gradient accumulation, AdamW over the given trainable tensors only, the
+// LR schedule (linear/cosine/constant with warmup), gradient clipping, metrics.jsonl, progress,
+// atomic checkpoints every N steps (checkpoint.h) and `--resume` to the bitwise-same result.
+// Which tensors are trainable (LoRA or all) and what is saved at the end is the caller's.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lightreasoner/config/run_config.h"
+#include "lightreasoner/io/safetensors.h"
+#include "lightreasoner/model/transformer.h"
+#include "lightreasoner/train/batch.h"
+#include "lightreasoner/train/loss.h"
+
+namespace lightreasoner::train {
+
+struct TrainerOptions {
+  Packing packing = Packing::kTrajectory;
+  LossKind loss = LossKind::kSoftTargetKL;
+  int64_t vocab = 0;  // shared vocabulary for the log-softmax
+  int64_t batch_size = 16;  // packed sequences per micro-batch
+  int64_t grad_accum = 1;
+  int64_t max_steps = 1000;  // 0: epochs decide
+  double epochs = 0.0;
+  int64_t checkpoint_every = 200;  // 0: never
+  int keep_checkpoints = 2;
+  int64_t log_every = 10;
+  double lr = 5e-5;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  std::string schedule = "linear";
+  int64_t warmup_steps = 0;
+  double max_grad_norm = 1.0;  // 0: no clipping (the norm is still logged)
+  uint64_t seed = 42;
+  std::filesystem::path run_dir;  // checkpoints/ and metrics.jsonl go here
+  bool resume = false;
+  std::string label = "train";
+};
+
+TrainerOptions trainer_options_from_config(const config::RunConfig& config, LossKind loss, int64_t vocab);
+
+// lr multiplier at optimizer step `step` (0-based), HF's get_*_schedule_with_warmup.
+double lr_factor(const std::string& schedule, int64_t step, int64_t warmup, int64_t total);
+
+// The units the loop shuffles: the rows (trajectory), or one single-step row per step (step).
+std::vector<TrainRow> training_units(const std::vector<TrainRow>& rows, Packing packing);
+
+struct TrainSummary {
+  int64_t steps = 0;          // optimizer steps done in total
+  int64_t resumed_from = 0;   // 0 when started fresh
+  double first_loss = 0.0;    // loss of the first step this process ran
+  double final_loss = 0.0;    // loss of the last step
+  double seconds = 0.0;
+  int64_t supervised_steps = 0;  // by this process
+  int64_t tokens = 0;            // input tokens, by this process
+};
+
+// `trainable`: name → live tensor (requires grad) that AdamW updates and checkpoints save.
+// `set_training` switches dropout (called with true before the loop, false after).
+// Throws Error on a non-finite loss or gradient, naming the step and the last good checkpoint.
+TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
+                         const TrainerOptions& options, const std::function<void(bool)>& set_training = {});
+
+}  // namespace lightreasoner::train

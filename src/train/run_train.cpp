@@ -1,0 +1,100 @@
+// The `train` pipeline: dataset (sampled if absent) → meta check → rows → LoRA → trainer → adapter.
+#include "lightreasoner/train/run_train.h"
+
+#include <spdlog/spdlog.h>
+
+#include "lightreasoner/contrast/dataset.h"
+#include "lightreasoner/contrast/meta.h"
+#include "lightreasoner/contrast/sample.h"
+#include "lightreasoner/core/device.h"
+#include "lightreasoner/core/error.h"
+#include "lightreasoner/model/loader.h"
+#include "lightreasoner/tokenizer/tokenizer.h"
+
+namespace lightreasoner::train {
+
+namespace fs = std::filesystem;
+
+model::LoraSpec lora_spec_from_config(const config::RunConfig& config) {
+  model::LoraSpec spec;
+  spec.r = config.lora.r;
+  spec.alpha = config.lora.alpha;
+  spec.dropout = config.lora.dropout;
+  spec.targets = config.lora.targets;
+  spec.use_rslora = config.lora.use_rslora;
+  return spec;
+}
+
+int64_t shared_vocab(const config::RunConfig& config, const model::ModelConfig& expert) {
+  int64_t vocab = expert.vocab_size;
+  if (!config.amateur.path.empty() && fs::exists(fs::path(config.amateur.path) / "config.json"))
+    vocab = std::min(vocab, model::load_model_config(config.amateur.path).vocab_size);
+  return vocab;
+}
+
+TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const config::RunConfig& config, LossKind loss,
+                          int64_t vocab, bool resume) {
+  const auto spec = lora_spec_from_config(config);
+  auto modules = model::attach_lora(model, spec, static_cast<uint64_t>(config.seed));
+  auto options = trainer_options_from_config(config, loss, vocab);
+  options.resume = resume;
+  options.label = loss == LossKind::kSoftTargetKL ? "train" : "sft";
+  TrainRunReport report;
+  report.summary = run_trainer(model, model::lora_parameters(modules), data.rows, options,
+                               [&](bool training) { model::set_lora_training(modules, training); });
+  report.output = fs::path(config.output_dir) / "adapter";
+  model::save_peft_adapter(report.output, modules, spec, config.expert.path);
+  data.rows.clear();
+  report.data = std::move(data);
+  return report;
+}
+
+TrainRunReport run_train(const config::RunConfig& config, bool resume) {
+  LR_CHECK(!config.expert.path.empty(), "train needs expert.path (the model to fine-tune)");
+  LR_CHECK(!config.expert.adapter, "train starts a fresh LoRA on expert.path, but expert.adapter is set ('"
+                                       << *config.expert.adapter
+                                       << "'); merge it first (lightreasoner merge) and train the merged model");
+  const fs::path out_dir = config.output_dir;
+  const fs::path dataset = out_dir / "contrast.jsonl";
+  if (!fs::exists(dataset)) {
+    spdlog::info("train: {} is absent; running sample first", dataset.string());
+    contrast::run_sample(config);
+  }
+  // The targets are the expert's own soft labels: refuse a dataset made for another model or prompt.
+  const fs::path meta_file = contrast::meta_path_for(dataset);
+  LR_CHECK(fs::exists(meta_file), "'" << dataset.string() << "' has no " << meta_file.filename().string()
+                                      << " beside it; train cannot check which expert made it");
+  contrast::ContrastMeta run = contrast::meta_from_config(config);
+  run.expert = contrast::identify_model(config.expert.path);
+  run.tokenizer_fingerprint = tokenizer::load_tokenizer(config.expert.path)->fingerprint();
+  contrast::check_meta_compatible(contrast::read_meta(meta_file), run, contrast::MetaUse::kTrain, meta_file);
+
+  auto records = contrast::read_contrast(dataset);
+  LR_CHECK(!records.empty(), "'" << dataset.string() << "' has no rollouts: nothing to train on");
+  const auto expert_config = model::load_model_config(config.expert.path);
+  RowLimits limits;
+  limits.max_seq_len = config.train.max_seq_len;
+  limits.vocab = shared_vocab(config, expert_config);
+  PreparedRows data = rows_from_contrast(records, limits);
+  records.clear();
+  LR_CHECK(data.steps > 0, "'" << dataset.string() << "' has " << data.rows_without_steps
+                               << " rollout(s) but no selected step" << (data.steps_truncated > 0 ? " within train.max_seq_len" : "")
+                               << ": nothing to train on (lower selection.beta, or disable selection)");
+  if (data.steps_truncated > 0)
+    spdlog::warn("train: {} selected step(s) beyond train.max_seq_len={} dropped", data.steps_truncated,
+                 config.train.max_seq_len);
+  spdlog::info("train: {} rollouts, {} selected steps, packing {}", data.rows.size(), data.steps, config.train.packing);
+
+  fs::create_directories(out_dir);
+  config::write_resolved_config(config, out_dir);
+  model::LoadOptions load;
+  load.dtype = parse_dtype(config.expert.dtype);
+  load.device = parse_device(config.device);
+  auto model = model::load_model(config.expert.path, load);
+  auto report = train_lora(*model, std::move(data), config, LossKind::kSoftTargetKL, limits.vocab, resume);
+  spdlog::info("train: adapter written to {} ({} steps, loss {:.4f} -> {:.4f}, {:.1f}s)", report.output.string(),
+               report.summary.steps, report.summary.first_loss, report.summary.final_loss, report.summary.seconds);
+  return report;
+}
+
+}  // namespace lightreasoner::train

@@ -1,0 +1,299 @@
+// The training loop: data order and dropout are pure functions of (seed, step), so a resumed run
+// replays exactly what an uninterrupted one would; the optimiser state and trainable tensors come
+// from the checkpoint. Metrics lines past the checkpoint are dropped on resume.
+#include "lightreasoner/train/trainer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "lightreasoner/core/error.h"
+#include "lightreasoner/core/hash.h"
+#include "lightreasoner/core/progress.h"
+#include "lightreasoner/io/jsonl.h"
+#include "lightreasoner/train/checkpoint.h"
+
+namespace lightreasoner::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// Fisher–Yates with mt19937_64 (whose output the standard fixes; std::shuffle's is not).
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch) + 1);
+  for (int64_t i = n - 1; i > 0; --i) {
+    auto j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+  }
+  return order;
+}
+
+std::string data_fingerprint(const std::vector<TrainRow>& units) {
+  Fnv64 h;
+  for (const auto& u : units) {
+    h.add(u.id);
+    h.add(static_cast<int64_t>(u.prompt_ids.size()));
+    for (const auto& s : u.steps) h.add(s.t);
+  }
+  return h.hex();
+}
+
+// Keeps the lines of metrics.jsonl with step <= last_step (what a resumed run continues from).
+void truncate_metrics(const fs::path& path, int64_t last_step) {
+  if (!fs::exists(path)) return;
+  io::drop_torn_last_line(path);
+  std::vector<std::string> kept;
+  {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = io::Json::parse(line, nullptr, false);
+      if (j.is_object() && j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() <= last_step)
+        kept.push_back(line);
+    }
+  }
+  io::JsonlWriter writer(path, /*append=*/false);
+  for (const auto& line : kept) writer.write_line(line);
+  writer.flush();
+}
+
+const char* loss_name(LossKind kind) { return kind == LossKind::kSoftTargetKL ? "soft_target_kl" : "token_ce"; }
+
+}  // namespace
+
+TrainerOptions trainer_options_from_config(const config::RunConfig& config, LossKind loss, int64_t vocab) {
+  TrainerOptions o;
+  o.packing = parse_packing(config.train.packing);
+  o.loss = loss;
+  o.vocab = vocab;
+  o.batch_size = config.train.batch_size;
+  o.grad_accum = config.train.grad_accum;
+  o.max_steps = config.train.max_steps;
+  o.epochs = config.train.epochs;
+  o.checkpoint_every = config.train.checkpoint_every;
+  o.keep_checkpoints = config.train.keep_checkpoints;
+  o.log_every = config.train.log_every;
+  o.lr = config.optim.lr;
+  o.beta1 = config.optim.betas[0];
+  o.beta2 = config.optim.betas[1];
+  o.eps = config.optim.eps;
+  o.weight_decay = config.optim.weight_decay;
+  o.schedule = config.optim.schedule;
+  o.warmup_steps = config.optim.warmup_steps;
+  o.max_grad_norm = config.optim.max_grad_norm;
+  o.seed = static_cast<uint64_t>(config.seed);
+  o.run_dir = config.output_dir;
+  return o;
+}
+
+double lr_factor(const std::string& schedule, int64_t step, int64_t warmup, int64_t total) {
+  if (step < warmup) return static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, warmup));
+  if (schedule == "constant") return 1.0;
+  double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
+  if (schedule == "cosine") return std::max(0.0, 0.5 * (1.0 + std::cos(kPi * progress)));
+  LR_CHECK(schedule == "linear", "optim.schedule must be linear, cosine or constant, got '" << schedule << "'");
+  return std::max(0.0, 1.0 - progress);
+}
+
+std::vector<TrainRow> training_units(const std::vector<TrainRow>& rows, Packing packing) {
+  if (packing == Packing::kTrajectory) return rows;
+  std::vector<TrainRow> units;
+  for (const auto& row : rows) {
+    for (const auto& step : row.steps) {
+      TrainRow unit;
+      unit.id = row.id;
+      unit.prompt_ids = row.prompt_ids;
+      // Only the tokens the input needs: prompt + completion[:t].
+      unit.completion_ids.assign(row.completion_ids.begin(), row.completion_ids.begin() + step.t);
+      unit.completion_ids.push_back(row.completion_ids[static_cast<size_t>(step.t)]);
+      unit.steps = {step};
+      units.push_back(std::move(unit));
+    }
+  }
+  return units;
+}
+
+TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
+                         const TrainerOptions& o, const std::function<void(bool)>& set_training) {
+  LR_CHECK(!trainable.empty(), o.label << ": nothing to train (no trainable tensors)");
+  const std::vector<TrainRow> units = training_units(rows, o.packing);
+  const auto n_units = static_cast<int64_t>(units.size());
+  LR_CHECK(n_units > 0, o.label << ": the training data has no supervised steps (empty dataset, or every step was "
+                                   "dropped by max_seq_len)");
+  LR_CHECK(o.vocab > 0, o.label << ": vocabulary size not set");
+  const int64_t per_step = o.batch_size * o.grad_accum;
+  int64_t total = o.max_steps;
+  if (total == 0) {
+    LR_CHECK(o.epochs > 0, o.label << ": set train.max_steps or train.epochs (both are 0)");
+    total = static_cast<int64_t>(std::ceil(o.epochs * static_cast<double>(n_units) / static_cast<double>(per_step)));
+  }
+  LR_CHECK(total > 0, o.label << ": zero optimizer steps to run");
+
+  std::vector<torch::Tensor> params;
+  for (const auto& [name, t] : trainable) {
+    LR_CHECK(t.requires_grad() && t.scalar_type() == torch::kFloat32,
+             o.label << ": trainable tensor " << name << " must be fp32 and require grad");
+    params.push_back(t);
+  }
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr)
+                                            .betas({o.beta1, o.beta2})
+                                            .eps(o.eps)
+                                            .weight_decay(o.weight_decay));
+
+  TrainerState state;
+  state.total_steps = total;
+  state.units = n_units;
+  state.units_per_step = per_step;
+  state.packing = o.packing == Packing::kTrajectory ? "trajectory" : "step";
+  state.loss = loss_name(o.loss);
+  state.seed = o.seed;
+  state.data_fingerprint = data_fingerprint(units);
+
+  TrainSummary summary;
+  fs::create_directories(o.run_dir);
+  const fs::path metrics_path = o.run_dir / "metrics.jsonl";
+  fs::path last_checkpoint;
+  if (o.resume) {
+    auto latest = latest_checkpoint(o.run_dir);
+    if (!latest) {
+      spdlog::warn("{}: --resume given but {} has no checkpoint; starting from step 0", o.label,
+                   (o.run_dir / "checkpoints").string());
+    } else {
+      TrainerState saved = load_checkpoint(*latest, trainable, optimizer);
+      std::vector<std::string> diffs;
+      auto differs = [&](const char* key, const auto& a, const auto& b) {
+        if (a != b) {
+          std::ostringstream line;
+          line << key << ": checkpoint has " << a << ", this run has " << b;
+          diffs.push_back(line.str());
+        }
+      };
+      differs("total_steps", saved.total_steps, state.total_steps);
+      differs("units", saved.units, state.units);
+      differs("units_per_step", saved.units_per_step, state.units_per_step);
+      differs("packing", saved.packing, state.packing);
+      differs("loss", saved.loss, state.loss);
+      differs("seed", saved.seed, state.seed);
+      differs("data_fingerprint", saved.data_fingerprint, state.data_fingerprint);
+      if (!diffs.empty()) {
+        std::string list;
+        for (const auto& d : diffs) list += "\n  " + d;
+        LR_FAIL((*latest / "trainer_state.json").string() << ": cannot resume, the run changed:" << list);
+      }
+      state.step = saved.step;
+      summary.resumed_from = saved.step;
+      last_checkpoint = *latest;
+      spdlog::info("{}: resuming from {} (step {}/{})", o.label, latest->string(), saved.step, total);
+    }
+  } else if (auto stale = latest_checkpoint(o.run_dir)) {
+    LR_FAIL(o.label << ": " << stale->string() << " exists from an earlier run; pass --resume to continue it, or "
+                    << "choose another output_dir");
+  }
+  truncate_metrics(metrics_path, state.step);
+  io::JsonlWriter metrics(metrics_path, /*append=*/true);
+
+  model.train();
+  if (set_training) set_training(true);
+  Progress progress(o.label, total, "steps", state.step);
+  const auto start = std::chrono::steady_clock::now();
+  auto window_start = start;
+  int64_t window_steps = 0, window_tokens = 0;
+  std::vector<int64_t> order;
+  int64_t order_epoch = -1;
+  for (int64_t step = state.step; step < total; ++step) {
+    const double lr = o.lr * lr_factor(o.schedule, step, o.warmup_steps, total);
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    optimizer.zero_grad();
+    double loss_sum = 0.0;
+    for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
+      std::vector<const TrainRow*> batch_rows;
+      for (int64_t i = 0; i < o.batch_size; ++i) {
+        const int64_t k = (step * o.grad_accum + micro) * o.batch_size + i;  // global unit cursor
+        const int64_t epoch = k / n_units;
+        if (epoch != order_epoch) {
+          order = epoch_order(n_units, o.seed, epoch);
+          order_epoch = epoch;
+        }
+        batch_rows.push_back(&units[static_cast<size_t>(order[static_cast<size_t>(k % n_units)])]);
+      }
+      // Dropout draws from the global generator, reseeded per micro-batch: resumable without state.
+      torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.grad_accum + micro));
+      auto batch = pack_rows(batch_rows, o.packing, model.device());
+      auto loss = batch_loss(model, batch, o.loss, o.vocab);
+      const double value = loss.item<double>();
+      if (!std::isfinite(value)) {
+        LR_FAIL(o.label << ": the loss is " << value << " at step " << step + 1 << " (micro-batch " << micro
+                        << "); stopping. " << (last_checkpoint.empty()
+                                                    ? std::string("No checkpoint was written yet.")
+                                                    : "The last good checkpoint is " + last_checkpoint.string())
+                        << ". Lower optim.lr or check the data and the model weights.");
+      }
+      (loss / static_cast<double>(o.grad_accum)).backward();
+      loss_sum += value;
+      summary.supervised_steps += batch.steps;
+      summary.tokens += batch.tokens;
+      window_steps += batch.steps;
+      window_tokens += batch.tokens;
+    }
+    double grad_norm;
+    if (o.max_grad_norm > 0) {
+      grad_norm = torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
+    } else {
+      torch::NoGradGuard no_grad;
+      double sq = 0.0;
+      for (const auto& p : params)
+        if (p.grad().defined()) sq += p.grad().to(torch::kFloat64).pow(2).sum().item<double>();
+      grad_norm = std::sqrt(sq);
+    }
+    LR_CHECK(std::isfinite(grad_norm), o.label << ": the gradient norm is " << grad_norm << " at step " << step + 1
+                                               << "; stopping. "
+                                               << (last_checkpoint.empty()
+                                                       ? std::string("No checkpoint was written yet.")
+                                                       : "The last good checkpoint is " + last_checkpoint.string()));
+    optimizer.step();
+    const double loss_value = loss_sum / static_cast<double>(o.grad_accum);
+    if (step == summary.resumed_from) summary.first_loss = loss_value;
+    summary.final_loss = loss_value;
+    state.step = step + 1;
+    state.last_loss = loss_value;
+
+    const bool last = state.step == total;
+    if (state.step % o.log_every == 0 || last) {
+      const double window = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+      const double steps_per_s = window > 0 ? static_cast<double>(window_steps) / window : 0.0;
+      const double tokens_per_s = window > 0 ? static_cast<double>(window_tokens) / window : 0.0;
+      metrics.write(io::Json{{"step", state.step},
+                             {"loss", loss_value},
+                             {"lr", lr},
+                             {"grad_norm", grad_norm},
+                             {"supervised_steps_per_s", steps_per_s},
+                             {"tokens_per_s", tokens_per_s},
+                             {"epoch", static_cast<double>(state.step * per_step) / static_cast<double>(n_units)}});
+      metrics.flush();
+      window_start = std::chrono::steady_clock::now();
+      window_steps = window_tokens = 0;
+      progress.update(state.step, {{"loss", fmt::format("{:.4f}", loss_value)},
+                                   {"steps/s", format_rate(steps_per_s)},
+                                   {"tok/s", format_rate(tokens_per_s)}});
+    }
+    if ((o.checkpoint_every > 0 && state.step % o.checkpoint_every == 0) || last)
+      last_checkpoint = save_checkpoint(o.run_dir, state, trainable, optimizer, o.keep_checkpoints);
+  }
+  if (set_training) set_training(false);
+  model.eval();
+  summary.steps = state.step;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.finish({{"loss", fmt::format("{:.4f}", summary.final_loss)}});
+  return summary;
+}
+
+}  // namespace lightreasoner::train

@@ -1,0 +1,267 @@
+// LoRA adapters: B = 0 leaves the base logits bitwise unchanged, merged = unmerged, only A/B get
+// gradients, dropout only while training, the saved PEFT directory has exactly the classic
+// config keys and the key names/shapes/dtype of formats.md §3, save → load round-trips, PEFT 0.21
+// adapters (tests/fixtures/hf_parity/<arch>/adapter) reproduce PEFT's logits, bad adapters are
+// refused with clear messages, and `merge` writes a directory our loader reads back.
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "lightreasoner/core/atomic_file.h"
+#include "lightreasoner/io/safetensors.h"
+#include "lightreasoner/model/lora.h"
+#include "lightreasoner/model/merge.h"
+#include "model_support.h"
+
+namespace fs = std::filesystem;
+using namespace lightreasoner;
+
+namespace {
+
+torch::Tensor logits_of(model::CausalLM& m, const torch::Tensor& ids) {
+  torch::NoGradGuard no_grad;
+  return m.logits(m.forward(ids)).to(torch::kFloat32);  // [B, T, V]
+}
+
+torch::Tensor some_ids(int64_t vocab) {
+  return torch::arange(0, 14, torch::kInt64).mul(37).remainder(vocab).reshape({2, 7});  // [2, 7]
+}
+
+model::LoraSpec all_targets_spec() {
+  model::LoraSpec spec;
+  spec.r = 4;
+  spec.alpha = 8;
+  spec.dropout = 0.0;
+  spec.targets = model::lora_target_names();
+  return spec;
+}
+
+void randomize_b(const std::vector<model::LoraModule>& modules, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(seed);
+  for (const auto& m : modules) m.adapter->B.normal_(0.0, 0.2);
+}
+
+}  // namespace
+
+TEST(Lora, ZeroBGivesExactlyTheBaseLogits) {
+  auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2"));
+  auto ids = some_ids(model->config().vocab_size);
+  auto base = logits_of(*model, ids);
+  auto modules = model::attach_lora(*model, all_targets_spec(), 3);
+  ASSERT_EQ(modules.size(), static_cast<size_t>(7 * model->config().num_hidden_layers));
+  // A is kaiming-uniform (a = √5): within ±1/√in and not zero; B is zero.
+  for (const auto& m : modules) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(m.linear->in_features()));
+    EXPECT_LE(m.adapter->A.abs().max().item<double>(), bound);
+    EXPECT_GT(m.adapter->A.abs().max().item<double>(), 0.5 * bound);
+    EXPECT_EQ(m.adapter->B.abs().max().item<double>(), 0.0);
+  }
+  EXPECT_TRUE(torch::equal(logits_of(*model, ids), base));
+  randomize_b(modules, 1);
+  EXPECT_GT(lrtest::max_abs_diff(logits_of(*model, ids), base), 1e-3);  // the adapter is live
+  model::detach_lora(*model);
+  EXPECT_TRUE(torch::equal(logits_of(*model, ids), base));
+}
+
+TEST(Lora, ScaleAndRsLora) {
+  model::LoraSpec spec;
+  spec.r = 16;
+  spec.alpha = 32;
+  EXPECT_DOUBLE_EQ(spec.scale(), 2.0);
+  spec.use_rslora = true;
+  EXPECT_DOUBLE_EQ(spec.scale(), 8.0);
+}
+
+TEST(Lora, MergedEqualsUnmergedLogits) {
+  for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
+    auto model = lrtest::load_tiny(lrtest::make_tiny_model("llama"), dtype);
+    auto ids = some_ids(model->config().vocab_size);
+    auto modules = model::attach_lora(*model, all_targets_spec(), 5);
+    randomize_b(modules, 2);
+    auto adapted = logits_of(*model, ids);
+    model::merge_lora(modules);
+    for (const auto& m : modules) EXPECT_FALSE(m.linear->adapter);
+    auto merged = logits_of(*model, ids);
+    // fp32: rounding only; bf16: the merged weight is rounded to bf16 once (tolerance from the logit scale).
+    const double tol = dtype == torch::kFloat32 ? 1e-4 : 0.1 * adapted.abs().max().item<double>();
+    EXPECT_LT(lrtest::max_abs_diff(adapted, merged), tol) << "dtype " << dtype;
+  }
+}
+
+TEST(Lora, OnlyLoraParametersReceiveGradients) {
+  auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen3"));
+  auto spec = all_targets_spec();
+  spec.targets = {"q_proj", "v_proj", "down_proj"};
+  auto modules = model::attach_lora(*model, spec, 9);
+  randomize_b(modules, 3);
+  auto ids = some_ids(model->config().vocab_size);
+  model->logits(model->forward(ids)).to(torch::kFloat32).logsumexp(-1).sum().backward();
+  for (const auto& item : model->named_parameters()) {
+    EXPECT_FALSE(item.value().requires_grad()) << item.key();
+    EXPECT_FALSE(item.value().grad().defined()) << item.key();
+  }
+  for (const auto& [name, t] : model::lora_parameters(modules)) {
+    ASSERT_TRUE(t.grad().defined()) << name;
+    EXPECT_GT(t.grad().abs().max().item<double>(), 0.0) << name;
+  }
+}
+
+TEST(Lora, DropoutOnlyWhileTraining) {
+  auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2"));
+  auto spec = all_targets_spec();
+  spec.dropout = 0.5;
+  auto modules = model::attach_lora(*model, spec, 1);
+  randomize_b(modules, 4);
+  auto ids = some_ids(model->config().vocab_size);
+  auto eval1 = logits_of(*model, ids);
+  EXPECT_TRUE(torch::equal(eval1, logits_of(*model, ids)));
+  model::set_lora_training(modules, true);
+  torch::manual_seed(1);
+  auto train1 = logits_of(*model, ids);
+  torch::manual_seed(2);
+  auto train2 = logits_of(*model, ids);
+  EXPECT_GT(lrtest::max_abs_diff(train1, train2), 1e-4);
+  torch::manual_seed(1);
+  EXPECT_TRUE(torch::equal(train1, logits_of(*model, ids)));  // reseeding reproduces the masks
+}
+
+TEST(Lora, SavedAdapterMatchesPeftFormatAndRoundTrips) {
+  auto model_dir = lrtest::make_tiny_model("qwen2");
+  auto model = lrtest::load_tiny(model_dir);
+  model::LoraSpec spec;  // the defaults: r 8, alpha 16, dropout 0.05, q_proj + v_proj
+  auto modules = model::attach_lora(*model, spec, 42);
+  randomize_b(modules, 5);
+  auto ids = some_ids(model->config().vocab_size);
+  auto adapted = logits_of(*model, ids);
+  auto dir = lrtest::temp_dir() / "adapter";
+  model::save_peft_adapter(dir, modules, spec, "base/model");
+
+  auto config = nlohmann::json::parse(read_file(dir / "adapter_config.json"));
+  std::vector<std::string> keys;
+  for (auto it = config.begin(); it != config.end(); ++it) keys.push_back(it.key());
+  const std::vector<std::string> classic = {"alpha_pattern", "base_model_name_or_path", "bias", "fan_in_fan_out",
+                                            "inference_mode", "init_lora_weights", "layers_pattern",
+                                            "layers_to_transform", "lora_alpha", "lora_dropout", "modules_to_save",
+                                            "peft_type", "r", "rank_pattern", "revision", "target_modules",
+                                            "task_type", "use_dora", "use_rslora"};
+  EXPECT_EQ(keys, classic);
+  EXPECT_EQ(config["peft_type"], "LORA");
+  EXPECT_EQ(config["task_type"], "CAUSAL_LM");
+  EXPECT_EQ(config["r"], 8);
+  EXPECT_TRUE(config["lora_alpha"].is_number_integer());
+  EXPECT_EQ(config["lora_alpha"], 16);
+  EXPECT_DOUBLE_EQ(config["lora_dropout"].get<double>(), 0.05);
+  EXPECT_EQ(config["target_modules"], nlohmann::json::array({"q_proj", "v_proj"}));
+  EXPECT_EQ(config["bias"], "none");
+  EXPECT_EQ(config["base_model_name_or_path"], "base/model");
+
+  auto file = io::SafetensorsFile::open(dir / "adapter_model.safetensors");
+  EXPECT_EQ(file->header().metadata.at("format"), "pt");
+  const auto& mc = model->config();
+  ASSERT_EQ(file->tensors().size(), static_cast<size_t>(4 * mc.num_hidden_layers));
+  for (int64_t layer = 0; layer < mc.num_hidden_layers; ++layer) {
+    const std::string p = "base_model.model.model.layers." + std::to_string(layer) + ".self_attn.";
+    for (auto [proj, out] : {std::pair<std::string, int64_t>{"q_proj", mc.q_dim()}, {"v_proj", mc.kv_dim()}}) {
+      const auto* a = file->find(p + proj + ".lora_A.weight");
+      const auto* b = file->find(p + proj + ".lora_B.weight");
+      ASSERT_TRUE(a && b) << p + proj;
+      EXPECT_EQ(a->dtype, io::StDtype::F32);
+      EXPECT_EQ(b->dtype, io::StDtype::F32);
+      EXPECT_EQ(a->shape, (std::vector<int64_t>{8, mc.hidden_size}));
+      EXPECT_EQ(b->shape, (std::vector<int64_t>{out, 8}));
+    }
+  }
+  // Load onto a fresh base: the same logits.
+  auto reloaded = model::load_model_with_adapter(model_dir, dir, {torch::kFloat32});
+  EXPECT_TRUE(torch::equal(logits_of(*reloaded, ids), adapted));
+}
+
+TEST(Lora, PeftWrittenAdaptersReproducePeftLogits) {
+  const fs::path root = fs::path(LR_SOURCE_DIR) / "tests/fixtures/hf_parity";
+  for (const std::string arch : {"qwen2", "llama", "qwen3"}) {
+    SCOPED_TRACE(arch);
+    auto reference = nlohmann::json::parse(read_file(root / arch / "reference.json"));
+    model::LoadOptions options;
+    options.dtype = torch::kFloat32;
+    auto base = model::load_model(root / arch, options);
+    auto adapted = model::load_model_with_adapter(root / arch, root / arch / "adapter", options);
+    const auto& prompts = reference["prompts"];
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      auto ids = torch::tensor(prompts[i].get<std::vector<int64_t>>(), torch::kInt64).unsqueeze(0);  // [1, T]
+      std::vector<std::vector<float>> rows = reference["adapter_logits"][i];
+      std::vector<float> flat;
+      for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
+      auto expected = torch::tensor(flat).reshape({static_cast<int64_t>(rows.size()), -1});  // [T, V]
+      auto ours = logits_of(*adapted, ids).squeeze(0);                                  // [T, V]
+      EXPECT_LT(lrtest::max_abs_diff(ours, expected), 2e-4) << "prompt " << i;
+      // The adapter matters at this tolerance: the base logits are far from PEFT's adapted ones.
+      EXPECT_GT(lrtest::max_abs_diff(logits_of(*base, ids).squeeze(0), expected), 1e-2) << "prompt " << i;
+    }
+  }
+}
+
+TEST(Lora, BadAdaptersAreRefused) {
+  auto model_dir = lrtest::make_tiny_model("qwen2");
+  auto model = lrtest::load_tiny(model_dir);
+  auto modules = model::attach_lora(*model, all_targets_spec(), 1);
+  auto dir = lrtest::temp_dir() / "adapter";
+  model::save_peft_adapter(dir, modules, all_targets_spec(), "x");
+  model::detach_lora(*model);
+
+  // A tensor missing (PEFT would silently leave B = 0: we refuse).
+  auto file = io::SafetensorsFile::open(dir / "adapter_model.safetensors");
+  io::NamedTensors kept;
+  for (const auto& info : file->tensors())
+    if (info.name.find("layers.1.mlp.up_proj.lora_B") == std::string::npos) kept.emplace_back(info.name, file->tensor(info.name).clone());
+  file.reset();
+  auto broken = lrtest::temp_dir("broken");
+  fs::copy_file(dir / "adapter_config.json", broken / "adapter_config.json");
+  io::write_safetensors(broken / "adapter_model.safetensors", kept);
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, broken), "missing base_model.model.model.layers.1.mlp.up_proj.lora_B.weight");
+  // The failed load leaves no half-attached adapters behind.
+  for (const auto& item : model->named_modules("", false))
+    if (auto linear = std::dynamic_pointer_cast<model::Linear>(item.value())) EXPECT_FALSE(linear->adapter);
+
+  // Wrong rank in the config → shapes differ.
+  auto config = nlohmann::json::parse(read_file(dir / "adapter_config.json"));
+  config["r"] = 2;
+  write_file_atomic(dir / "adapter_config.json", config.dump());
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "has shape [4, 64], expected [2, 64]");
+  config["r"] = 4;
+  config["use_dora"] = true;
+  write_file_atomic(dir / "adapter_config.json", config.dump());
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "key 'use_dora' is true, only false is supported");
+  config["use_dora"] = false;
+  config["peft_type"] = "IA3";
+  write_file_atomic(dir / "adapter_config.json", config.dump());
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "key 'peft_type' must be \"LORA\"");
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, model_dir), "no adapter_config.json");
+}
+
+TEST(Lora, MergeWritesALoadableModelDirectory) {
+  auto model_dir = lrtest::make_tiny_model("qwen2");
+  auto model = lrtest::load_tiny(model_dir);
+  auto modules = model::attach_lora(*model, all_targets_spec(), 8);
+  randomize_b(modules, 6);
+  auto ids = some_ids(model->config().vocab_size);
+  auto adapted = logits_of(*model, ids);
+  const auto dir = lrtest::temp_dir();  // (each temp_dir() call empties the directory)
+  auto adapter = dir / "adapter";
+  model::save_peft_adapter(adapter, modules, all_targets_spec(), model_dir.string());
+
+  auto out = dir / "merged";
+  auto report = model::merge_adapter_dir(model_dir, adapter, out, /*max_shard_bytes=*/40'000);  // forces shards
+  EXPECT_EQ(report.modules_merged, static_cast<int64_t>(modules.size()));
+  EXPECT_TRUE(fs::exists(out / "model.safetensors.index.json"));
+  EXPECT_TRUE(fs::exists(out / "config.json"));
+  EXPECT_TRUE(fs::exists(out / "generation_config.json"));
+  auto merged = lrtest::load_tiny(out);
+  EXPECT_LT(lrtest::max_abs_diff(logits_of(*merged, ids), adapted), 1e-4);
+  // The merged weights differ from the base exactly where the adapter was.
+  auto base = lrtest::load_tiny(model_dir);
+  EXPECT_GT(lrtest::max_abs_diff(merged->model->layers[0]->self_attn->q_proj->weight,
+                                 base->model->layers[0]->self_attn->q_proj->weight), 0.0);
+  EXPECT_TRUE(torch::equal(merged->model->embed_tokens->weight, base->model->embed_tokens->weight));
+  EXPECT_LR_ERROR(model::merge_adapter_dir(model_dir, adapter, model_dir), "--out must differ from --model");
+}

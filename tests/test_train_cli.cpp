@@ -1,0 +1,230 @@
+// `train`, `sft` and `merge` end to end through the binary on generated tiny models that share
+// stories260K's tokenizer: train samples first when the dataset is absent and writes a PEFT adapter
+// that `sample --adapter` accepts; a run killed with SIGKILL and resumed gives the bitwise-same
+// adapter as an uninterrupted run; a dataset from another expert and an empty dataset are refused;
+// `merge` output loads; `sft` (LoRA and full fine-tuning) runs and lowers its loss.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "lightreasoner/config/run_config.h"
+#include "lightreasoner/core/atomic_file.h"
+#include "lightreasoner/model/init.h"
+#include "lightreasoner/model/loader.h"
+#include "lightreasoner/model/lora.h"
+#include "lightreasoner/train/checkpoint.h"
+#include "support.h"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using namespace lightreasoner;
+
+namespace {
+
+fs::path make_model(const fs::path& dir, const std::string& arch, uint64_t seed, const fs::path& tokenizer_dir) {
+  model::InitOptions init;
+  init.seed = seed;
+  init.std = 0.1;
+  init.perturb_norms = true;
+  model::ModelDirOptions options;
+  options.tokenizer_dir = tokenizer_dir;
+  model::init_model_dir(arch, "tiny", init, options, dir);
+  return dir;
+}
+
+struct Setup {
+  fs::path dir, expert, amateur, problems;
+};
+
+Setup make_setup(const fs::path& shared, int problems = 8) {
+  Setup s;
+  s.dir = lrtest::temp_dir();
+  const fs::path tok = shared / "fixtures/stories260K/hf";
+  s.expert = make_model(s.dir / "expert", "qwen2", 11, tok);
+  s.amateur = make_model(s.dir / "amateur", "llama", 12, tok);
+  s.problems = s.dir / "problems.jsonl";
+  std::string text;
+  for (int i = 0; i < problems; ++i) {
+    nlohmann::json j = {{"question", "Lily had " + std::to_string(i) + " apples and found 4 more."},
+                        {"answer", "She has " + std::to_string(i + 4) + " apples.\n#### " + std::to_string(i + 4)},
+                        {"id", "p" + std::to_string(i)}};
+    text += j.dump() + "\n";
+  }
+  write_file_atomic(s.problems, text);
+  return s;
+}
+
+// A config file for `out`, with the given extra --set style assignments.
+fs::path write_config(const Setup& s, const fs::path& out, const std::vector<std::string>& extra) {
+  std::vector<std::string> sets = {"expert.path=" + s.expert.string(), "amateur.path=" + s.amateur.string(),
+                                   "expert.dtype=f32", "amateur.dtype=f32", "device=cpu",
+                                   "output_dir=" + out.string(), "data.path=" + s.problems.string(),
+                                   "prompt.template=plain", "sample.max_new_tokens=16", "sample.batch_size=4",
+                                   "selection.beta=0.05", "train.batch_size=2", "train.log_every=1",
+                                   "optim.lr=1e-3", "lora.dropout=0.1"};
+  sets.insert(sets.end(), extra.begin(), extra.end());
+  auto config = config::load_run_config("", sets);
+  fs::path path = out.string() + ".json";
+  write_file_atomic(path, config::config_to_json(config).dump(2));
+  return path;
+}
+
+std::string run_ok(const std::string& args) {
+  auto r = lrtest::run_binary("--threads 1 " + args);
+  EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+  return r.output;
+}
+
+}  // namespace
+
+TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto s = make_setup(shared);
+  auto out = s.dir / "run";
+  auto config = write_config(s, out, {"train.max_steps=6", "train.checkpoint_every=2", "train.keep_checkpoints=2"});
+  auto output = run_ok("train --config '" + config.string() + "'");
+  EXPECT_NE(output.find("running sample first"), std::string::npos) << output;
+  EXPECT_TRUE(fs::exists(out / "contrast.jsonl"));
+  EXPECT_TRUE(fs::exists(out / "config.resolved.json"));
+  EXPECT_TRUE(fs::exists(out / "adapter/adapter_config.json"));
+  EXPECT_TRUE(fs::exists(out / "adapter/adapter_model.safetensors"));
+  // Checkpoints every 2 steps, the newest 2 kept.
+  EXPECT_FALSE(fs::exists(out / "checkpoints/checkpoint-2"));
+  EXPECT_TRUE(fs::exists(out / "checkpoints/checkpoint-4/optimizer.pt"));
+  EXPECT_TRUE(fs::exists(out / "checkpoints/checkpoint-6/trainer_state.json"));
+  // metrics.jsonl: one line per step with the documented fields.
+  std::ifstream in(out / "metrics.jsonl");
+  std::string line;
+  int64_t lines = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["step"].get<int64_t>(), ++lines);
+    for (const char* key : {"loss", "lr", "grad_norm", "supervised_steps_per_s", "tokens_per_s"})
+      EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(lines, 6);
+  // The adapter is live (training moved B off zero) and `sample --adapter` accepts it.
+  auto base = model::load_model(s.expert, {torch::kFloat32});
+  auto modules = model::load_peft_adapter(*base, out / "adapter");
+  double b_max = 0;
+  for (const auto& m : modules) b_max = std::max(b_max, m.adapter->B.abs().max().item<double>());
+  EXPECT_GT(b_max, 0.0);
+  auto sample_out = s.dir / "with-adapter";
+  auto sample_config = write_config(s, sample_out, {"data.max_problems=2"});
+  run_ok("sample --config '" + sample_config.string() + "' --adapter '" + (out / "adapter").string() + "'");
+  EXPECT_TRUE(fs::exists(sample_out / "contrast.jsonl"));
+  // merge: a plain model directory that our loader reads.
+  auto merged = s.dir / "merged";
+  run_ok("merge --model '" + s.expert.string() + "' --adapter '" + (out / "adapter").string() + "' --out '" +
+         merged.string() + "'");
+  auto m = model::load_model(merged, {torch::kFloat32});
+  EXPECT_TRUE(fs::exists(merged / "tokenizer.json") || fs::exists(merged / "tokenizer.model"));
+}
+
+TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto s = make_setup(shared);
+  auto full = s.dir / "full";
+  const std::vector<std::string> extra = {"train.max_steps=400", "train.checkpoint_every=5",
+                                          "train.grad_accum=2", "optim.warmup_steps=3"};
+  auto full_config = write_config(s, full, extra);
+  run_ok("train --config '" + full_config.string() + "'");
+  // The killed run trains on a copy of the same dataset (sampling is not what is tested here).
+  auto killed = s.dir / "killed";
+  fs::create_directories(killed);
+  fs::copy_file(full / "contrast.jsonl", killed / "contrast.jsonl");
+  fs::copy_file(full / "contrast.meta.json", killed / "contrast.meta.json");
+  auto killed_config = write_config(s, killed, extra);
+
+  std::string binary = LR_BINARY;
+  std::string config_arg = killed_config.string();
+  std::vector<char*> argv = {binary.data(), const_cast<char*>("--threads"), const_cast<char*>("1"),
+                             const_cast<char*>("--log-level"), const_cast<char*>("warn"),
+                             const_cast<char*>("train"), const_cast<char*>("--config"), config_arg.data(), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  // Kill once a checkpoint at step >= 15 is on disk (older ones are pruned as newer ones land).
+  auto reached = [&] {
+    try {
+      auto latest = train::latest_checkpoint(killed);
+      return latest && std::stoll(latest->filename().string().substr(std::string("checkpoint-").size())) >= 15;
+    } catch (const std::exception&) {
+      return false;  // a directory pruned while being listed
+    }
+  };
+  while (std::chrono::steady_clock::now() < deadline && !reached())
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  ASSERT_FALSE(fs::exists(killed / "adapter"));
+  auto resumed = lrtest::run_binary("--threads 1 train --resume --config '" + killed_config.string() + "'");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming from"), std::string::npos) << resumed.output;
+  EXPECT_EQ(read_file(killed / "adapter/adapter_model.safetensors"), read_file(full / "adapter/adapter_model.safetensors"));
+  EXPECT_EQ(read_file(killed / "adapter/adapter_config.json"), read_file(full / "adapter/adapter_config.json"));
+  // metrics.jsonl has each step exactly once.
+  std::ifstream in(killed / "metrics.jsonl");
+  std::string line;
+  int64_t expected_step = 0;
+  while (std::getline(in, line)) EXPECT_EQ(nlohmann::json::parse(line)["step"].get<int64_t>(), ++expected_step);
+  EXPECT_EQ(expected_step, 400);
+}
+
+TEST(TrainCli, BadDatasetsAreRefused) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto s = make_setup(shared, 3);
+  auto out = s.dir / "run";
+  auto config = write_config(s, out, {"train.max_steps=1"});
+  run_ok("sample --config '" + config.string() + "'");
+  // Another expert: same shapes and tokenizer, other weights.
+  auto other = make_model(s.dir / "other", "qwen2", 99, shared / "fixtures/stories260K/hf");
+  auto other_config = write_config(s, out, {"train.max_steps=1", "expert.path=" + other.string()});
+  auto r = lrtest::run_binary("train --config '" + other_config.string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("refusing to train on it"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("contrast.meta.json"), std::string::npos) << r.output;
+  // An empty dataset.
+  config = write_config(s, out, {"train.max_steps=1"});
+  write_file_atomic(out / "contrast.jsonl", "");
+  r = lrtest::run_binary("train --config '" + config.string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("has no rollouts"), std::string::npos) << r.output;
+}
+
+TEST(TrainCli, SftLoraAndFullFineTuning) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto s = make_setup(shared, 6);
+  auto lora_out = s.dir / "sft-lora";
+  auto lora_config = write_config(s, lora_out, {"train.max_steps=8", "train.checkpoint_every=4", "optim.lr=1e-2",
+                                                "optim.schedule=constant"});
+  run_ok("sft --config '" + lora_config.string() + "'");
+  EXPECT_TRUE(fs::exists(lora_out / "adapter/adapter_model.safetensors"));
+  auto full_out = s.dir / "sft-full";
+  auto full_config = write_config(s, full_out, {"train.max_steps=30", "sft.full_finetune=true", "optim.lr=3e-3",
+                                                "optim.schedule=constant", "train.batch_size=6",
+                                                "train.checkpoint_every=0"});
+  run_ok("sft --config '" + full_config.string() + "'");
+  auto trained = model::load_model(full_out / "model", {torch::kFloat32});  // a whole, loadable model dir
+  EXPECT_TRUE(fs::exists(full_out / "model/tokenizer.json") || fs::exists(full_out / "model/tokenizer.model"));
+  // Memorising 6 short solutions: the loss falls well below its start.
+  std::ifstream in(full_out / "metrics.jsonl");
+  std::string line;
+  std::vector<double> losses;
+  while (std::getline(in, line)) losses.push_back(nlohmann::json::parse(line)["loss"].get<double>());
+  ASSERT_EQ(losses.size(), 30u);
+  EXPECT_LT(losses.back(), 0.5 * losses.front()) << losses.front() << " -> " << losses.back();
+  // bf16 weights cannot be the optimizer's master copy.
+  auto bad = write_config(s, s.dir / "sft-bf16", {"sft.full_finetune=true", "expert.dtype=bf16"});
+  auto r = lrtest::run_binary("sft --config '" + bad.string() + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("sft.full_finetune needs expert.dtype \"f32\""), std::string::npos) << r.output;
+}
