@@ -29,7 +29,7 @@ struct EvalArgs {
   bool no_resume = false;
   int64_t limit = 0;
   // Model-backed generation (needs the model module).
-  std::string model, adapter, data_dir = "data";  // as the config's eval.data_dir
+  std::string model, data_dir = "data";  // as the config's eval.data_dir (--adapter: shared config options)
   std::vector<std::string> data;
   int64_t max_new_tokens = 2048;
   int shots = 0;
@@ -122,7 +122,6 @@ Command make_eval_command(CLI::App& root, const GlobalOptions& global) {
   // Model-backed evaluation: declared for the command line, wired with the model module.
   add_config_options(app, args->config);
   app->add_option("--model", args->model, "model directory (needs the model module)");
-  app->add_option("--adapter", args->adapter, "LoRA adapter directory (needs the model module)");
   app->add_option("--data", args->data, "data sets by name or path (with --model)");
   app->add_option("--data-dir", args->data_dir, "folder with <name>/test.jsonl")->capture_default_str();
   app->add_option("--max-new-tokens", args->max_new_tokens, "generation limit per problem")->capture_default_str();

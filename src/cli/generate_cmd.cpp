@@ -1,10 +1,12 @@
-// `lightreasoner generate --model DIR --prompt-ids "1 2 3" ...`: a quick look at a model's
-// continuation (ids in, ids out) with prefill/decode throughput. Prompts are collected in one
-// place (collect_prompts) so text prompts and templates plug in there once the tokenizer lands.
+// `lightreasoner generate --model DIR (--prompt TEXT [--template NAME] | --prompt-ids "1 2 3") ...`:
+// a quick look at a model's continuation with prefill/decode throughput. Text prompts are
+// rendered with a named template and encoded by the model directory's tokenizer; the completion
+// is printed as text (and ids). Repeating --prompt / --prompt-ids makes a batch.
 #include <spdlog/spdlog.h>
 
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "command.h"
@@ -14,6 +16,8 @@
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
+#include "lightreasoner/tokenizer/templates.h"
+#include "lightreasoner/tokenizer/tokenizer.h"
 
 namespace lightreasoner::cli {
 
@@ -23,6 +27,9 @@ struct GenerateArgs {
   std::string model_dir;
   std::string adapter;  // PEFT LoRA adapter applied on load (empty: none)
   std::vector<std::string> prompt_ids;  // one batch row each: "1 2 3"
+  std::vector<std::string> prompts;     // text, one batch row each
+  std::string template_name = "plain";
+  std::optional<std::string> system;
   int64_t max_new_tokens = 64;
   double temperature = 0.0;
   double top_p = 1.0;
@@ -52,10 +59,16 @@ std::vector<int64_t> parse_ids(const std::string& text) {
   return ids;
 }
 
-std::vector<std::vector<int64_t>> collect_prompts(const GenerateArgs& args) {
+std::vector<std::vector<int64_t>> collect_prompts(const GenerateArgs& args, const tokenizer::Tokenizer* tok) {
   std::vector<std::vector<int64_t>> prompts;
   for (const auto& text : args.prompt_ids) prompts.push_back(parse_ids(text));
-  LR_CHECK(!prompts.empty(), "generate needs a prompt: --prompt-ids \"1 2 3\" (repeat for a batch)");
+  tokenizer::TemplateOptions template_options;
+  template_options.system = args.system;
+  for (const auto& text : args.prompts) {
+    auto ids = tokenizer::encode_prompt(*tok, args.template_name, text, template_options);
+    prompts.emplace_back(ids.begin(), ids.end());
+  }
+  LR_CHECK(!prompts.empty(), "generate needs a prompt: --prompt TEXT or --prompt-ids \"1 2 3\" (repeat for a batch)");
   return prompts;
 }
 
@@ -73,6 +86,13 @@ Command make_generate_command(CLI::App& root, const GlobalOptions& global) {
   app->add_option("--model", args->model_dir, "Hugging Face model directory")->required()->check(CLI::ExistingDirectory);
   app->add_option("--adapter", args->adapter, "PEFT LoRA adapter directory applied to the model")
       ->check(CLI::ExistingDirectory);
+  app->add_option("--prompt", args->prompts, "prompt text, rendered with --template (repeat for a batch)");
+  app->add_option("--template", args->template_name, "prompt template: " + [] {
+    std::string names;
+    for (const auto& n : tokenizer::template_names()) names += (names.empty() ? "" : ", ") + n;
+    return names;
+  }())->capture_default_str()->check(CLI::IsMember(tokenizer::template_names()));
+  app->add_option("--system", args->system, "system prompt for chat templates");
   app->add_option("--prompt-ids", args->prompt_ids, "prompt token ids, e.g. \"1 2 3\" (repeat for a batch)");
   app->add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate per prompt")->capture_default_str();
   app->add_option("--temperature", args->temperature, "0 = greedy")->capture_default_str();
@@ -83,7 +103,10 @@ Command make_generate_command(CLI::App& root, const GlobalOptions& global) {
   app->add_option("--attention", args->attention, "reference, grouped or sdpa (default: the fastest available)");
   app->add_flag("--ignore-eos", args->ignore_eos, "do not stop at the eos ids (fixed-length runs for timing)");
   return {app, [args, &global] {
-            auto prompts = collect_prompts(*args);
+            // The tokenizer is needed for text prompts and to show completions as text.
+            std::unique_ptr<tokenizer::Tokenizer> tok;
+            if (!args->prompts.empty()) tok = tokenizer::load_tokenizer(args->model_dir);
+            auto prompts = collect_prompts(*args, tok.get());
             model::LoadOptions load;
             load.device = parse_device(global.device.value_or("auto"));
             if (!args->dtype.empty()) load.dtype = parse_dtype(args->dtype);
@@ -110,6 +133,10 @@ Command make_generate_command(CLI::App& root, const GlobalOptions& global) {
               const auto& completion = result.completions[i];
               std::cout << "[" << i << "] " << generate::finish_reason_name(completion.finish) << ": "
                         << join_ids(completion.ids) << "\n";
+              if (tok) {
+                std::vector<tokenizer::TokenId> ids(completion.ids.begin(), completion.ids.end());
+                std::cout << tok->decode(ids, /*skip_special_tokens=*/true) << "\n";
+              }
             }
             const auto& stats = result.stats;
             std::cout << "prefill: " << stats.prompt_tokens << " tokens in " << stats.prefill_seconds << " s ("

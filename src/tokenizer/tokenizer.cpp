@@ -133,6 +133,7 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, const EncodeOption
 std::string Tokenizer::decode(const std::vector<TokenId>& ids, bool skip_special_tokens) const {
   std::string bytes;
   for (TokenId id : ids) {
+    if (id < 0 || id >= vocab_size()) continue;  // padded embedding rows have no token (HF skips them too)
     if (skip_special_tokens && is_special(id)) continue;
     bytes += token_bytes(id);
   }
@@ -148,6 +149,7 @@ StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special_token
     : tokenizer_(tokenizer), skip_special_(skip_special_tokens), spaces_to_strip_(tokenizer.leading_spaces_to_strip()) {}
 
 std::string StreamDecoder::push(TokenId id) {
+  if (id < 0 || id >= tokenizer_.vocab_size()) return {};  // no token: skipped, as decode() does
   if (skip_special_ && tokenizer_.is_special(id)) return {};
   pending_ += tokenizer_.token_bytes(id);
   while (spaces_to_strip_ > 0 && !pending_.empty()) {

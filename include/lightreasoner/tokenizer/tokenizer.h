@@ -49,7 +49,8 @@ class Tokenizer {
   // surrogates, throws Error naming the byte offset. Thread-safe.
   std::vector<TokenId> encode(std::string_view text, const EncodeOptions& options = {}) const;
 
-  // Ids to text. Unknown ids (e.g. the padded rows past the vocabulary) throw Error.
+  // Ids to text. Ids without a token (the padded embedding rows past the vocabulary, which a model
+  // can still emit) are skipped, as Hugging Face does; token_bytes() of such an id throws.
   // Invalid UTF-8 produced by byte tokens becomes U+FFFD (one per maximal invalid subpart).
   std::string decode(const std::vector<TokenId>& ids, bool skip_special_tokens = false) const;
 
