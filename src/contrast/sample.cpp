@@ -160,7 +160,7 @@ SampleReport run_sample(const config::RunConfig& config) {
     const Problem* problem;
     std::vector<int64_t> prompt_ids;
   };
-  std::vector<Pending> todo;
+  std::vector<Pending> pending;
   int64_t too_long = 0;
   for (const auto& problem : set.problems) {
     if (done.count(problem.id)) continue;
@@ -175,17 +175,17 @@ SampleReport run_sample(const config::RunConfig& config) {
       ++too_long;
       continue;
     }
-    todo.push_back({&problem, std::move(prompt)});
+    pending.push_back({&problem, std::move(prompt)});
   }
   if (too_long > 0) spdlog::warn("sample: {} problem(s) skipped: prompt + max_new_tokens exceeds the context", too_long);
   spdlog::info("sample: {} problems, {} already in {}, {} to do", set.problems.size(), done.size(), dataset.string(),
-               todo.size());
+               pending.size());
 
   SampleReport report;
   report.dataset = dataset;
   report.resumed_rollouts = static_cast<int64_t>(done.size());
   int64_t new_tokens = 0, scored_tokens = 0;
-  if (!todo.empty()) {
+  if (!pending.empty()) {
     model::LoadOptions load;
     load.dtype = parse_dtype(config.expert.dtype);
     load.device = device;
@@ -213,13 +213,13 @@ SampleReport run_sample(const config::RunConfig& config) {
     const auto options = contrast_options_from(config);
 
     ContrastWriter writer(dataset, /*append=*/true);
-    Progress progress("sample", static_cast<int64_t>(todo.size()), "problems");
+    Progress progress("sample", static_cast<int64_t>(pending.size()), "problems");
     int64_t selected = 0, scored_steps = 0;
     const size_t batch_size = static_cast<size_t>(config.sample.batch_size);
-    for (size_t begin = 0; begin < todo.size(); begin += batch_size) {
-      size_t end = std::min(todo.size(), begin + batch_size);
+    for (size_t begin = 0; begin < pending.size(); begin += batch_size) {
+      size_t end = std::min(pending.size(), begin + batch_size);
       std::vector<std::vector<int64_t>> prompts;
-      for (size_t i = begin; i < end; ++i) prompts.push_back(todo[i].prompt_ids);
+      for (size_t i = begin; i < end; ++i) prompts.push_back(pending[i].prompt_ids);
 
       auto t0 = std::chrono::steady_clock::now();
       // Each batch gets its own seed so a resumed run samples exactly what an uninterrupted one would.
@@ -237,9 +237,9 @@ SampleReport run_sample(const config::RunConfig& config) {
       for (size_t i = begin; i < end; ++i) {
         size_t row = i - begin;
         ContrastRecord record;
-        record.id = todo[i].problem->id;
-        record.question = todo[i].problem->question;
-        record.prompt_ids = todo[i].prompt_ids;
+        record.id = pending[i].problem->id;
+        record.question = pending[i].problem->question;
+        record.prompt_ids = pending[i].prompt_ids;
         record.completion_ids = completions[row];
         std::vector<tokenizer::TokenId> ids32(completions[row].begin(), completions[row].end());
         record.completion = tok->decode(ids32, /*skip_special_tokens=*/false);
