@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -25,6 +28,12 @@ struct CommandResult {
 };
 // Runs the built lightreasoner binary with the given argument string (shell syntax).
 CommandResult run_binary(const std::string& args);
+
+// Starts the binary with `args` (argv, no shell; output discarded), polls `ready` every few ms and
+// kills the process with SIGKILL as soon as it returns true (or after `timeout`). Returns whether the
+// process died by that signal, i.e. was still running when killed (false: it had already exited).
+bool run_binary_and_kill_when(const std::vector<std::string>& args, const std::function<bool()>& ready,
+                              std::chrono::seconds timeout = std::chrono::seconds(120));
 
 }  // namespace lrtest
 

@@ -142,7 +142,10 @@ TEST(EvalCli, BadRecordsNameFileAndLine) {
 TEST(EvalCli, ModelFlagsAndUsageErrorsAreClear) {
   auto model = lrtest::run_binary("eval --model /nonexistent --data gsm8k");
   EXPECT_NE(model.exit_code, 0);
-  EXPECT_NE(model.output.find("needs the model module"), std::string::npos) << model.output;
+  EXPECT_NE(model.output.find("/nonexistent"), std::string::npos) << model.output;
+  auto both = lrtest::run_binary("eval --grade /dev/null --dataset gsm8k --model /tmp");
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_NE(both.output.find("do not combine"), std::string::npos) << both.output;
   auto nothing = lrtest::run_binary("eval");
   EXPECT_NE(nothing.exit_code, 0);
   EXPECT_NE(nothing.output.find("--grade"), std::string::npos) << nothing.output;

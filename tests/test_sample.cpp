@@ -2,14 +2,10 @@
 // dataset and meta validated, teacher-forced scoring aligned with the rollout (one-hot targets of
 // a greedy rollout are the rollout tokens; expert vs itself gives KL 0), batched = one at a time,
 // resume after a real kill identical to an uninterrupted run, and bad inputs.
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <fstream>
-#include <thread>
 
 #include "lightreasoner/contrast/dataset.h"
 #include "lightreasoner/contrast/problems.h"
@@ -20,7 +16,6 @@
 #include "lightreasoner/model/loader.h"
 #include "support.h"
 
-extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace lightreasoner;
@@ -198,28 +193,16 @@ TEST(Sample, ResumeAfterKillEqualsUninterrupted) {
   ASSERT_EQ(lrtest::run_binary("--threads 1 sample --config '" + full_config.string() + "'").exit_code, 0);
 
   // Start the same job, kill it for real once some batches are on disk, then rerun it.
-  std::string binary = LR_BINARY;
-  std::string config_arg = killed_config.string();
-  std::vector<char*> argv = {binary.data(), const_cast<char*>("--threads"), const_cast<char*>("1"),
-                             const_cast<char*>("--log-level"), const_cast<char*>("warn"),
-                             const_cast<char*>("sample"), const_cast<char*>("--config"), config_arg.data(), nullptr};
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ), 0);
   fs::path partial = dir / "killed/contrast.jsonl";
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   size_t lines = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (fs::exists(partial)) {
-      std::ifstream in(partial);
-      lines = std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
-      if (lines >= 6) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed (" << lines << " lines)";
+  bool killed = lrtest::run_binary_and_kill_when(
+      {"--threads", "1", "--log-level", "warn", "sample", "--config", killed_config.string()}, [&] {
+        if (!fs::exists(partial)) return false;
+        std::ifstream in(partial);
+        lines = std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+        return lines >= 6;
+      });
+  ASSERT_TRUE(killed) << "the run finished before it could be killed (" << lines << " lines)";
   ASSERT_GE(lines, 6u);
   ASSERT_LT(lines, 60u);
   auto resumed = lrtest::run_binary("--threads 1 sample --config '" + killed_config.string() + "'");

@@ -2,25 +2,25 @@
 // stories260K's tokenizer: train samples first when the dataset is absent and writes a PEFT adapter
 // that `sample --adapter` accepts; a run killed with SIGKILL and resumed gives the bitwise-same
 // adapter as an uninterrupted run; a dataset from another expert and an empty dataset are refused;
-// `merge` output loads; `sft` (LoRA and full fine-tuning) runs and lowers its loss.
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
+// `merge` output loads; `sft` (LoRA and full fine-tuning) runs and lowers its loss; rejection
+// sampling keeps exactly the greedy rollouts the eval grader judges correct that ended on their own.
 #include <torch/torch.h>
 
 #include <chrono>
 #include <fstream>
-#include <thread>
 
 #include "lightreasoner/config/run_config.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
+#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/tokenizer/templates.h"
+#include "lightreasoner/tokenizer/tokenizer.h"
 #include "lightreasoner/train/checkpoint.h"
+#include "lightreasoner/train/rejection.h"
 #include "support.h"
 
-extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace lightreasoner;
@@ -142,14 +142,6 @@ TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
   fs::copy_file(full / "contrast.meta.json", killed / "contrast.meta.json");
   auto killed_config = write_config(s, killed, extra);
 
-  std::string binary = LR_BINARY;
-  std::string config_arg = killed_config.string();
-  std::vector<char*> argv = {binary.data(), const_cast<char*>("--threads"), const_cast<char*>("1"),
-                             const_cast<char*>("--log-level"), const_cast<char*>("warn"),
-                             const_cast<char*>("train"), const_cast<char*>("--config"), config_arg.data(), nullptr};
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv.data(), environ), 0);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   // Kill once a checkpoint at step >= 15 is on disk (older ones are pruned as newer ones land).
   auto reached = [&] {
     try {
@@ -159,12 +151,9 @@ TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
       return false;  // a directory pruned while being listed
     }
   };
-  while (std::chrono::steady_clock::now() < deadline && !reached())
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  ASSERT_TRUE(lrtest::run_binary_and_kill_when(
+      {"--threads", "1", "--log-level", "warn", "train", "--config", killed_config.string()}, reached))
+      << "the run finished before it could be killed";
   ASSERT_FALSE(fs::exists(killed / "adapter"));
   auto resumed = lrtest::run_binary("--threads 1 train --resume --config '" + killed_config.string() + "'");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
@@ -227,4 +216,80 @@ TEST(TrainCli, SftLoraAndFullFineTuning) {
   auto r = lrtest::run_binary("sft --config '" + bad.string() + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("sft.full_finetune needs expert.dtype \"f32\""), std::string::npos) << r.output;
+}
+
+TEST(TrainCli, RejectionSamplingKeepsTheFinishedRolloutsGradedCorrect) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto s = make_setup(shared, 1);
+  // 9 problems with gold 10 + i. The scripted rollouts: i % 3 == 0 correct and finished, 1 correct
+  // but cut at the token limit, 2 finished with a wrong answer.
+  std::string text;
+  for (int i = 0; i < 9; ++i) {
+    text += nlohmann::json{{"question", "Tom has " + std::to_string(i) + " red balls and gets 10 more. How many?"},
+                           {"answer", "He has " + std::to_string(10 + i) + ".\n#### " + std::to_string(10 + i)},
+                           {"idx", i}}
+                .dump() +
+            "\n";
+  }
+  write_file_atomic(s.problems, text);
+  auto config = config::load_run_config(
+      "", {"expert.path=" + s.expert.string(), "data.path=" + s.problems.string(), "prompt.template=question-answer",
+           "sft.source=rejection", "device=cpu", "output_dir=" + (s.dir / "rejection_run").string()});
+  int calls = 0;
+  std::vector<std::string> prompts_seen;
+  eval::CompletionSource scripted;
+  scripted.name = "scripted";
+  scripted.batch_size = 4;
+  scripted.complete = [&](const std::vector<const eval::EvalItem*>& batch) {
+    ++calls;
+    std::vector<eval::Completion> out;
+    for (const auto* item : batch) {
+      const int64_t i = item->example->id;
+      prompts_seen.push_back(item->prompt);
+      eval::Completion c;
+      c.text = "He starts with " + std::to_string(i) + " and adds 10, so " + std::to_string(i % 3 == 2 ? 99 : 10 + i);
+      c.finish_reason = i % 3 == 1 ? "length" : "stop";
+      out.push_back(c);
+    }
+    return out;
+  };
+  auto report = train::rejection_sample_from(scripted, config);
+  EXPECT_EQ(report.problems, 9);
+  EXPECT_EQ(report.correct, 6);
+  ASSERT_EQ(report.accepted, 3);
+  for (int k = 0; k < 3; ++k) {
+    const int i = 3 * k;
+    EXPECT_EQ(report.examples[k].id, std::to_string(i));
+    EXPECT_EQ(report.examples[k].question, "Tom has " + std::to_string(i) + " red balls and gets 10 more. How many?");
+    EXPECT_EQ(report.examples[k].completion,
+              "He starts with " + std::to_string(i) + " and adds 10, so " + std::to_string(10 + i));
+  }
+  // The rollouts saw the training template's prompt.
+  ASSERT_EQ(prompts_seen.size(), 9u);
+  EXPECT_NE(std::find(prompts_seen.begin(), prompts_seen.end(),
+                      tokenizer::render_template("question-answer", "Tom has 0 red balls and gets 10 more. How many?")),
+            prompts_seen.end());
+  // A second call continues from the graded rollouts on disk instead of generating again.
+  calls = 0;
+  auto again = train::rejection_sample_from(scripted, config);
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(again.accepted, 3);
+  EXPECT_TRUE(fs::exists(s.dir / "rejection_run/rejection/summary.json"));
+
+  // Through the binary with the real (random, digit-free) model: its rollouts are graded, none is
+  // correct, and sft stops with a clear message instead of training on nothing.
+  auto cli_config = s.dir / "rejection_sft.json";
+  write_file_atomic(cli_config, config::config_to_json(config::load_run_config(
+                                    "", {"expert.path=" + s.expert.string(), "expert.dtype=f32",
+                                         "data.path=" + s.problems.string(), "prompt.template=question-answer",
+                                         "sft.source=rejection", "sft.max_new_tokens=16", "sft.batch_size=4",
+                                         "device=cpu", "train.max_steps=2", "train.batch_size=2",
+                                         "output_dir=" + (s.dir / "sft_rejection").string()}))
+                                    .dump(2));
+  auto r = lrtest::run_binary("--threads 1 sft --config '" + cli_config.string() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("rejection sampling kept 0 of 9"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rejection sampling kept no rollout"), std::string::npos) << r.output;
+  auto summary = nlohmann::json::parse(read_file(s.dir / "sft_rejection/rejection/summary.json"));
+  EXPECT_EQ(summary["datasets"]["rejection"]["n"], 9);
 }

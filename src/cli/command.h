@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -39,6 +40,11 @@ void add_config_options(CLI::App* app, ConfigOptions& options);
 // Loads the config, applying --set overrides and then the global --device/--seed.
 config::RunConfig resolve_config(const ConfigOptions& options, const GlobalOptions& global);
 
+// The tokenizer directory for a contrast dataset: `given` when not empty, else the expert recorded
+// in its contrast.meta.json when that directory exists here; nullopt when neither.
+std::optional<std::filesystem::path> dataset_tokenizer_dir(const std::filesystem::path& dataset,
+                                                           const std::string& given);
+
 // Every subcommand, one factory per file under src/cli/.
 Command make_config_command(CLI::App& root, const GlobalOptions& global);
 Command make_tensors_command(CLI::App& root, const GlobalOptions& global);
@@ -51,5 +57,6 @@ Command make_sample_command(CLI::App& root, const GlobalOptions& global);
 Command make_train_command(CLI::App& root, const GlobalOptions& global);
 Command make_sft_command(CLI::App& root, const GlobalOptions& global);
 Command make_merge_command(CLI::App& root, const GlobalOptions& global);
+Command make_official_command(CLI::App& root, const GlobalOptions& global);
 
 }  // namespace lightreasoner::cli

@@ -1,7 +1,10 @@
-// Shared CLI pieces: --config/--set options and config resolution with global overrides.
+// Shared CLI pieces: --config/--set options, config resolution with global overrides, and
+// finding the tokenizer of a contrast dataset.
 #include "command.h"
 
 #include <nlohmann/json.hpp>
+
+#include "lightreasoner/contrast/meta.h"
 
 namespace lightreasoner::cli {
 
@@ -19,6 +22,20 @@ config::RunConfig resolve_config(const ConfigOptions& options, const GlobalOptio
   if (global.device) overrides.push_back("device=\"" + *global.device + "\"");
   if (global.seed) overrides.push_back("seed=" + std::to_string(*global.seed));
   return config::load_run_config(options.path, overrides);
+}
+
+std::optional<std::filesystem::path> dataset_tokenizer_dir(const std::filesystem::path& dataset,
+                                                           const std::string& given) {
+  if (!given.empty()) return std::filesystem::path(given);
+  const auto meta_path = contrast::meta_path_for(dataset);
+  if (!std::filesystem::exists(meta_path)) return std::nullopt;
+  try {
+    const auto meta = contrast::read_meta(meta_path);
+    if (meta.expert.path.empty() || !std::filesystem::is_directory(meta.expert.path)) return std::nullopt;
+    return std::filesystem::path(meta.expert.path);
+  } catch (const std::exception&) {
+    return std::nullopt;  // an unreadable meta names no tokenizer; its reader reports the problem
+  }
 }
 
 }  // namespace lightreasoner::cli

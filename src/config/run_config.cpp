@@ -27,7 +27,8 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
     if (j.is_discarded()) {
       // Parse again with exceptions on to get the byte position of the error.
       try {
-        (void)Json::parse(text, nullptr, true, true);
+        Json reparsed = Json::parse(text, nullptr, true, true);
+        LR_FAIL(source << ": not valid JSON (" << reparsed.type_name() << " on the second parse)");
       } catch (const Json::parse_error& e) {
         LR_FAIL(source << ": not valid JSON: " << e.what());
       }

@@ -204,11 +204,7 @@ SampleReport run_sample(const config::RunConfig& config) {
     gen.sampling.min_p = config.sample.min_p;
     gen.sampling.validate();
     auto defaults = model::load_generation_defaults(config.expert.path, expert_config);
-    gen.eos_token_ids = defaults.eos_token_ids;
-    if (tok->eos_id() && std::find(gen.eos_token_ids.begin(), gen.eos_token_ids.end(), *tok->eos_id()) ==
-                             gen.eos_token_ids.end()) {
-      gen.eos_token_ids.push_back(*tok->eos_id());
-    }
+    gen.eos_token_ids = model::eos_ids_with(defaults, tok->eos_id());
     gen.pad_token_id = defaults.pad_token_id.value_or(tok->pad_id().value_or(0));
     const auto options = contrast_options_from(config);
 

@@ -66,8 +66,16 @@ const char* finish_reason_name(FinishReason reason) {
 }
 
 StopCheck stop_strings_check(std::vector<std::string> stops, std::function<std::string(const std::vector<int64_t>&)> decode) {
-  return [stops = std::move(stops), decode = std::move(decode)](int64_t, const std::vector<int64_t>& ids) {
-    const std::string text = decode(ids);
+  // The check runs after every new token, so a stop string first appears at the completion's end:
+  // decoding a tail a few tokens longer than the longest stop (every token decodes to >= 1 byte,
+  // special tokens aside) finds it without re-decoding the whole completion each step (O(n^2)).
+  size_t longest = 0;
+  for (const auto& stop : stops) longest = std::max(longest, stop.size());
+  const size_t window = longest + 8;
+  return [stops = std::move(stops), decode = std::move(decode), window](int64_t, const std::vector<int64_t>& ids) {
+    const std::string text =
+        ids.size() <= window ? decode(ids)
+                             : decode(std::vector<int64_t>(ids.end() - static_cast<std::ptrdiff_t>(window), ids.end()));
     for (const auto& stop : stops) {
       if (!stop.empty() && text.find(stop) != std::string::npos) return true;
     }

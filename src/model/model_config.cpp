@@ -3,6 +3,8 @@
 // error; keys we do not need are ignored (HF configs carry many informational ones).
 #include "lightreasoner/model/model_config.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <map>
 
@@ -369,6 +371,12 @@ GenerationDefaults load_generation_defaults(const std::filesystem::path& dir, co
   const auto path = dir / "generation_config.json";
   if (!std::filesystem::exists(path)) return generation_defaults_from_json(Json::object(), model, path.string());
   return generation_defaults_from_json(read_json_file(path), model, path.string());
+}
+
+std::vector<int64_t> eos_ids_with(const GenerationDefaults& defaults, std::optional<int64_t> tokenizer_eos) {
+  std::vector<int64_t> ids = defaults.eos_token_ids;
+  if (tokenizer_eos && std::find(ids.begin(), ids.end(), *tokenizer_eos) == ids.end()) ids.push_back(*tokenizer_eos);
+  return ids;
 }
 
 }  // namespace lightreasoner::model

@@ -20,7 +20,9 @@ PreparedRows limit_rows(std::vector<TrainRow> rows, const RowLimits& limits) {
     LR_CHECK(!row.prompt_ids.empty(), "record '" << row.id << "': empty prompt_ids (step 0 needs a prompt token)");
     std::vector<SupervisedStep> kept;
     for (auto& step : row.steps) {
-      LR_CHECK(step.t >= 0 && step.t < static_cast<int64_t>(row.completion_ids.size()),
+      // t == |completion| is valid: the input is prompt + completion[:t] (an imported official
+      // record ends at its last selected step's prefix).
+      LR_CHECK(step.t >= 0 && step.t <= static_cast<int64_t>(row.completion_ids.size()),
                "record '" << row.id << "': step t " << step.t << " outside the completion of "
                           << row.completion_ids.size() << " tokens");
       LR_CHECK(!step.ids.empty() && step.ids.size() == step.p.size(),

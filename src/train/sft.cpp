@@ -1,4 +1,4 @@
-// The `sft` pipeline: reference-solution examples → token rows → LoRA or full fine-tuning through
+// The `sft` pipeline: reference-solution or rejection-sampled examples → token rows → LoRA or full fine-tuning through
 // the shared trainer → adapter or model directory.
 #include "lightreasoner/train/sft.h"
 
@@ -11,6 +11,7 @@
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/tokenizer/templates.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
+#include "lightreasoner/train/rejection.h"
 
 namespace lightreasoner::train {
 
@@ -51,14 +52,24 @@ std::vector<SftExample> load_sft_examples(const config::DataConfig& data) {
 TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   LR_CHECK(!config.expert.path.empty(), "sft needs expert.path (the model to fine-tune)");
   LR_CHECK(!config.expert.adapter, "sft trains expert.path itself, but expert.adapter is set; merge it first");
-  LR_CHECK(config.sft.source == "reference",
-           "sft.source \"" << config.sft.source << "\" needs the eval grader, which is not part of this build yet; use \"reference\"");
   LR_CHECK(tokenizer::is_template_name(config.prompt.template_name),
            "prompt.template '" << config.prompt.template_name << "' is not a known template");
   auto tok = tokenizer::load_tokenizer(config.expert.path);
   const auto expert_config = model::load_model_config(config.expert.path);
-  auto examples = load_sft_examples(config.data);
-  LR_CHECK(!examples.empty(), "'" << config.data.path << "' has no usable (question, solution) record");
+  model::LoadOptions load;
+  load.dtype = parse_dtype(config.expert.dtype);
+  load.device = parse_device(config.device);
+  auto model = model::load_model(config.expert.path, load);
+  std::vector<SftExample> examples;
+  if (config.sft.source == "rejection") {
+    examples = rejection_sample(*model, *tok, config).examples;
+    LR_CHECK(!examples.empty(), "sft: rejection sampling kept no rollout of '"
+                                    << config.data.path << "' (none was graded correct and finished; see "
+                                    << (fs::path(config.output_dir) / "rejection/summary.json").string() << ")");
+  } else {
+    examples = load_sft_examples(config.data);
+    LR_CHECK(!examples.empty(), "'" << config.data.path << "' has no usable (question, solution) record");
+  }
 
   tokenizer::TemplateOptions template_options;
   template_options.system = config.prompt.system;
@@ -90,10 +101,6 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   const fs::path out_dir = config.output_dir;
   fs::create_directories(out_dir);
   config::write_resolved_config(config, out_dir);
-  model::LoadOptions load;
-  load.dtype = parse_dtype(config.expert.dtype);
-  load.device = parse_device(config.device);
-  auto model = model::load_model(config.expert.path, load);
   if (!config.sft.full_finetune)
     return train_lora(*model, std::move(data), config, LossKind::kTokenCrossEntropy, limits.vocab, resume);
 

@@ -140,6 +140,7 @@ struct SftConfig {
   bool append_eos = true;            // supervise the end-of-sequence token after the completion
   int max_new_tokens = 512;          // rejection: rollout length
   int batch_size = 16;               // rejection: rollouts generated per batch
+  std::string data_name = "gsm8k";   // rejection: the toolkit data_name that parses and grades data.path
   template <class V>
   void visit(V& v) {
     v.field("source", source, one_of({"reference", "rejection"}));
@@ -147,6 +148,7 @@ struct SftConfig {
     v.field("append_eos", append_eos);
     v.field("max_new_tokens", max_new_tokens, greater_than(0));
     v.field("batch_size", batch_size, greater_than(0));
+    v.field("data_name", data_name, not_empty());
   }
 };
 
@@ -179,6 +181,8 @@ struct EvalConfig {
   int max_new_tokens = 2048;
   int batch_size = 64;
   int shots = 0;
+  std::string data_name;     // how to parse/grade a .jsonl path ("" = its folder's name); names ignore it
+  int64_t max_problems = 0;  // first N problems of each data set; 0 = all
   template <class V>
   void visit(V& v) {
     v.field("datasets", datasets);
@@ -187,6 +191,8 @@ struct EvalConfig {
     v.field("max_new_tokens", max_new_tokens, greater_than(0));
     v.field("batch_size", batch_size, greater_than(0));
     v.field("shots", shots, at_least(0));
+    v.field("data_name", data_name);
+    v.field("max_problems", max_problems, at_least<int64_t>(0));
   }
 };
 

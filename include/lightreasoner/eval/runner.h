@@ -1,6 +1,6 @@
 // The eval loop, independent of where completions come from: a CompletionSource (a batch of
-// prompts in, completions out) is either the completions given in a --grade file or, later, the
-// model-backed generator. The runner orders work by prompt length, calls the source in batches,
+// prompts in, completions out) is either the completions given in a --grade file or the
+// model-backed generator (model_eval.h). The runner orders work by prompt length, calls the source in batches,
 // cuts completions at the template's stop strings, extracts, grades, appends predictions.jsonl
 // (flushed per batch, resumable after a kill) and writes summary.json atomically.
 #pragma once
@@ -21,6 +21,7 @@ struct Completion {
   std::string text;
   std::string finish_reason = "stop";  // "stop", "length" (unfinished), or "given" (--grade)
   int64_t tokens = 0;                  // generated tokens (0 when unknown)
+  std::vector<int64_t> token_ids;      // the generated ids when a model made them (not written out)
 };
 
 struct EvalItem {

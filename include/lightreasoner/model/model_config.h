@@ -98,5 +98,8 @@ nlohmann::json generation_defaults_to_json(const GenerationDefaults& defaults);
 // <dir>/config.json (+ <dir>/generation_config.json when present).
 ModelConfig load_model_config(const std::filesystem::path& dir);
 GenerationDefaults load_generation_defaults(const std::filesystem::path& dir, const ModelConfig& model);
+// The ids that end a row: the generation config's eos ids plus the tokenizer's eos when it is not
+// among them (HF stops on either).
+std::vector<int64_t> eos_ids_with(const GenerationDefaults& defaults, std::optional<int64_t> tokenizer_eos);
 
 }  // namespace lightreasoner::model

@@ -1,0 +1,33 @@
+// Rejection-sampled SFT data (method.md §2.3): one greedy rollout of the model per problem of
+// data.path, made and graded by eval's model source and runner (the Qwen2.5-Math toolkit's
+// extraction and math_equal; resumable predictions under <output_dir>/rejection/). A rollout is
+// kept when it is judged correct and ended on its own (eos or a stop string of eval.template),
+// not when it ran out of tokens. The kept texts become SFT examples; training is sft.h's.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "lightreasoner/config/run_config.h"
+#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/model/transformer.h"
+#include "lightreasoner/tokenizer/tokenizer.h"
+#include "lightreasoner/train/sft.h"
+
+namespace lightreasoner::train {
+
+struct RejectionReport {
+  std::vector<SftExample> examples;  // the kept rollouts: question + completion text (cut at the stop string)
+  int64_t problems = 0;
+  int64_t correct = 0;    // graded correct
+  int64_t accepted = 0;   // correct and finished (== examples.size())
+};
+
+// Problems from data.path parsed as sft.data_name; prompts rendered with prompt.template (as the
+// training rows will be); rollouts of sft.max_new_tokens in batches of sft.batch_size.
+RejectionReport rejection_sample(model::CausalLM& model, const tokenizer::Tokenizer& tok,
+                                 const config::RunConfig& config);
+// The same with completions from `source` (rejection_sample passes the model's).
+RejectionReport rejection_sample_from(const eval::CompletionSource& source, const config::RunConfig& config);
+
+}  // namespace lightreasoner::train

@@ -1,0 +1,184 @@
+// The model as a CompletionSource, and `eval --config/--model`: data sets and prompts from the
+// config, the expert loaded once, run_eval for ordering, grading and resumable outputs.
+#include "lightreasoner/eval/model_eval.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "lightreasoner/core/device.h"
+#include "lightreasoner/core/error.h"
+#include "lightreasoner/eval/dataset.h"
+#include "lightreasoner/eval/prompt.h"
+#include "lightreasoner/generate/generator.h"
+#include "lightreasoner/model/loader.h"
+#include "lightreasoner/model/lora.h"
+
+namespace lightreasoner::eval {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<tokenizer::TokenId> to_token_ids(const std::vector<int64_t>& ids) {
+  return std::vector<tokenizer::TokenId>(ids.begin(), ids.end());
+}
+
+// vLLM returns the text before the earliest stop string (any of them) with finish reason "stop".
+Completion cut_completion(std::string text, const std::vector<int64_t>& ids, generate::FinishReason finish,
+                          const std::vector<std::string>& stops) {
+  size_t cut = std::string::npos;
+  for (const auto& stop : stops) {
+    if (stop.empty()) continue;
+    cut = std::min(cut, text.find(stop));
+  }
+  Completion completion;
+  if (cut != std::string::npos) {
+    text.resize(cut);
+    finish = generate::FinishReason::kStop;
+  }
+  completion.text = std::move(text);
+  completion.finish_reason = finish == generate::FinishReason::kLength ? "length" : "stop";
+  completion.tokens = static_cast<int64_t>(ids.size());
+  completion.token_ids = ids;
+  return completion;
+}
+
+}  // namespace
+
+void set_model_special_ids(ModelSourceOptions& options, const fs::path& model_dir, const model::ModelConfig& config,
+                           const tokenizer::Tokenizer& tok) {
+  auto defaults = model::load_generation_defaults(model_dir, config);
+  options.eos_token_ids = model::eos_ids_with(defaults, tok.eos_id());
+  options.pad_token_id = defaults.pad_token_id.value_or(tok.pad_id().value_or(0));
+}
+
+CompletionSource model_completion_source(model::CausalLM& model, const tokenizer::Tokenizer& tok,
+                                         ModelSourceOptions options, std::shared_ptr<ModelSourceStats> stats) {
+  LR_CHECK(options.batch_size >= 1, "eval batch size must be >= 1 (got " << options.batch_size << ")");
+  LR_CHECK(options.max_new_tokens >= 1, "eval max_new_tokens must be >= 1 (got " << options.max_new_tokens << ")");
+  if (!stats) stats = std::make_shared<ModelSourceStats>();
+  CompletionSource source;
+  source.name = "model";
+  source.batch_size = options.batch_size;
+  source.complete = [&model, &tok, options, stats](const std::vector<const EvalItem*>& batch) {
+    tokenizer::EncodeOptions encode;
+    encode.parse_special = true;
+    encode.add_special_tokens = options.add_special_tokens;
+    const int64_t context = model.config().max_position_embeddings;
+
+    std::vector<Completion> out(batch.size());
+    std::vector<std::vector<int64_t>> prompts;
+    std::vector<size_t> rows;  // batch position of each generated prompt
+    int64_t longest = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto ids = tok.encode(batch[i]->prompt, encode);
+      ++stats->prompts;
+      if (static_cast<int64_t>(ids.size()) >= context) {
+        // No room for a single new token: an empty, unfinished completion (counted, logged).
+        ++stats->too_long;
+        out[i].finish_reason = "length";
+        spdlog::warn("eval: {}: prompt of {} tokens fills the model's context of {}; recorded as unfinished",
+                     batch[i]->example->where, ids.size(), context);
+        continue;
+      }
+      longest = std::max<int64_t>(longest, static_cast<int64_t>(ids.size()));
+      stats->prompt_tokens += static_cast<int64_t>(ids.size());
+      prompts.emplace_back(ids.begin(), ids.end());
+      rows.push_back(i);
+    }
+    if (prompts.empty()) return out;
+
+    generate::GenerationOptions gen;
+    // The whole batch shares one cache of longest + max_new positions, bounded by the context.
+    gen.max_new_tokens = std::min<int64_t>(options.max_new_tokens, context - longest);
+    gen.eos_token_ids = options.eos_token_ids;
+    gen.pad_token_id = options.pad_token_id;
+    if (!options.stop_strings.empty()) {
+      gen.stop_check = generate::stop_strings_check(options.stop_strings, [&tok](const std::vector<int64_t>& ids) {
+        return tok.decode(to_token_ids(ids), /*skip_special_tokens=*/true);
+      });
+    }
+    auto result = generate::generate(model, prompts, gen);
+    stats->new_tokens += result.stats.new_tokens;
+    stats->decode_steps += result.stats.steps;
+    stats->prefill_seconds += result.stats.prefill_seconds;
+    stats->decode_seconds += result.stats.decode_seconds;
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const auto& generated = result.completions[k];
+      out[rows[k]] = cut_completion(tok.decode(to_token_ids(generated.ids), /*skip_special_tokens=*/true),
+                                    generated.ids, generated.finish, options.stop_strings);
+    }
+    return out;
+  };
+  return source;
+}
+
+EvalSummary run_model_eval(const config::RunConfig& config, const ModelEvalOptions& options) {
+  LR_CHECK(!config.expert.path.empty(), "eval needs a model: expert.path in the config or --model DIR");
+  LR_CHECK(!config.eval.datasets.empty(), "eval needs at least one data set (eval.datasets or --data)");
+  const auto& eval = config.eval;
+  stop_words(eval.template_name);  // validates the template before any loading
+
+  // Data sets and their prompts first: a bad record or an unknown name fails before the model loads.
+  std::vector<LoadedDataset> datasets;
+  std::vector<std::vector<std::string>> prompts;
+  for (const auto& name : eval.datasets) {
+    DatasetSpec spec = resolve_dataset(name, eval.data_dir, eval.data_name);
+    datasets.push_back(load_dataset(spec, options.bad_records, eval.max_problems));
+    const auto& loaded = datasets.back();
+    LR_CHECK(!loaded.examples.empty(), spec.path.string() << ": no usable problems");
+    if (loaded.skipped > 0) {
+      spdlog::warn("eval: {}: {} bad record(s) skipped ({})", spec.label, loaded.skipped, loaded.skipped_summary);
+    }
+    std::vector<std::string> texts;
+    for (const auto& example : loaded.examples) {
+      texts.push_back(construct_prompt(example.question, spec.data_name, eval.template_name, eval.shots));
+    }
+    prompts.push_back(std::move(texts));
+  }
+
+  auto tok = tokenizer::load_tokenizer(config.expert.path);
+  const auto model_config = model::load_model_config(config.expert.path);
+  model::LoadOptions load;
+  load.dtype = parse_dtype(config.expert.dtype);
+  load.device = parse_device(config.device);
+  const std::optional<fs::path> adapter =
+      config.expert.adapter ? std::optional<fs::path>(*config.expert.adapter) : std::nullopt;
+  auto model = model::load_model_with_adapter(config.expert.path, adapter, load);
+  model->eval();
+
+  ModelSourceOptions source_options;
+  source_options.batch_size = static_cast<size_t>(eval.batch_size);
+  source_options.max_new_tokens = eval.max_new_tokens;
+  source_options.stop_strings = stop_words(eval.template_name);
+  set_model_special_ids(source_options, config.expert.path, model_config, *tok);
+  auto stats = std::make_shared<ModelSourceStats>();
+  CompletionSource source = model_completion_source(*model, *tok, source_options, stats);
+
+  EvalOptions eval_options;
+  eval_options.out_dir = options.out_dir;
+  eval_options.prompt_type = eval.template_name;
+  eval_options.shots = eval.shots;
+  eval_options.resume = options.resume;
+  eval_options.grading = options.grading;
+  // A resume must continue with the same model, weights and generation settings.
+  eval_options.run_description = "model " + fs::absolute(config.expert.path).string() +
+                                 (adapter ? " adapter " + fs::absolute(*adapter).string() : std::string()) +
+                                 " dtype " + config.expert.dtype + " max_new_tokens " +
+                                 std::to_string(eval.max_new_tokens) + " greedy";
+  fs::create_directories(options.out_dir);
+  config::write_resolved_config(config, options.out_dir);
+  EvalSummary summary = run_eval(datasets, prompts, source, eval_options);
+  if (stats->prompts > 0) {
+    spdlog::info("eval: generated {} tokens for {} prompts (prefill {:.1f} s, decode {:.1f} s, {:.1f} tok/s decode)",
+                 stats->new_tokens, stats->prompts, stats->prefill_seconds, stats->decode_seconds,
+                 stats->decode_seconds > 0 ? stats->new_tokens / stats->decode_seconds : 0.0);
+  }
+  if (stats->too_long > 0) {
+    spdlog::warn("eval: {} prompt(s) filled the context and were recorded as unfinished", stats->too_long);
+  }
+  return summary;
+}
+
+}  // namespace lightreasoner::eval

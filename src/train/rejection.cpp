@@ -1,0 +1,85 @@
+// Rejection sampling as an eval run over the training problems: the same prompts the SFT rows
+// will use, greedy rollouts, toolkit grading, then the finished correct ones become examples.
+#include "lightreasoner/train/rejection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "lightreasoner/core/error.h"
+#include "lightreasoner/eval/dataset.h"
+#include "lightreasoner/eval/model_eval.h"
+#include "lightreasoner/eval/prompt.h"
+#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/io/jsonl.h"
+#include "lightreasoner/model/model_config.h"
+#include "lightreasoner/tokenizer/templates.h"
+
+namespace lightreasoner::train {
+
+namespace fs = std::filesystem;
+
+RejectionReport rejection_sample(model::CausalLM& model, const tokenizer::Tokenizer& tok,
+                                 const config::RunConfig& config) {
+  eval::ModelSourceOptions source_options;
+  source_options.batch_size = static_cast<size_t>(config.sft.batch_size);
+  source_options.max_new_tokens = config.sft.max_new_tokens;
+  source_options.stop_strings = eval::stop_words(config.eval.template_name);
+  source_options.add_special_tokens = !tokenizer::template_includes_bos(config.prompt.template_name);
+  eval::set_model_special_ids(source_options, config.expert.path, model.config(), tok);
+  torch::NoGradGuard no_grad;
+  model.eval();
+  return rejection_sample_from(eval::model_completion_source(model, tok, source_options), config);
+}
+
+RejectionReport rejection_sample_from(const eval::CompletionSource& source, const config::RunConfig& config) {
+  LR_CHECK(!config.data.path.empty(), "sft.source=rejection needs data.path (problems with gold answers)");
+  LR_CHECK(eval::is_known_data_name(config.sft.data_name),
+           "sft.data_name '" << config.sft.data_name << "' is not a data set the grader knows (e.g. gsm8k, math)");
+  eval::DatasetSpec spec;
+  spec.label = "rejection";
+  spec.data_name = config.sft.data_name;
+  spec.path = config.data.path;
+  eval::LoadedDataset data =
+      eval::load_dataset(spec, io::parse_bad_record_policy(config.data.on_bad_record), config.data.max_problems);
+  LR_CHECK(!data.examples.empty(), "'" << config.data.path << "' has no problems");
+
+  tokenizer::TemplateOptions template_options;
+  template_options.system = config.prompt.system;
+  std::vector<std::string> prompts;
+  for (const auto& example : data.examples) {
+    prompts.push_back(tokenizer::render_template(config.prompt.template_name, example.question, template_options));
+  }
+
+  eval::EvalOptions options;
+  options.out_dir = fs::path(config.output_dir) / "rejection";
+  options.prompt_type = config.eval.template_name;
+  options.run_description = "rejection sampling: model " + fs::absolute(config.expert.path).string() + " template " +
+                            config.prompt.template_name + " max_new_tokens " +
+                            std::to_string(config.sft.max_new_tokens) + " greedy";
+  eval::run_eval({data}, {prompts}, source, options);
+
+  // The graded rollouts, read back (a resumed run has part of them from before), in problem order.
+  std::map<int64_t, io::Json> graded;
+  {
+    io::JsonlReader reader(options.out_dir / "predictions.jsonl", io::BadRecordPolicy::kStop);
+    io::JsonlRecord record;
+    while (reader.next(record)) graded.emplace(record.field("id").get<int64_t>(), record.value);
+  }
+  RejectionReport report;
+  report.problems = static_cast<int64_t>(data.examples.size());
+  for (const auto& example : data.examples) {
+    auto it = graded.find(example.id);
+    if (it == graded.end() || !it->second.value("correct", false)) continue;
+    ++report.correct;
+    const std::string completion = it->second.value("completion", std::string());
+    if (it->second.value("finish_reason", std::string()) == "length" || completion.empty()) continue;
+    report.examples.push_back({std::to_string(example.id), example.question, completion, example.where});
+  }
+  report.accepted = static_cast<int64_t>(report.examples.size());
+  spdlog::info("sft: rejection sampling kept {} of {} greedy rollouts ({} graded correct as {}; rollouts in {})",
+               report.accepted, report.problems, report.correct, spec.data_name, options.out_dir.string());
+  return report;
+}
+
+}  // namespace lightreasoner::train
