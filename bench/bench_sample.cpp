@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   gen.max_new_tokens = new_tokens;  // no eos: random models would stop at random points
   contrast::ContrastOptions contrast_options;
 
-  double t_gen = 0, t_fwd = 0, t_targets = 0;
+  double t_gen = 0, t_fwd = 0, t_lm_head = 0, t_targets = 0;
   int64_t gen_tokens = 0, scored_tokens = 0, scored_steps = 0, selected = 0;
   for (int begin = 0; begin < rollouts; begin += batch) {
     std::vector<std::vector<int64_t>> p(prompts.begin() + begin, prompts.begin() + std::min(rollouts, begin + batch));
@@ -90,33 +90,12 @@ int main(int argc, char** argv) {
     std::vector<std::vector<int64_t>> completions;
     for (auto& c : generated.completions) completions.push_back(c.ids);
     gen_tokens += generated.stats.new_tokens;
-    // The models' share: the same teacher-forced forwards plus lm_head at every scored position.
-    {
-      int64_t width = 0, n = 0;
-      for (size_t i = 0; i < p.size(); ++i) {
-        width = std::max<int64_t>(width, p[i].size() + completions[i].size() - 1);
-        n += completions[i].size();
-      }
-      auto ids = torch::randint(3, expert_config.vocab_size, {static_cast<int64_t>(p.size()), width},
-                                torch::TensorOptions().dtype(torch::kInt64).device(device));
-      auto he = expert.forward(ids).reshape({-1, expert_config.hidden_size}).slice(0, 0, n);
-      auto ha = amateur.forward(ids).reshape({-1, amateur_config.hidden_size}).slice(0, 0, n);
-      int64_t chunk = contrast::positions_per_chunk(expert_config.vocab_size, contrast_options, device);
-      for (int64_t b = 0; b < n; b += chunk) {
-        auto le = expert.logits(he.slice(0, b, std::min(n, b + chunk)));
-        auto la = amateur.logits(ha.slice(0, b, std::min(n, b + chunk)));
-        (void)le.sum().item<float>();
-        (void)la.sum().item<float>();
-      }
-      sync(device);
-    }
-    double t2 = now();
-    auto scored = contrast::score_rollouts(expert, amateur, p, completions, contrast_options);
-    sync(device);
-    double t3 = now();
+    contrast::ScoreTimings timings;
+    auto scored = contrast::score_rollouts(expert, amateur, p, completions, contrast_options, &timings);
+    t_fwd += timings.body_seconds + timings.lm_head_seconds;
+    t_lm_head += timings.lm_head_seconds;
+    t_targets += timings.targets_seconds;
     t_gen += t1 - t0;
-    t_fwd += t2 - t1;
-    t_targets += (t3 - t2) - (t2 - t1);  // the full scoring minus the models' forwards
     for (size_t i = 0; i < p.size(); ++i) {
       scored_tokens += p[i].size() + completions[i].size() - 1;
       scored_steps += completions[i].size();
@@ -130,8 +109,9 @@ int main(int argc, char** argv) {
               expert_config.num_parameters() / 1e6, amateur_config.num_parameters() / 1e6,
               static_cast<long long>(expert_config.vocab_size), batch, rollouts, new_tokens);
   std::printf("generation : %7.2f s  %8.1f tok/s  (%.2f rollouts/s)\n", t_gen, gen_tokens / t_gen, rollouts / t_gen);
-  std::printf("forwards   : %7.2f s  %8.1f scored tok/s (expert + amateur teacher-forced, lm_head at %lld positions)\n",
-              t_fwd, scored_tokens / t_fwd, static_cast<long long>(scored_steps));
+  std::printf("forwards   : %7.2f s  %8.1f scored tok/s (expert + amateur teacher-forced; of it lm_head at %lld "
+              "positions %.2f s)\n",
+              t_fwd, scored_tokens / t_fwd, static_cast<long long>(scored_steps), t_lm_head);
   std::printf("KL+targets : %7.2f s  %8.1f positions/s (selected %lld of %lld)\n", t_targets, scored_steps / t_targets,
               static_cast<long long>(selected), static_cast<long long>(scored_steps));
   std::printf("end to end : %7.2f s  %.2f rollouts/s; outside the models' forwards (generation counted as model): %.1f%%\n",

@@ -53,7 +53,8 @@ ModelIdentity identify_model(const fs::path& dir) {
 
 ScoredRollouts score_rollouts(model::CausalLM& expert, model::CausalLM& amateur,
                               const std::vector<std::vector<int64_t>>& prompts,
-                              const std::vector<std::vector<int64_t>>& completions, const ContrastOptions& options) {
+                              const std::vector<std::vector<int64_t>>& completions, const ContrastOptions& options,
+                              ScoreTimings* timings) {
   LR_CHECK(prompts.size() == completions.size(), "score_rollouts: " << prompts.size() << " prompts but "
                                                                     << completions.size() << " completions");
   torch::NoGradGuard no_grad;
@@ -91,15 +92,33 @@ ScoredRollouts score_rollouts(model::CausalLM& expert, model::CausalLM& amateur,
   auto d_expert = expert.config().hidden_size;
   auto d_amateur = amateur.config().hidden_size;
   // Final hidden states at the scored positions only; lm_head is applied chunk by chunk below.
+  // Clock reads that first wait for the device, only when a split was asked for.
+  auto clock = [&] {
+    if (timings && device.is_cuda()) torch::cuda::synchronize();
+    return std::chrono::steady_clock::now();
+  };
+  auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  const auto start = clock();
   auto hidden_expert = expert.forward(ids).reshape({batch * width, d_expert}).index_select(0, gather);    // [N, dE]
   auto hidden_amateur = amateur.forward(ids).reshape({batch * width, d_amateur}).index_select(0, gather);  // [N, dA]
+  const auto bodies_done = clock();
+  double lm_head_seconds = 0;
   int64_t vocab = std::max(expert.config().vocab_size, amateur.config().vocab_size);
   LogitsChunkFn logits = [&](int64_t begin, int64_t end) {
-    return std::make_pair(expert.logits(hidden_expert.slice(0, begin, end)),
-                          amateur.logits(hidden_amateur.slice(0, begin, end)));
+    const auto t0 = timings ? clock() : bodies_done;
+    auto pair = std::make_pair(expert.logits(hidden_expert.slice(0, begin, end)),
+                               amateur.logits(hidden_amateur.slice(0, begin, end)));
+    if (timings) lm_head_seconds += seconds(t0, clock());
+    return pair;
   };
   scored.result = build_contrast_chunked(positions, vocab, device, logits, torch::tensor(step_index, torch::kInt64),
                                          options);
+  if (timings) {
+    const auto end = clock();
+    timings->body_seconds += seconds(start, bodies_done);
+    timings->lm_head_seconds += lm_head_seconds;
+    timings->targets_seconds += seconds(bodies_done, end) - lm_head_seconds;
+  }
   return scored;
 }
 

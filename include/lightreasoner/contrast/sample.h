@@ -25,11 +25,21 @@ struct ScoredRollouts {
   std::vector<int64_t> first_position;    // row i's steps start at first_position[i]
 };
 
+// Where scoring's time goes (for benchmarks): the two models' bodies, their lm_heads at the scored
+// positions, and everything else (log-softmax, KL, selection, masks, targets, copies to the host).
+// Measuring syncs the device at each boundary, so pass it only when the split is wanted.
+struct ScoreTimings {
+  double body_seconds = 0;
+  double lm_head_seconds = 0;
+  double targets_seconds = 0;
+};
+
 // Teacher-forced scoring of finished rollouts: row i is prompts[i] + completions[i]; step t of
 // row i is scored at the position that predicts completions[i][t]. Both models see the exact ids.
 ScoredRollouts score_rollouts(model::CausalLM& expert, model::CausalLM& amateur,
                               const std::vector<std::vector<int64_t>>& prompts,
-                              const std::vector<std::vector<int64_t>>& completions, const ContrastOptions& options);
+                              const std::vector<std::vector<int64_t>>& completions, const ContrastOptions& options,
+                              ScoreTimings* timings = nullptr);
 
 struct SampleTimings {
   double generation_seconds = 0;
