@@ -2,7 +2,8 @@
 # One prepared run on the GPU machine (docs/gpu.md): versions, unpack the Debian packages brought in
 # .deps/, build against the PyTorch wheel's CUDA LibTorch, run ctest (CUDA visible), HF parity
 # fixtures, and the benchmarks. Logs and fixtures go to $OUT. Steps are chosen with $LR_GPU_STEPS
-# (default: "env build test parity bench"); each step's failure is logged and the next one still runs.
+# (default: "env build test parity bench"; also "evalbench"); each step's failure is logged and the next
+# one still runs.
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 STEPS=${LR_GPU_STEPS:-"env build test parity bench"}
@@ -51,5 +52,13 @@ if has bench && [ -d build-cuda ]; then
   bench python3 scripts/hf_baseline_sample.py --rollouts 4 --batch 1
   bench python3 scripts/hf_baseline_sample.py --rollouts 64 --batch 64
   for b in ${LR_GPU_BENCHES:-}; do [ -x "build-cuda/$b" ] && bench "build-cuda/$b" --device cuda; done
+fi
+if has evalbench && [ -x build-cuda/bench_eval ]; then
+  # Model-backed eval at a release shape (random weights, bf16) against the bare generation loop.
+  SHARED=${LR_SHARED_DIR:-$PWD/.fixtures/shared}
+  echo "=== bench_eval" >> "$OUT/bench.log"
+  LR_SHARED_DIR=$SHARED timeout "${BENCH_TIMEOUT:-150}" build-cuda/bench_eval --device cuda --preset qwen2.5-math-1.5b \
+    --tokenizer "$SHARED/fixtures/qwen3-tokenizer" --problems 128 --batch 64 --new-tokens 256 >> "$OUT/bench.log" 2>&1
+  log "bench_eval: exit $?"
 fi
 log "done"
