@@ -1,7 +1,8 @@
 // Model-backed eval on a generated tiny model with stories260K's tokenizer: the completion source
 // (stop strings cut as vLLM does, finish reasons, batched = one at a time, ids = generate's), the
-// binary over a slice of every data set format in ../shared/data, --config runs, resume after a
-// real SIGKILL equal to an uninterrupted run, and bad input (unknown data set, broken record).
+// binary over a slice of every data set format in ../shared/data, --adapter applied, --config runs,
+// resume after a real SIGKILL equal to an uninterrupted run, and bad input (unknown data set, broken
+// record).
 #include <torch/torch.h>
 
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
+#include "lightreasoner/model/lora.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -265,4 +267,35 @@ TEST(EvalModel, BadInputGetsAClearError) {
   auto no_model = lrtest::run_binary("eval --data gsm8k");
   EXPECT_NE(no_model.exit_code, 0);
   EXPECT_NE(no_model.output.find("--model"), std::string::npos) << no_model.output;
+}
+
+TEST(EvalModel, AdapterIsAppliedToTheEvaluatedModel) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto dir = lrtest::temp_dir();
+  auto model_dir = make_tiny_model(dir / "model", shared);
+  // Two PEFT adapters on the tiny model: B = 0 (the base exactly) and a random B.
+  auto model = model::load_model(model_dir);
+  model::LoraSpec spec;
+  spec.targets = {"q_proj", "v_proj", "o_proj"};
+  auto modules = model::attach_lora(*model, spec, 3);
+  model::save_peft_adapter(dir / "zero", modules, spec, model_dir.string());
+  torch::manual_seed(5);
+  for (auto& m : modules) m.adapter->B.detach().normal_(0.0, 0.5);
+  model::save_peft_adapter(dir / "random", modules, spec, model_dir.string());
+
+  auto run = [&](const std::string& name, const std::string& adapter) {
+    auto out = dir / name;
+    auto r = lrtest::run_binary("--threads 1 eval --model '" + model_dir.string() + "'" +
+                                (adapter.empty() ? "" : " --adapter '" + (dir / adapter).string() + "'") +
+                                " --data gsm8k --data-dir '" + (shared / "data").string() +
+                                "' --template cot --limit 6 --max-new-tokens 16 --dtype f32 --out '" + out.string() + "'");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::vector<std::string> completions;
+    for (const auto& [key, row] : by_key(out / "predictions.jsonl")) completions.push_back(row["completion"]);
+    return completions;
+  };
+  auto base = run("base", "");
+  ASSERT_EQ(base.size(), 6u);
+  EXPECT_EQ(run("with_zero", "zero"), base);
+  EXPECT_NE(run("with_random", "random"), base);
 }
