@@ -54,3 +54,45 @@ target_compile_options(lr_torch INTERFACE ${LR_TORCH_CXX_FLAGS})
 set(LR_DEPENDENCY_TARGETS nlohmann_json::nlohmann_json CLI11::CLI11 spdlog::spdlog
   PkgConfig::LR_PCRE2 PkgConfig::LR_UTF8PROC PkgConfig::LR_GINAC Threads::Threads ${CMAKE_DL_LIBS} lr_torch)
 message(STATUS "lightreasoner: LibTorch ${Torch_VERSION} at ${Torch_DIR}")
+
+# c10d backends for data-parallel runs under torchrun (src/dist/process_group.cpp only): Gloo for
+# CPU tensors, NCCL for CUDA tensors. Debian's LibTorch needs `libgloo-dev` for the Gloo headers
+# (its libtorch_cpu already links libgloo); a pip LibTorch may lack them, and has NCCL only in
+# CUDA builds with the nvidia-nccl wheel's nccl.h. Without a backend the single-process path
+# still builds, and a launch with WORLD_SIZE set fails with a clear error.
+include(CheckCXXSourceCompiles)
+set(CMAKE_REQUIRED_QUIET ON)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)  # headers only: LibTorch is not linked here
+set(CMAKE_REQUIRED_INCLUDES ${TORCH_INCLUDE_DIRS})
+set(CMAKE_REQUIRED_FLAGS "${TORCH_CXX_FLAGS}")
+check_cxx_source_compiles("#define USE_C10D_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+int main() { return 0; }" LR_HAVE_GLOO)
+if(Torch_DIR MATCHES "^/usr/lib")
+  lr_require(LR_HAVE_GLOO "the Gloo headers (gloo/*.h, for c10d::ProcessGroupGloo)" "libgloo-dev")
+endif()
+set(LR_DIST_DEFINITIONS "")
+set(LR_DIST_INCLUDE_DIRS "")
+if(LR_HAVE_GLOO)
+  list(APPEND LR_DIST_DEFINITIONS LR_WITH_GLOO=1)
+endif()
+if(TORCH_CUDA_LIBRARIES)
+  # The PyTorch wheel keeps nccl.h in site-packages/nvidia/nccl/include (Torch_DIR is
+  # site-packages/torch/share/cmake/Torch).
+  find_path(LR_NCCL_INCLUDE_DIR nccl.h
+    HINTS ${Torch_DIR}/../../../../nvidia/nccl/include $ENV{NCCL_HOME}/include ${CUDAToolkit_INCLUDE_DIRS})
+  if(LR_NCCL_INCLUDE_DIR)
+    list(APPEND CMAKE_REQUIRED_INCLUDES ${LR_NCCL_INCLUDE_DIR} ${CUDAToolkit_INCLUDE_DIRS})
+    check_cxx_source_compiles("#define USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+int main() { return 0; }" LR_HAVE_NCCL)
+  endif()
+  if(LR_HAVE_NCCL)
+    list(APPEND LR_DIST_DEFINITIONS LR_WITH_NCCL=1)
+    list(APPEND LR_DIST_INCLUDE_DIRS ${LR_NCCL_INCLUDE_DIR})
+  endif()
+endif()
+unset(CMAKE_REQUIRED_INCLUDES)
+unset(CMAKE_REQUIRED_FLAGS)
+unset(CMAKE_TRY_COMPILE_TARGET_TYPE)
+message(STATUS "lightreasoner: c10d backends: Gloo ${LR_HAVE_GLOO}, NCCL ${LR_HAVE_NCCL}")

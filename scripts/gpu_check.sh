@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # One prepared run on the GPU machine (docs/gpu.md): versions, unpack the Debian packages brought in
 # .deps/, build against the PyTorch wheel's CUDA LibTorch, run ctest (CUDA visible), HF parity
-# fixtures, and the benchmarks. Logs and fixtures go to $OUT. Steps are chosen with $LR_GPU_STEPS
-# (default: "env build test parity bench"; also "evalbench"); each step's failure is logged and the next
-# one still runs.
+# fixtures, a 1-rank NCCL launch of sample and train, and the benchmarks. Logs and fixtures go to $OUT.
+# Steps are chosen with $LR_GPU_STEPS (default: "env build test parity dist bench"; also "evalbench");
+# each step's failure is logged and the next one still runs.
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-STEPS=${LR_GPU_STEPS:-"env build test parity bench"}
+STEPS=${LR_GPU_STEPS:-"env build test parity dist bench"}
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/summary.txt"; }
 has() { [[ " $STEPS " == *" $1 "* ]]; }
 
@@ -43,6 +43,25 @@ if has test && [ -x build-cuda/lightreasoner ]; then
   log "ctest: $(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -1)"
 fi
 
+if has dist && [ -x build-cuda/lightreasoner ]; then
+  # The NCCL path of data-parallel runs (dist/): a 1-rank torchrun-style launch of sample and train
+  # on tiny models on cuda. The log must say "nccl on cuda:0"; 2+ GPUs would add real all-reduces.
+  tok=${LR_SHARED_DIR:-$PWD/.fixtures/shared}/fixtures/stories260K/hf; d=/tmp/lr_dist; rm -rf $d; mkdir -p $d
+  bin=build-cuda/lightreasoner
+  $bin --log-level warn init --arch qwen2 --size tiny --std 0.1 --seed 1 --tokenizer "$tok" --out $d/expert > "$OUT/dist.log" 2>&1
+  $bin --log-level warn init --arch llama --size tiny --std 0.1 --seed 2 --tokenizer "$tok" --out $d/amateur >> "$OUT/dist.log" 2>&1
+  for i in 0 1 2 3 4 5 6 7; do echo "{\"id\": \"q$i\", \"question\": \"Tom had $i red balls and got 3 more.\"}"; done > $d/problems.jsonl
+  sets="--set expert.path=\"$d/expert\" --set amateur.path=\"$d/amateur\" --set data.path=\"$d/problems.jsonl\"
+    --set output_dir=\"$d/run\" --set device=\"cuda\" --set prompt.template=\"plain\" --set sample.max_new_tokens=16
+    --set sample.batch_size=4 --set selection.beta=0.05 --set train.batch_size=2 --set train.max_steps=4"
+  for cmd in sample train; do
+    if RANK=0 LOCAL_RANK=0 WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=29533 timeout 120 \
+         $bin --dist-timeout 60 $cmd $sets >> "$OUT/dist.log" 2>&1; then
+      log "dist $cmd (1 rank, $(grep -o '(nccl on [^)]*)\|(gloo on [^)]*)' "$OUT/dist.log" | tail -1)): ok"
+    else log "dist $cmd: FAILED (tail of dist.log follows)"; tail -15 "$OUT/dist.log" >> "$OUT/summary.txt"; fi
+  done
+fi
+
 if has bench && [ -d build-cuda ]; then
   # Sampling at the paper's shapes (random weights, bf16): ours batched vs the official loop in
   # transformers (one prompt at a time) and transformers batched, in the same run.
@@ -51,6 +70,8 @@ if has bench && [ -d build-cuda ]; then
     --amateur qwen2.5-0.5b --batch 64 --rollouts 64 --new-tokens 128
   bench python3 scripts/hf_baseline_sample.py --rollouts 4 --batch 1
   bench python3 scripts/hf_baseline_sample.py --rollouts 64 --batch 64
+  # Data-parallel scaling on CPU (Gloo, 1 vs 2 processes of 1 thread): this machine has idle cores.
+  [ -x build-cuda/bench_dist ] && bench build-cuda/bench_dist
   for b in ${LR_GPU_BENCHES:-}; do [ -x "build-cuda/$b" ] && bench "build-cuda/$b" --device cuda; done
 fi
 if has evalbench && [ -x build-cuda/bench_eval ]; then

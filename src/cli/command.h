@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <torch/torch.h>
 
 #include <filesystem>
 #include <functional>
@@ -21,6 +22,7 @@ struct GlobalOptions {
   std::optional<std::string> device;  // overrides config "device" when given
   int threads = 0;                    // 0 = LibTorch default
   std::optional<int64_t> seed;        // overrides config "seed" when given
+  int dist_timeout_s = 600;           // torchrun launches: rendezvous and collective timeout
 };
 
 struct Command {
@@ -39,6 +41,12 @@ struct ConfigOptions {
 void add_config_options(CLI::App* app, ConfigOptions& options);
 // Loads the config, applying --set overrides and then the global --device/--seed.
 config::RunConfig resolve_config(const ConfigOptions& options, const GlobalOptions& global);
+// resolve_config for the data-parallel commands (sample, train, sft, eval): under torchrun it also
+// moves a CUDA device to cuda:LOCAL_RANK and joins the launch's process group (dist/).
+config::RunConfig resolve_parallel_config(const ConfigOptions& options, const GlobalOptions& global);
+// The same for a command without a config: joins a torchrun launch (no-op otherwise) and returns
+// the device this rank computes on.
+torch::Device join_launch(torch::Device requested, const GlobalOptions& global);
 
 // The tokenizer directory for a contrast dataset: `given` when not empty, else the expert recorded
 // in its contrast.meta.json when that directory exists here; nullopt when neither.

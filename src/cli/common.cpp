@@ -1,10 +1,13 @@
-// Shared CLI pieces: --config/--set options, config resolution with global overrides, and
-// finding the tokenizer of a contrast dataset.
+// Shared CLI pieces: --config/--set options, config resolution with global overrides, finding
+// the tokenizer of a contrast dataset, and joining a torchrun launch for the data-parallel commands.
 #include "command.h"
 
 #include <nlohmann/json.hpp>
 
 #include "lightreasoner/contrast/meta.h"
+#include "lightreasoner/core/device.h"
+#include "lightreasoner/dist/launch.h"
+#include "lightreasoner/dist/process_group.h"
 
 namespace lightreasoner::cli {
 
@@ -36,6 +39,22 @@ std::optional<std::filesystem::path> dataset_tokenizer_dir(const std::filesystem
   } catch (const std::exception&) {
     return std::nullopt;  // an unreadable meta names no tokenizer; its reader reports the problem
   }
+}
+
+torch::Device join_launch(torch::Device requested, const GlobalOptions& global) {
+  const auto launch = dist::launch_env_from_process();
+  if (!launch.launched) return requested;
+  const auto device = dist::rank_device(requested, launch);
+  dist::GroupOptions group_options;
+  group_options.timeout = std::chrono::seconds(global.dist_timeout_s);
+  dist::join(launch, device, group_options);
+  return device;
+}
+
+config::RunConfig resolve_parallel_config(const ConfigOptions& options, const GlobalOptions& global) {
+  auto config = resolve_config(options, global);
+  if (dist::launch_env_from_process().launched) config.device = join_launch(parse_device(config.device), global).str();
+  return config;
 }
 
 }  // namespace lightreasoner::cli

@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/model_eval.h"
 #include "lightreasoner/eval/prompt.h"
@@ -105,6 +106,7 @@ void run_grade(const EvalArgs& args) {
   options.grading.timeout_s = args.timeout_s;
   options.run_description = "grade " + std::filesystem::absolute(args.grade_file).string() + " as " + spec.data_name;
   eval::EvalSummary summary = eval::run_eval({dataset}, {prompts}, source, options);
+  if (!dist::world().is_main()) return;  // rank 0 reports for all
 
   if (dataset.skipped > 0) std::cout << "skipped bad records: " << dataset.skipped << "\n";
   print_summary(summary, args.out);
@@ -126,7 +128,7 @@ config::RunConfig model_eval_config(const EvalArgs& args, const CLI::App& app, c
   if (app.count("--shots") > 0) set("eval.shots", args.shots);
   if (app.count("--batch-size") > 0) set("eval.batch_size", args.batch_size);
   if (app.count("--limit") > 0) set("eval.max_problems", args.limit);
-  return resolve_config(options, global);
+  return resolve_parallel_config(options, global);
 }
 
 void run_model(const EvalArgs& args, const CLI::App& app, const GlobalOptions& global) {
@@ -139,6 +141,7 @@ void run_model(const EvalArgs& args, const CLI::App& app, const GlobalOptions& g
   options.grading.timeout_s = args.timeout_s;
   options.bad_records = io::parse_bad_record_policy(args.bad_records);
   eval::EvalSummary summary = eval::run_model_eval(config, options);
+  if (!dist::world().is_main()) return;  // rank 0 reports for all
   print_summary(summary, options.out_dir);
 }
 
@@ -173,6 +176,7 @@ Command make_eval_command(CLI::App& root, const GlobalOptions& global) {
             if (!args->grade_file.empty()) {
               LR_CHECK(args->model.empty() && args->config.path.empty(),
                        "--grade grades given completions; do not combine it with --model/--config");
+              join_launch(torch::kCPU, global);  // under torchrun the ranks share the grading
               run_grade(*args);
               return;
             }

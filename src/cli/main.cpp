@@ -11,6 +11,7 @@
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/logging.h"
+#include "lightreasoner/dist/launch.h"
 
 namespace {
 
@@ -42,6 +43,10 @@ int main(int argc, char** argv) {
   app.add_option("--device", global.device, "cpu, cuda, cuda:N or auto (overrides the config's device)");
   app.add_option("--threads", global.threads, "CPU threads for LibTorch (0 = all available cores)")->capture_default_str();
   app.add_option("--seed", global.seed, "random seed (overrides the config's seed)");
+  app.add_option("--dist-timeout", global.dist_timeout_s,
+                 "seconds a rank of a torchrun launch waits for the others (rendezvous, each collective)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
 
   std::vector<cli::Command> commands;
   for (cli::CommandFactory factory :
@@ -62,7 +67,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    setup_logging({global.log_level, global.log_file, 0, 1});
+    // Under torchrun every log line of a rank > 0 names it, and only warnings and errors show.
+    const auto launch = dist::launch_env_from_process();
+    setup_logging({global.log_level, global.log_file, launch.rank, launch.world_size});
     set_threads(global.threads);
     for (const auto& command : commands) {
       if (command.app->parsed()) command.run();

@@ -15,7 +15,7 @@ Command make_sample_command(CLI::App& root, const GlobalOptions& global) {
   CLI::App* app = root.add_subcommand("sample", "expert rollouts + amateur scoring + KL selection -> contrast dataset");
   add_config_options(app, *options);
   return {app, [options, &global] {
-            auto config = resolve_config(*options, global);
+            auto config = resolve_parallel_config(*options, global);
             auto report = contrast::run_sample(config);
             const auto& m = report.meta;
             spdlog::info("sample: wrote {} ({} rollouts, {} selected steps); generation {:.1f}s ({:.0f} tok/s), "

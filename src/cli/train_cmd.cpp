@@ -16,7 +16,7 @@ Command make_train_command(CLI::App& root, const GlobalOptions& global) {
   add_config_options(app, *options);
   app->add_flag("--resume", *resume, "continue from the newest checkpoint in <output_dir>/checkpoints");
   return {app, [options, resume, &global] {
-            auto report = train::run_train(resolve_config(*options, global), *resume);
+            auto report = train::run_train(resolve_parallel_config(*options, global), *resume);
             spdlog::info("train: done: {} steps, final loss {:.4f}, {:.0f} supervised steps/s; adapter in {}",
                          report.summary.steps, report.summary.final_loss,
                          report.summary.seconds > 0 ? report.summary.supervised_steps / report.summary.seconds : 0.0,

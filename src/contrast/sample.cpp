@@ -14,6 +14,8 @@
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/hash.h"
 #include "lightreasoner/core/progress.h"
+#include "lightreasoner/dist/parts.h"
+#include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
@@ -124,6 +126,7 @@ ScoredRollouts score_rollouts(model::CausalLM& expert, model::CausalLM& amateur,
 
 SampleReport run_sample(const config::RunConfig& config) {
   const auto wall_start = std::chrono::steady_clock::now();
+  const dist::Group& group = dist::world();
   LR_CHECK(!config.expert.path.empty(), "sample needs expert.path (the expert model directory)");
   LR_CHECK(!config.amateur.path.empty(), "sample needs amateur.path (the amateur model directory)");
   LR_CHECK(!config.data.path.empty(), "sample needs data.path (a problems .jsonl file)");
@@ -132,7 +135,7 @@ SampleReport run_sample(const config::RunConfig& config) {
   const auto device = parse_device(config.device);
   const fs::path out_dir = config.output_dir;
   fs::create_directories(out_dir);
-  config::write_resolved_config(config, out_dir);
+  if (group.is_main()) config::write_resolved_config(config, out_dir);
 
   // One tokenizer for both models, or the step-by-step comparison is meaningless.
   auto tok = tokenizer::load_tokenizer(config.expert.path);
@@ -154,17 +157,29 @@ SampleReport run_sample(const config::RunConfig& config) {
   const fs::path dataset = out_dir / "contrast.jsonl";
   const fs::path meta_file = meta_path_for(dataset);
   double earlier_wall = 0.0;
-  if (fs::exists(meta_file)) {
-    ContrastMeta earlier = read_meta(meta_file);
-    check_meta_compatible(earlier, meta, MetaUse::kResume, meta_file);
-    earlier_wall = earlier.wall_seconds;
-  } else {
-    LR_CHECK(!fs::exists(dataset), "'" << dataset.string() << "' exists without " << meta_file.filename().string()
-                                       << ": it was not written by this program's sample; move it away or choose "
-                                          "another output_dir");
+  if (group.is_main()) {
+    if (fs::exists(meta_file)) {
+      ContrastMeta earlier = read_meta(meta_file);
+      check_meta_compatible(earlier, meta, MetaUse::kResume, meta_file);
+      earlier_wall = earlier.wall_seconds;
+    } else {
+      LR_CHECK(!fs::exists(dataset), "'" << dataset.string() << "' exists without " << meta_file.filename().string()
+                                         << ": it was not written by this program's sample; move it away or choose "
+                                            "another output_dir");
+    }
+    // Parts left by an interrupted data-parallel run (of any world size) join the dataset now;
+    // the final merge puts every line in problem order.
+    if (auto leftovers = dist::existing_parts(dataset); !leftovers.empty()) {
+      LR_CHECK(fs::exists(meta_file), "'" << leftovers.front().string() << "' exists without "
+                                          << meta_file.filename().string() << "; move it away");
+      dist::merge_parts(dataset, leftovers, {}, dist::field_key("id"));
+      spdlog::info("sample: {} part file(s) of an interrupted run folded into {}", leftovers.size(), dataset.string());
+    }
+    contrast_record_ids(dataset);  // drops a torn last line, as the writer would
+    write_meta(meta_file, meta);   // from here on the directory is a (partial) dataset
   }
-  auto done = contrast_record_ids(dataset);  // drops a torn last line, as the writer would
-  write_meta(meta_file, meta);              // from here on the directory is a (partial) dataset
+  group.barrier("sample: start (rank 0 checks the output directory)");
+  auto done = contrast_record_ids(dataset);
 
   ProblemSet set = load_problems(config.data.path, config.data.max_problems, config.data.shuffle,
                                  static_cast<uint64_t>(config.seed), io::parse_bad_record_policy(config.data.on_bad_record));
@@ -178,11 +193,15 @@ SampleReport run_sample(const config::RunConfig& config) {
   struct Pending {
     const Problem* problem;
     std::vector<int64_t> prompt_ids;
+    int64_t batch = 0;  // which batch of the whole (uninterrupted, one-process) run it belongs to
   };
+  // The batches are cut from every eligible problem, done or not, so a resumed or data-parallel
+  // run computes each batch with the same rows and seed as one uninterrupted process; rank r
+  // runs the batches k with k mod world_size = r.
+  const auto batch_size = static_cast<int64_t>(config.sample.batch_size);
   std::vector<Pending> pending;
-  int64_t too_long = 0;
+  int64_t too_long = 0, eligible = 0, done_eligible = 0;
   for (const auto& problem : set.problems) {
-    if (done.count(problem.id)) continue;
     auto encoded = tokenizer::encode_prompt(*tok, config.prompt.template_name, problem.question, template_options);
     std::vector<int64_t> prompt(encoded.begin(), encoded.end());
     int64_t needed = static_cast<int64_t>(prompt.size()) + config.sample.max_new_tokens;
@@ -194,11 +213,18 @@ SampleReport run_sample(const config::RunConfig& config) {
       ++too_long;
       continue;
     }
-    pending.push_back({&problem, std::move(prompt)});
+    const int64_t batch = eligible++ / batch_size;
+    if (done.count(problem.id)) {
+      ++done_eligible;
+      continue;
+    }
+    if (dist::owns_batch(batch, group.rank(), group.world_size())) pending.push_back({&problem, std::move(prompt), batch});
   }
   if (too_long > 0) spdlog::warn("sample: {} problem(s) skipped: prompt + max_new_tokens exceeds the context", too_long);
-  spdlog::info("sample: {} problems, {} already in {}, {} to do", set.problems.size(), done.size(), dataset.string(),
-               pending.size());
+  spdlog::info("sample: {} problems, {} already in {}, {} to do{}", set.problems.size(), done.size(), dataset.string(),
+               eligible - done_eligible,
+               group.is_distributed() ? fmt::format(" over {} ranks ({} on rank 0)", group.world_size(), pending.size())
+                                      : std::string());
 
   SampleReport report;
   report.dataset = dataset;
@@ -227,18 +253,21 @@ SampleReport run_sample(const config::RunConfig& config) {
     gen.pad_token_id = defaults.pad_token_id.value_or(tok->pad_id().value_or(0));
     const auto options = contrast_options_from(config);
 
-    ContrastWriter writer(dataset, /*append=*/true);
+    // One process appends to the dataset itself; a rank of a launch to its own part file.
+    ContrastWriter writer(group.is_distributed() ? dist::part_path(dataset, group.rank(), group.world_size()) : dataset,
+                          /*append=*/true);
     Progress progress("sample", static_cast<int64_t>(pending.size()), "problems");
     int64_t selected = 0, scored_steps = 0;
-    const size_t batch_size = static_cast<size_t>(config.sample.batch_size);
-    for (size_t begin = 0; begin < pending.size(); begin += batch_size) {
-      size_t end = std::min(pending.size(), begin + batch_size);
+    for (size_t begin = 0, end = 0; begin < pending.size(); begin = end) {
+      end = begin;
+      while (end < pending.size() && pending[end].batch == pending[begin].batch) ++end;
       std::vector<std::vector<int64_t>> prompts;
       for (size_t i = begin; i < end; ++i) prompts.push_back(pending[i].prompt_ids);
 
       auto t0 = std::chrono::steady_clock::now();
-      // Each batch gets its own seed so a resumed run samples exactly what an uninterrupted one would.
-      gen.seed = static_cast<uint64_t>(config.seed) * 1000003ULL + begin;
+      // Each batch's seed is its position in the whole run: a resumed or data-parallel run samples
+      // exactly what one uninterrupted process would.
+      gen.seed = static_cast<uint64_t>(config.seed) * 1000003ULL + static_cast<uint64_t>(pending[begin].batch * batch_size);
       auto generated = generate::generate(*expert, prompts, gen);
       report.timings.generation_seconds += seconds_since(t0);
 
@@ -277,6 +306,31 @@ SampleReport run_sample(const config::RunConfig& config) {
                      {"selected", std::to_string(selected) + "/" + std::to_string(scored_steps)}});
   }
 
+  // Throughput over ranks: tokens add up, the slowest rank's seconds count.
+  report.new_rollouts = static_cast<int64_t>(
+      group.sum_of({static_cast<double>(report.new_rollouts)}, "sample: rollout count")[0]);
+  {
+    auto sums = group.sum_of({static_cast<double>(new_tokens), static_cast<double>(scored_tokens)}, "sample: token counts");
+    new_tokens = static_cast<int64_t>(sums[0]);
+    scored_tokens = static_cast<int64_t>(sums[1]);
+    auto slowest = group.max_of({report.timings.generation_seconds, report.timings.scoring_seconds,
+                                 report.timings.writing_seconds}, "sample: timings");
+    report.timings = {slowest[0], slowest[1], slowest[2]};
+  }
+  if (group.is_distributed()) {
+    if (group.is_main()) {
+      std::vector<std::string> order;
+      order.reserve(set.problems.size());
+      for (const auto& problem : set.problems) order.push_back(problem.id);
+      dist::merge_parts(dataset, dist::existing_parts(dataset), order, dist::field_key("id"));
+    }
+  }
+  if (!group.is_main()) {
+    group.barrier("sample: rank 0 merging the part files");
+    report.meta = meta;
+    return report;
+  }
+
   // Counts describe the whole file, including lines written by earlier (resumed) runs.
   ContrastCounts counts;
   counts.problems = static_cast<int64_t>(set.problems.size());
@@ -296,6 +350,7 @@ SampleReport run_sample(const config::RunConfig& config) {
   if (report.timings.scoring_seconds > 0) meta.scored_tokens_per_second = scored_tokens / report.timings.scoring_seconds;
   write_meta(meta_file, meta);
   report.meta = meta;
+  group.barrier("sample: rank 0 merging the part files");
   spdlog::info("sample: {} rollouts in {} ({} new), {} of {} steps selected ({:.1f}%), {:.1f}s",
                counts.rollouts, dataset.string(), report.new_rollouts, counts.steps_selected, counts.steps_scored,
                counts.steps_scored ? 100.0 * counts.steps_selected / counts.steps_scored : 0.0, this_run);

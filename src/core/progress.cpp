@@ -49,7 +49,8 @@ Progress::Progress(std::string label, int64_t total, std::string unit, int64_t i
       log_interval_s_(log_interval_s),
       done_(initial_done),
       start_done_(initial_done),
-      terminal_(stderr_is_terminal()),
+      // Redrawing in place is for a terminal, and only where info lines show (not on ranks > 0).
+      terminal_(stderr_is_terminal() && spdlog::should_log(spdlog::level::info)),
       start_(std::chrono::steady_clock::now()),
       last_print_(start_) {}
 

@@ -8,6 +8,7 @@
 
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/prompt.h"
 #include "lightreasoner/generate/generator.h"
@@ -168,7 +169,7 @@ EvalSummary run_model_eval(const config::RunConfig& config, const ModelEvalOptio
                                  " dtype " + config.expert.dtype + " max_new_tokens " +
                                  std::to_string(eval.max_new_tokens) + " greedy";
   fs::create_directories(options.out_dir);
-  config::write_resolved_config(config, options.out_dir);
+  if (dist::world().is_main()) config::write_resolved_config(config, options.out_dir);
   EvalSummary summary = run_eval(datasets, prompts, source, eval_options);
   if (stats->prompts > 0) {
     spdlog::info("eval: generated {} tokens for {} prompts (prefill {:.1f} s, decode {:.1f} s, {:.1f} tok/s decode)",

@@ -69,11 +69,15 @@ TrainerState state_from_json(const io::Json& j, const std::string& where) {
   return s;
 }
 
+fs::path checkpoint_dir(const fs::path& run_dir, int64_t step) {
+  return run_dir / "checkpoints" / (kPrefix + std::to_string(step));
+}
+
 fs::path save_checkpoint(const fs::path& run_dir, const TrainerState& state, const io::NamedTensors& trainable,
                          torch::optim::Optimizer& optimizer, int keep) {
   const fs::path root = run_dir / "checkpoints";
   fs::create_directories(root);
-  const fs::path final_dir = root / (kPrefix + std::to_string(state.step));
+  const fs::path final_dir = checkpoint_dir(run_dir, state.step);
   const fs::path temp_dir = root / (".tmp-" + std::string(kPrefix) + std::to_string(state.step));
   fs::remove_all(temp_dir);
   fs::create_directories(temp_dir);

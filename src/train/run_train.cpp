@@ -8,6 +8,7 @@
 #include "lightreasoner/contrast/sample.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
@@ -43,7 +44,7 @@ TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const confi
   report.summary = run_trainer(model, model::lora_parameters(modules), data.rows, options,
                                [&](bool training) { model::set_lora_training(modules, training); });
   report.output = fs::path(config.output_dir) / "adapter";
-  model::save_peft_adapter(report.output, modules, spec, config.expert.path);
+  if (dist::world().is_main()) model::save_peft_adapter(report.output, modules, spec, config.expert.path);
   data.rows.clear();
   report.data = std::move(data);
   return report;
@@ -56,6 +57,8 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume) {
                                        << "'); merge it first (lightreasoner merge) and train the merged model");
   const fs::path out_dir = config.output_dir;
   const fs::path dataset = out_dir / "contrast.jsonl";
+  // Every rank must see the same answer to "is there a dataset?" (sampling writes it).
+  dist::world().barrier("train: start");
   if (!fs::exists(dataset)) {
     spdlog::info("train: {} is absent; running sample first", dataset.string());
     contrast::run_sample(config);
@@ -86,7 +89,7 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume) {
   spdlog::info("train: {} rollouts, {} selected steps, packing {}", data.rows.size(), data.steps, config.train.packing);
 
   fs::create_directories(out_dir);
-  config::write_resolved_config(config, out_dir);
+  if (dist::world().is_main()) config::write_resolved_config(config, out_dir);
   model::LoadOptions load;
   load.dtype = parse_dtype(config.expert.dtype);
   load.device = parse_device(config.device);

@@ -6,6 +6,7 @@
 
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
@@ -100,7 +101,7 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
 
   const fs::path out_dir = config.output_dir;
   fs::create_directories(out_dir);
-  config::write_resolved_config(config, out_dir);
+  if (dist::world().is_main()) config::write_resolved_config(config, out_dir);
   if (!config.sft.full_finetune)
     return train_lora(*model, std::move(data), config, LossKind::kTokenCrossEntropy, limits.vocab, resume);
 
@@ -122,8 +123,9 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   model::ModelDirOptions dir_options;
   dir_options.dtype = model::config_dtype(expert_config);
   dir_options.tokenizer_dir = fs::path(config.expert.path);
-  model::write_model_dir(*model, model::load_generation_defaults(config.expert.path, expert_config), report.output,
-                         dir_options);
+  if (dist::world().is_main())
+    model::write_model_dir(*model, model::load_generation_defaults(config.expert.path, expert_config), report.output,
+                           dir_options);
   data.rows.clear();
   report.data = std::move(data);
   spdlog::info("sft: model written to {}", report.output.string());

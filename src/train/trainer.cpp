@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/hash.h"
 #include "lightreasoner/core/progress.h"
+#include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/train/checkpoint.h"
 
@@ -66,6 +68,50 @@ void truncate_metrics(const fs::path& path, int64_t last_step) {
 }
 
 const char* loss_name(LossKind kind) { return kind == LossKind::kSoftTargetKL ? "soft_target_kl" : "token_ce"; }
+
+// Data parallelism's one all-reduce per optimizer step: every gradient and the step's loss,
+// supervised-step and token counts travel in one flat fp32 buffer, summed over ranks, and the
+// gradients are written back. Each rank's loss was already scaled by its share of the global
+// batch's steps, so the sum is the gradient of the global batch's mean loss.
+struct StepTotals {
+  double loss_sum = 0.0;  // Σ over micro-batches of the global batch's mean loss
+  double steps = 0.0;
+  double tokens = 0.0;
+};
+
+StepTotals reduce_gradients(const dist::Group& group, const std::vector<torch::Tensor>& params, StepTotals local,
+                            int64_t step) {
+  if (!group.communicates()) return local;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> pieces;
+  pieces.reserve(params.size() + 1);
+  for (const auto& p : params)
+    pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
+  pieces.push_back(torch::tensor({local.loss_sum, local.steps, local.tokens}, torch::kFloat32).to(params[0].device()));
+  auto flat = torch::cat(pieces).to(group.device());  // [Σ numel + 3] fp32
+  group.all_reduce_sum(flat, "gradient all-reduce of step " + std::to_string(step + 1));
+  flat = flat.to(params[0].device());
+  int64_t offset = 0;
+  for (const auto& p : params) {
+    auto reduced = flat.slice(0, offset, offset + p.numel()).view_as(p);
+    if (p.grad().defined()) {
+      p.mutable_grad().copy_(reduced);
+    } else {
+      p.mutable_grad() = reduced.clone();
+    }
+    offset += p.numel();
+  }
+  auto totals = flat.slice(0, offset).to(torch::kFloat64).cpu();
+  return {totals[0].item<double>(), totals[1].item<double>(), totals[2].item<double>()};
+}
+
+// All ranks must hold the same trainable tensors (and the same step): a cheap hash check.
+void check_ranks_agree(const dist::Group& group, const io::NamedTensors& trainable, int64_t step, const std::string& when) {
+  if (!group.communicates()) return;
+  std::vector<torch::Tensor> tensors{torch::tensor({step}, torch::kInt64)};
+  for (const auto& item : trainable) tensors.push_back(item.second);
+  group.check_identical(tensors, "trainable tensors " + when);
+}
 
 }  // namespace
 
@@ -129,7 +175,12 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
   LR_CHECK(n_units > 0, o.label << ": the training data has no supervised steps (empty dataset, or every step was "
                                    "dropped by max_seq_len)");
   LR_CHECK(o.vocab > 0, o.label << ": vocabulary size not set");
-  const int64_t per_step = o.batch_size * o.grad_accum;
+  // Data parallel: train.batch_size is per rank; rank r takes the r-th slice of each global
+  // micro-batch, so W ranks with batch b see exactly the units of one process with batch W*b.
+  const dist::Group& group = dist::world();
+  const int64_t world = group.world_size(), rank = group.rank();
+  const int64_t global_batch = o.batch_size * world;
+  const int64_t per_step = global_batch * o.grad_accum;
   int64_t total = o.max_steps;
   if (total == 0) {
     LR_CHECK(o.epochs > 0, o.label << ": set train.max_steps or train.epochs (both are 0)");
@@ -158,7 +209,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
   state.data_fingerprint = data_fingerprint(units);
 
   TrainSummary summary;
-  fs::create_directories(o.run_dir);
+  if (group.is_main()) fs::create_directories(o.run_dir);
   const fs::path metrics_path = o.run_dir / "metrics.jsonl";
   fs::path last_checkpoint;
   if (o.resume) {
@@ -197,8 +248,14 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
     LR_FAIL(o.label << ": " << stale->string() << " exists from an earlier run; pass --resume to continue it, or "
                     << "choose another output_dir");
   }
-  truncate_metrics(metrics_path, state.step);
-  io::JsonlWriter metrics(metrics_path, /*append=*/true);
+  // Every rank loaded the same checkpoint (or made the same seeded LoRA): check before step 1.
+  check_ranks_agree(group, trainable, state.step, "at the start");
+  // Rank 0 alone writes metrics and checkpoints.
+  std::optional<io::JsonlWriter> metrics;
+  if (group.is_main()) {
+    truncate_metrics(metrics_path, state.step);
+    metrics.emplace(metrics_path, /*append=*/true);
+  }
 
   model.train();
   if (set_training) set_training(true);
@@ -206,6 +263,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
   const auto start = std::chrono::steady_clock::now();
   auto window_start = start;
   int64_t window_steps = 0, window_tokens = 0;
+  double window_allreduce = 0.0;  // seconds in the gradient all-reduce (incl. waiting for slower ranks)
   std::vector<int64_t> order;
   int64_t order_epoch = -1;
   for (int64_t step = state.step; step < total; ++step) {
@@ -213,22 +271,29 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     optimizer.zero_grad();
-    double loss_sum = 0.0;
+    StepTotals local;
     for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
       std::vector<const TrainRow*> batch_rows;
-      for (int64_t i = 0; i < o.batch_size; ++i) {
-        const int64_t k = (step * o.grad_accum + micro) * o.batch_size + i;  // global unit cursor
+      int64_t global_steps = 0;  // supervised steps of the whole micro-batch, over all ranks
+      for (int64_t i = 0; i < global_batch; ++i) {
+        const int64_t k = (step * o.grad_accum + micro) * global_batch + i;  // global unit cursor
         const int64_t epoch = k / n_units;
         if (epoch != order_epoch) {
           order = epoch_order(n_units, o.seed, epoch);
           order_epoch = epoch;
         }
-        batch_rows.push_back(&units[static_cast<size_t>(order[static_cast<size_t>(k % n_units)])]);
+        const TrainRow* unit = &units[static_cast<size_t>(order[static_cast<size_t>(k % n_units)])];
+        global_steps += static_cast<int64_t>(unit->steps.size());
+        if (i / o.batch_size == rank) batch_rows.push_back(unit);
       }
-      // Dropout draws from the global generator, reseeded per micro-batch: resumable without state.
-      torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.grad_accum + micro));
+      // Dropout draws from the global generator, reseeded per micro-batch (and rank): resumable without state.
+      torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.grad_accum + micro) +
+                         static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
       auto batch = pack_rows(batch_rows, o.packing, model.device());
       auto loss = batch_loss(model, batch, o.loss, o.vocab);
+      // The loss is a mean over this rank's steps; weighted by their share of the global
+      // micro-batch, the ranks' losses add up to the global mean.
+      if (group.is_distributed()) loss = loss * (static_cast<double>(batch.steps) / static_cast<double>(global_steps));
       const double value = loss.item<double>();
       if (!std::isfinite(value)) {
         LR_FAIL(o.label << ": the loss is " << value << " at step " << step + 1 << " (micro-batch " << micro
@@ -238,12 +303,20 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
                         << ". Lower optim.lr or check the data and the model weights.");
       }
       (loss / static_cast<double>(o.grad_accum)).backward();
-      loss_sum += value;
+      local.loss_sum += value;
+      local.steps += static_cast<double>(batch.steps);
+      local.tokens += static_cast<double>(batch.tokens);
       summary.supervised_steps += batch.steps;
       summary.tokens += batch.tokens;
-      window_steps += batch.steps;
-      window_tokens += batch.tokens;
     }
+    const auto reduce_start = std::chrono::steady_clock::now();
+    const StepTotals totals = reduce_gradients(group, params, local, step);
+    const double reduce_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - reduce_start).count();
+    window_allreduce += reduce_seconds;
+    summary.allreduce_seconds += reduce_seconds;
+    window_steps += static_cast<int64_t>(totals.steps);
+    window_tokens += static_cast<int64_t>(totals.tokens);
+    const double loss_sum = totals.loss_sum;
     double grad_norm;
     if (o.max_grad_norm > 0) {
       grad_norm = torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
@@ -271,22 +344,33 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
       const double window = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
       const double steps_per_s = window > 0 ? static_cast<double>(window_steps) / window : 0.0;
       const double tokens_per_s = window > 0 ? static_cast<double>(window_tokens) / window : 0.0;
-      metrics.write(io::Json{{"step", state.step},
-                             {"loss", loss_value},
-                             {"lr", lr},
-                             {"grad_norm", grad_norm},
-                             {"supervised_steps_per_s", steps_per_s},
-                             {"tokens_per_s", tokens_per_s},
-                             {"epoch", static_cast<double>(state.step * per_step) / static_cast<double>(n_units)}});
-      metrics.flush();
+      io::Json line{{"step", state.step},
+                    {"loss", loss_value},
+                    {"lr", lr},
+                    {"grad_norm", grad_norm},
+                    {"supervised_steps_per_s", steps_per_s},
+                    {"tokens_per_s", tokens_per_s},
+                    {"epoch", static_cast<double>(state.step * per_step) / static_cast<double>(n_units)}};
+      if (group.communicates()) line["allreduce_s"] = window_allreduce;
+      if (metrics) {
+        metrics->write(line);
+        metrics->flush();
+      }
       window_start = std::chrono::steady_clock::now();
       window_steps = window_tokens = 0;
+      window_allreduce = 0.0;
       progress.update(state.step, {{"loss", fmt::format("{:.4f}", loss_value)},
                                    {"steps/s", format_rate(steps_per_s)},
                                    {"tok/s", format_rate(tokens_per_s)}});
     }
-    if ((o.checkpoint_every > 0 && state.step % o.checkpoint_every == 0) || last)
-      last_checkpoint = save_checkpoint(o.run_dir, state, trainable, optimizer, o.keep_checkpoints);
+    if ((o.checkpoint_every > 0 && state.step % o.checkpoint_every == 0) || last) {
+      check_ranks_agree(group, trainable, state.step, "at step " + std::to_string(state.step));
+      if (group.is_main()) {
+        last_checkpoint = save_checkpoint(o.run_dir, state, trainable, optimizer, o.keep_checkpoints);
+      } else {
+        last_checkpoint = checkpoint_dir(o.run_dir, state.step);
+      }
+    }
   }
   if (set_training) set_training(false);
   model.eval();

@@ -31,6 +31,8 @@ struct TrainerState {
 io::Json state_to_json(const TrainerState& state);
 TrainerState state_from_json(const io::Json& json, const std::string& where);
 
+// <run_dir>/checkpoints/checkpoint-<step>: where save_checkpoint puts that step.
+std::filesystem::path checkpoint_dir(const std::filesystem::path& run_dir, int64_t step);
 // Writes checkpoint-<step> atomically and deletes all but the newest `keep`. Returns its path.
 std::filesystem::path save_checkpoint(const std::filesystem::path& run_dir, const TrainerState& state,
                                       const io::NamedTensors& trainable, torch::optim::Optimizer& optimizer,

@@ -58,6 +58,7 @@ struct TrainSummary {
   double seconds = 0.0;
   int64_t supervised_steps = 0;  // by this process
   int64_t tokens = 0;            // input tokens, by this process
+  double allreduce_seconds = 0.0;  // in the data-parallel gradient all-reduce (0 for one process)
 };
 
 // `trainable`: name → live tensor (requires grad) that AdamW updates and checkpoints save.
