@@ -1,8 +1,8 @@
 // Data-parallel runs on c10d (dist/): torchrun's variables parsed with clear errors; part files
 // merged back in work order; and, through the binary with 2 Gloo ranks on 127.0.0.1 (each rank
 // started with RANK/WORLD_SIZE/MASTER_* as torchrun would, every wait bounded): 2-rank sample
-// writes the bytes 1 rank writes and resumes from parts; 2-rank eval grades into what 1 rank
-// writes; 2-rank training with per-rank batch b gives 1 rank's batch-2b adapter; a killed rank
+// writes the bytes 1 rank writes and resumes from parts; 2-rank eval (given completions, and a
+// model's greedy ones) writes what 1 rank writes; 2-rank training with per-rank batch b gives 1 rank's batch-2b adapter; a killed rank
 // brings the other down and the run resumes.
 #include <netinet/in.h>
 #include <signal.h>
@@ -191,6 +191,36 @@ void copy_dataset(const fs::path& from, const fs::path& to) {
   fs::create_directories(to);
   fs::copy_file(from / "contrast.jsonl", to / "contrast.jsonl");
   fs::copy_file(from / "contrast.meta.json", to / "contrast.meta.json");
+}
+
+// An eval output directory (predictions.jsonl, summary.json) equals one process's, line for line,
+// but for the measured seconds.
+void expect_same_eval_outputs(const fs::path& one, const fs::path& two, size_t lines) {
+  auto without_seconds = [](const fs::path& path) {
+    std::vector<nlohmann::json> out;
+    std::ifstream file(path);
+    for (std::string l; std::getline(file, l);) {
+      auto j = nlohmann::json::parse(l);
+      j.erase("seconds");
+      out.push_back(j);
+    }
+    return out;
+  };
+  auto a = without_seconds(one / "predictions.jsonl");
+  auto b = without_seconds(two / "predictions.jsonl");
+  ASSERT_EQ(a.size(), lines);
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(b[i], a[i]) << "line " << i + 1;
+  EXPECT_TRUE(dist::existing_parts(two / "predictions.jsonl").empty());
+  auto summary_a = nlohmann::json::parse(read_file(one / "summary.json"));
+  auto summary_b = nlohmann::json::parse(read_file(two / "summary.json"));
+  for (auto* s : {&summary_a, &summary_b}) {
+    for (auto& d : (*s)["datasets"]) {
+      d.erase("seconds");
+      d.erase("tokens_per_s");
+    }
+  }
+  EXPECT_EQ(summary_b, summary_a);
 }
 
 }  // namespace
@@ -407,30 +437,31 @@ TEST(DistCli, TwoRankEvalWritesWhatOneRankWrites) {
   run_ok("eval " + grade + "'" + (dir / "one").string() + "'");
   run_ranks_ok({"eval", "--grade", (dir / "in.jsonl").string(), "--dataset", "gsm8k", "--out", (dir / "two").string()},
                2, dir / "two");
-  // Everything but the measured seconds is what one process wrote, line for line.
-  auto without_seconds = [](const fs::path& path) {
-    std::vector<nlohmann::json> out;
-    std::ifstream file(path);
-    for (std::string l; std::getline(file, l);) {
-      auto j = nlohmann::json::parse(l);
-      j.erase("seconds");
-      out.push_back(j);
-    }
-    return out;
+  expect_same_eval_outputs(dir / "one", dir / "two", 150);
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir / "two/summary.json"))["datasets"]["gsm8k"]["correct"].get<int64_t>(), 75);
+}
+
+TEST(DistCli, TwoRankModelEvalWritesWhatOneRankWrites) {
+  LR_SKIP_WITHOUT_SHARED(shared);
+  auto w = make_world(shared, 1);
+  // 9 GSM8K problems in batches of 2: rank 0 generates batches 0, 2, 4 and rank 1 batches 1, 3.
+  auto config = [&](const std::string& name) {
+    nlohmann::json j = {{"expert", {{"path", w.expert.string()}, {"dtype", "f32"}}},
+                        {"device", "cpu"},
+                        {"output_dir", (w.dir / name).string()},
+                        {"eval",
+                         {{"datasets", {"gsm8k"}},
+                          {"data_dir", (shared / "data").string()},
+                          {"template", "cot"},
+                          {"max_new_tokens", 16},
+                          {"batch_size", 2},
+                          {"max_problems", 9}}}};
+    fs::path path = w.dir / (name + ".json");
+    write_file_atomic(path, j.dump(2));
+    return path.string();
   };
-  auto one = without_seconds(dir / "one/predictions.jsonl");
-  auto two = without_seconds(dir / "two/predictions.jsonl");
-  ASSERT_EQ(one.size(), 150u);
-  ASSERT_EQ(two.size(), one.size());
-  for (size_t i = 0; i < one.size(); ++i) EXPECT_EQ(two[i], one[i]) << "line " << i + 1;
-  EXPECT_TRUE(dist::existing_parts(dir / "two/predictions.jsonl").empty());
-  auto summary_one = nlohmann::json::parse(read_file(dir / "one/summary.json"));
-  auto summary_two = nlohmann::json::parse(read_file(dir / "two/summary.json"));
-  for (auto* s : {&summary_one, &summary_two}) {
-    (*s)["datasets"]["gsm8k"].erase("seconds");
-    (*s)["datasets"]["gsm8k"].erase("tokens_per_s");
-  }
-  EXPECT_EQ(summary_two, summary_one);
-  EXPECT_EQ(summary_one["datasets"]["gsm8k"]["correct"].get<int64_t>(), 75);
+  run_ok("eval --config '" + config("one") + "'");
+  run_ranks_ok({"eval", "--config", config("two")}, 2, w.dir / "two");
+  expect_same_eval_outputs(w.dir / "one/eval", w.dir / "two/eval", 9);
 }
 
