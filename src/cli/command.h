@@ -66,5 +66,6 @@ Command make_train_command(CLI::App& root, const GlobalOptions& global);
 Command make_sft_command(CLI::App& root, const GlobalOptions& global);
 Command make_merge_command(CLI::App& root, const GlobalOptions& global);
 Command make_official_command(CLI::App& root, const GlobalOptions& global);
+Command make_world_command(CLI::App& root, const GlobalOptions& global);
 
 }  // namespace lightreasoner::cli

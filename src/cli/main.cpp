@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
   for (cli::CommandFactory factory :
        {&cli::make_config_command, &cli::make_tensors_command, &cli::make_init_command, &cli::make_generate_command,
         &cli::make_tokenize_command, &cli::make_sample_command, &cli::make_inspect_command, &cli::make_train_command,
-        &cli::make_sft_command, &cli::make_merge_command, &cli::make_official_command, &cli::make_eval_command}) {
+        &cli::make_sft_command, &cli::make_merge_command, &cli::make_official_command, &cli::make_eval_command,
+        &cli::make_world_command}) {
     commands.push_back(factory(app, global));
   }
 

@@ -137,6 +137,29 @@ ModelConfig preset_config(const std::string& arch, const std::string& size) {
   return config;
 }
 
+void apply_shape_overrides(ModelConfig& config, const ShapeOverrides& overrides) {
+  auto set = [](int64_t& field, const std::optional<int64_t>& value, const char* option) {
+    if (!value) return;
+    LR_CHECK(*value > 0, "init: " << option << " must be > 0, got " << *value);
+    field = *value;
+  };
+  set(config.vocab_size, overrides.vocab_size, "--vocab-size");
+  set(config.hidden_size, overrides.hidden_size, "--hidden-size");
+  set(config.intermediate_size, overrides.intermediate_size, "--intermediate-size");
+  set(config.num_hidden_layers, overrides.num_hidden_layers, "--layers");
+  set(config.num_attention_heads, overrides.num_attention_heads, "--heads");
+  set(config.num_key_value_heads, overrides.num_key_value_heads, "--kv-heads");
+  set(config.max_position_embeddings, overrides.max_position_embeddings, "--max-positions");
+  if (overrides.hidden_size || overrides.num_attention_heads) {
+    LR_CHECK(config.explicit_head_dim > 0 || config.hidden_size % config.num_attention_heads == 0,
+             "init: --hidden-size " << config.hidden_size << " is not divisible by --heads "
+                                    << config.num_attention_heads);
+  }
+  LR_CHECK(config.num_attention_heads % config.num_key_value_heads == 0,
+           "init: --heads " << config.num_attention_heads << " is not a multiple of --kv-heads "
+                            << config.num_key_value_heads);
+}
+
 void randomize_weights(CausalLM& model, const InitOptions& options) {
   const double std = options.std > 0 ? options.std : model.config().initializer_range;
   auto generator = at::detail::createCPUGenerator(options.seed);
@@ -179,8 +202,9 @@ void write_model_dir(CausalLM& model, const GenerationDefaults& generation, cons
 }
 
 ModelConfig init_model_dir(const std::string& arch, const std::string& size, const InitOptions& init,
-                           const ModelDirOptions& dir_options, const fs::path& dir) {
+                           const ModelDirOptions& dir_options, const fs::path& dir, const ShapeOverrides& overrides) {
   ModelConfig config = preset_config(arch, size);
+  apply_shape_overrides(config, overrides);
   // Built directly in the stored dtype (a 7B preset in fp32 would need 28 GB); randomize_weights
   // draws in fp32 and converts, so the same seed still gives the same weights in every dtype.
   CausalLM model(config, torch::TensorOptions().dtype(dir_options.dtype));

@@ -26,6 +26,16 @@ std::vector<std::string> preset_names();
 // empty takes it, a different one is an error. tiny/small take any architecture (default qwen2).
 ModelConfig preset_config(const std::string& arch, const std::string& size);
 
+// Per-dimension changes to a preset (the toy world's models: a tiny shape with the vocabulary of
+// its own tokenizer). Unset fields keep the preset's value.
+struct ShapeOverrides {
+  std::optional<int64_t> vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
+      num_key_value_heads, max_position_embeddings;
+};
+// Applies the overrides and checks the result is buildable (positive sizes, heads dividing the
+// hidden size, kv heads dividing heads); errors name the offending option.
+void apply_shape_overrides(ModelConfig& config, const ShapeOverrides& overrides);
+
 struct InitOptions {
   uint64_t seed = 0;
   double std = 0.0;            // 0: the config's initializer_range (0.02 in HF)
@@ -44,8 +54,9 @@ struct ModelDirOptions {
 void write_model_dir(CausalLM& model, const GenerationDefaults& generation, const std::filesystem::path& dir,
                      const ModelDirOptions& options);
 
-// preset + randomize + write: what `lightreasoner init` does. Returns the config written.
+// preset (+ overrides) + randomize + write: what `lightreasoner init` does. Returns the config written.
 ModelConfig init_model_dir(const std::string& arch, const std::string& size, const InitOptions& init,
-                           const ModelDirOptions& dir_options, const std::filesystem::path& dir);
+                           const ModelDirOptions& dir_options, const std::filesystem::path& dir,
+                           const ShapeOverrides& overrides = {});
 
 }  // namespace lightreasoner::model

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The toy world, end to end, from nothing, on a CPU: generate GSM8K-style arithmetic word problems
+# → train a sentencepiece tokenizer → init + full-parameter SFT of an expert and a smaller, shorter-
+# trained amateur → baseline eval of the expert → LightReasoner (sample + train) → eval → the
+# paper's comparisons (rejection-sampled SFT with the same LoRA settings; no-selection and
+# no-contrast ablations) → results table (markdown + json) and PNG plots (scripts/world_report.py).
+# Every stage is cached in its output directory (a .done file holding the command that made it), so
+# a rerun reuses the data, tokenizer, expert and amateur and redoes only what changed.
+#
+# usage: scripts/toy_world.sh [--ci] [--seed N]... [--out DIR] [--bin PATH]
+#   --ci       the CI-sized world (tiny models, few steps; the test suite runs it), ~1–3 min
+#   --seed N   run seed (model init, training shuffles); repeat for several seeds; default 1
+#   --out DIR  where everything goes (default runs/world, or runs/world-ci with --ci)
+#   --bin PATH the lightreasoner binary (default build/lightreasoner)
+# The world (data + tokenizer) is fixed by WORLD_SEED (default 0) so every run seed is evaluated
+# on the same test split; sizes can be changed by the variables below (environment wins).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile=full
+seeds=()
+out=""
+bin=build/lightreasoner
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --ci) profile=ci ;;
+    --seed) seeds+=("$2"); shift ;;
+    --out) out="$2"; shift ;;
+    --bin) bin="$2"; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "toy_world: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ ${#seeds[@]} -gt 0 ] || seeds=(1)
+[ -x "$bin" ] || { echo "toy_world: $bin not found; build first (cmake --build build) or pass --bin" >&2; exit 2; }
+
+# ---- sizes (full: the README's world; ci: just enough to exercise every stage) ----
+if [ "$profile" = full ]; then
+  : "${WORLD_TRAIN:=4000}" "${WORLD_VALID:=200}" "${WORLD_TEST:=300}" "${WORLD_VOCAB:=160}"
+  : "${EXPERT_SHAPE:=--hidden-size 128 --intermediate-size 384 --layers 4 --heads 4 --kv-heads 2}"
+  : "${AMATEUR_SHAPE:=--hidden-size 64 --intermediate-size 192 --layers 2 --heads 4 --kv-heads 2}"
+  : "${EXPERT_STEPS:=600}" "${AMATEUR_STEPS:=150}"
+  : "${LR_PROBLEMS:=200}" "${LR_STEPS:=100}"
+  out=${out:-runs/world}
+else
+  : "${WORLD_TRAIN:=400}" "${WORLD_VALID:=20}" "${WORLD_TEST:=24}" "${WORLD_VOCAB:=120}"
+  : "${EXPERT_SHAPE:=--hidden-size 32 --intermediate-size 64 --layers 1 --heads 2 --kv-heads 1}"
+  : "${AMATEUR_SHAPE:=--hidden-size 16 --intermediate-size 32 --layers 1 --heads 2 --kv-heads 1}"
+  : "${EXPERT_STEPS:=30}" "${AMATEUR_STEPS:=10}"
+  : "${LR_PROBLEMS:=16}" "${LR_STEPS:=6}"
+  out=${out:-runs/world-ci}
+fi
+: "${WORLD_SEED:=0}" "${MAX_NEW_TOKENS:=128}"
+lr() { "$bin" --log-level "${LR_LOG_LEVEL:-info}" "$@"; }
+
+# stage NAME DIR COMMAND...: runs COMMAND unless DIR/.done holds the same command (then "cached")
+# and no earlier stage it depends on ran in this invocation (`rebuilt`: the pipeline is a chain).
+# Records the wall seconds in DIR/.done, which the report reads (cached stages keep their time).
+stage_number=0
+rebuilt=0
+stage() {
+  local name=$1 dir=$2
+  shift 2
+  stage_number=$((stage_number + 1))
+  local command="$*"
+  if [ "$rebuilt" = 0 ] && [ -f "$dir/.done" ] && [ "$(sed -n 1p "$dir/.done")" = "$command" ]; then
+    echo "[$stage_number] $name: cached ($dir)"
+    return
+  fi
+  echo "[$stage_number] $name ..."
+  rebuilt=1
+  rm -rf "$dir"
+  mkdir -p "$(dirname "$dir")"
+  local start end
+  start=$(date +%s.%N)
+  "$@"
+  end=$(date +%s.%N)
+  mkdir -p "$dir"
+  printf '%s\n%s\n' "$command" "$(awk "BEGIN { printf \"%.1f\", $end - $start }")" > "$dir/.done"
+  echo "[$stage_number] $name: done in $(sed -n 2p "$dir/.done") s"
+}
+
+world=$out/world
+stage "world: generate problems" "$world/data" \
+  lr world generate --out "$world/data" --seed "$WORLD_SEED" --train "$WORLD_TRAIN" --valid "$WORLD_VALID" --test "$WORLD_TEST"
+stage "world: train the tokenizer" "$world/tokenizer" \
+  lr world tokenizer --corpus "$world/data/corpus.txt" --out "$world/tokenizer" --vocab-size "$WORLD_VOCAB"
+train=$world/data/train.jsonl
+test=$world/data/test.jsonl
+world_rebuilt=$rebuilt
+
+for seed in "${seeds[@]}"; do
+  run=$out/seed-$seed
+  echo "=== seed $seed ($run)"
+  rebuilt=$world_rebuilt
+  # shellcheck disable=SC2086  # the shapes are option lists
+  stage "expert: init" "$run/expert-init" \
+    lr init --arch qwen2 --size tiny --vocab-size "$WORLD_VOCAB" $EXPERT_SHAPE --seed "$seed" --std 0.02 \
+      --tokenizer "$world/tokenizer" --out "$run/expert-init"
+  stage "expert: full-parameter SFT" "$run/expert" \
+    lr sft --config configs/world-expert.json --set "expert.path=$run/expert-init" --set "data.path=$train" \
+      --set "output_dir=$run/expert" --set "seed=$seed" --set "train.max_steps=$EXPERT_STEPS"
+  # shellcheck disable=SC2086
+  stage "amateur: init" "$run/amateur-init" \
+    lr init --arch qwen2 --size tiny --vocab-size "$WORLD_VOCAB" $AMATEUR_SHAPE --seed "$((seed + 1000))" --std 0.02 \
+      --tokenizer "$world/tokenizer" --out "$run/amateur-init"
+  stage "amateur: full-parameter SFT" "$run/amateur" \
+    lr sft --config configs/world-amateur.json --set "expert.path=$run/amateur-init" --set "data.path=$train" \
+      --set "output_dir=$run/amateur" --set "seed=$seed" --set "train.max_steps=$AMATEUR_STEPS"
+
+  # The method and its comparisons: one base config, one key changed per variant.
+  common=(--config configs/world-lightreasoner.json --set "expert.path=$run/expert/model"
+          --set "amateur.path=$run/amateur/model" --set "data.path=$train" --set "seed=$seed"
+          --set "data.max_problems=$LR_PROBLEMS" --set "train.max_steps=$LR_STEPS"
+          --set "sample.max_new_tokens=$MAX_NEW_TOKENS" --set "sft.max_new_tokens=$MAX_NEW_TOKENS")
+  contrast_run() {  # DIR TRAIN-ARGS...: sample + train into DIR, then the contrast summary the report reads
+    local dir=$1
+    shift
+    lr train "$@" --set "output_dir=$dir"
+    lr --log-level warn inspect --json "$dir/contrast.jsonl" > "$dir/inspect.json"
+  }
+  stage "LightReasoner: sample + train" "$run/lightreasoner" contrast_run "$run/lightreasoner" "${common[@]}"
+  stage "ablation: no selection" "$run/no-selection" \
+    contrast_run "$run/no-selection" "${common[@]}" --set selection.enabled=false
+  stage "ablation: no contrast" "$run/no-contrast" \
+    contrast_run "$run/no-contrast" "${common[@]}" --set target.kind=expert
+  stage "baseline: rejection-sampled SFT (same LoRA)" "$run/rejection-sft" \
+    lr sft "${common[@]}" --set "output_dir=$run/rejection-sft" --set sft.source=rejection
+
+  # Every variant on the same test split, greedy, the toolkit's "cot" prompt (= question-answer).
+  evaluate() {  # NAME MODEL [ADAPTER]
+    local name=$1 model=$2 adapter=${3:-}
+    stage "eval: $name" "$run/eval/$name" \
+      lr eval "${common[@]}" --model "$model" ${adapter:+--adapter "$adapter"} --data "$test" --template cot \
+        --max-new-tokens "$MAX_NEW_TOKENS" --out "$run/eval/$name"
+  }
+  evaluate amateur "$run/amateur/model"
+  evaluate expert "$run/expert/model"
+  evaluate lightreasoner "$run/expert/model" "$run/lightreasoner/adapter"
+  evaluate no-selection "$run/expert/model" "$run/no-selection/adapter"
+  evaluate no-contrast "$run/expert/model" "$run/no-contrast/adapter"
+  evaluate rejection-sft "$run/expert/model" "$run/rejection-sft/adapter"
+done
+
+echo "=== results"
+/usr/bin/python3 scripts/world_report.py "$out" "${seeds[@]/#/seed-}"

@@ -1,0 +1,217 @@
+// The toy world: the problem generator (determinism, disjoint splits, 2–4 steps, every story,
+// solutions that check), `init`'s shape options, and the CI-sized world run end to end by
+// scripts/toy_world.sh --ci (every stage ran and wrote valid outputs; a rerun is all cached).
+// Whether LightReasoner helps is not tested here: that is the full-size run's measurement.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "lightreasoner/core/hash.h"
+#include "lightreasoner/io/jsonl.h"
+#include "lightreasoner/model/init.h"
+#include "lightreasoner/model/loader.h"
+#include "lightreasoner/world/problems.h"
+#include "support.h"
+
+namespace {
+
+using namespace lightreasoner;
+namespace fs = std::filesystem;
+
+world::WorldOptions small_world(uint64_t seed) {
+  world::WorldOptions o;
+  o.seed = seed;
+  o.train_count = 700;
+  o.valid_count = 50;
+  o.test_count = 80;
+  return o;
+}
+
+TEST(WorldGenerator, SameSeedSameProblemsOtherSeedOthers) {
+  const auto a = world::generate_world(small_world(3)), b = world::generate_world(small_world(3));
+  const auto c = world::generate_world(small_world(4));
+  ASSERT_EQ(a.train.size(), 700u);
+  ASSERT_EQ(a.valid.size(), 50u);
+  ASSERT_EQ(a.test.size(), 80u);
+  for (size_t i = 0; i < a.train.size(); ++i) ASSERT_EQ(a.train[i].question, b.train[i].question);
+  for (size_t i = 0; i < a.test.size(); ++i) ASSERT_EQ(a.test[i].answer, b.test[i].answer);
+  int same = 0;
+  for (size_t i = 0; i < a.train.size(); ++i) same += a.train[i].question == c.train[i].question;
+  EXPECT_LT(same, 5);
+}
+
+TEST(WorldGenerator, SplitsAreDisjointAndDecidedByTheQuestionHash) {
+  world::WorldOptions o = small_world(7);
+  o.test_percent = 20;
+  const auto s = world::generate_world(o);
+  std::set<std::string> train_side;
+  for (const auto* split : {&s.train, &s.valid}) {
+    for (const auto& p : *split) {
+      EXPECT_TRUE(train_side.insert(p.question).second) << "duplicate: " << p.question;
+      Fnv64 h;
+      h.add(p.question);
+      EXPECT_GE(static_cast<int>(h.value() % 100), 20) << p.question;
+    }
+  }
+  // A test question never appears on the train side, for this seed or another one.
+  const auto other = world::generate_world(small_world(8));
+  std::set<std::string> other_train;
+  for (const auto& p : other.train) other_train.insert(p.question);
+  for (const auto& p : s.test) {
+    EXPECT_EQ(train_side.count(p.question), 0u) << p.question;
+    EXPECT_EQ(other_train.count(p.question), 0u) << p.question;
+    Fnv64 h;
+    h.add(p.question);
+    EXPECT_LT(static_cast<int>(h.value() % 100), 20);
+  }
+}
+
+TEST(WorldGenerator, EveryStoryWithTwoToFourCheckedStepsAndMultiDigitNumbers) {
+  const auto s = world::generate_world(small_world(11));
+  std::map<std::string, int> per_story;
+  std::map<int, int> per_steps;
+  const std::regex final_line(R"(\n#### (\d+)$)");
+  int multi_digit_results = 0;
+  for (const auto& p : s.train) {
+    ++per_story[p.story];
+    ++per_steps[p.steps];
+    EXPECT_EQ(world::check_solution(p), "") << p.answer;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(p.answer, m, final_line)) << p.answer;
+    EXPECT_EQ(std::stoll(m[1]), p.result);
+    EXPECT_GT(p.result, 0);
+    multi_digit_results += p.result >= 10;
+  }
+  EXPECT_EQ(per_story.size(), world::story_names().size());
+  for (const auto& [story, n] : per_story) EXPECT_GT(n, 40) << story;  // 7 stories, 700 problems
+  EXPECT_EQ(per_steps.begin()->first, 2);
+  EXPECT_EQ(per_steps.rbegin()->first, 4);
+  EXPECT_EQ(per_steps.size(), 3u);
+  EXPECT_GT(multi_digit_results, 650);
+}
+
+TEST(WorldGenerator, CheckerCatchesWrongArithmeticAndWrongFinalAnswer) {
+  auto p = world::generate_world(small_world(5)).train.front();
+  ASSERT_EQ(world::check_solution(p), "");
+  auto wrong_final = p;
+  wrong_final.result += 1;
+  EXPECT_NE(world::check_solution(wrong_final).find("does not end in"), std::string::npos);
+  auto wrong_step = p;
+  wrong_step.answer = std::regex_replace(p.answer, std::regex(R"(= (\d+))"), "= 1$1", std::regex_constants::format_first_only);
+  EXPECT_NE(world::check_solution(wrong_step).find("expected"), std::string::npos) << wrong_step.answer;
+  auto missing_step = p;
+  missing_step.steps += 1;
+  EXPECT_NE(world::check_solution(missing_step).find("equations for"), std::string::npos);
+  world::WorldOptions bad;
+  bad.test_percent = 0;
+  EXPECT_LR_ERROR(world::generate_world(bad), "test_percent");
+}
+
+TEST(WorldInit, ShapeOverridesBuildTheAskedModelAndRejectBadShapes) {
+  model::ShapeOverrides o;
+  o.vocab_size = 160;
+  o.hidden_size = 48;
+  o.num_hidden_layers = 3;
+  o.num_attention_heads = 6;
+  o.num_key_value_heads = 2;
+  const auto dir = lrtest::temp_dir();
+  model::init_model_dir("qwen2", "tiny", {}, {}, dir, o);
+  const auto config = model::load_model_config(dir);
+  EXPECT_EQ(config.vocab_size, 160);
+  EXPECT_EQ(config.hidden_size, 48);
+  EXPECT_EQ(config.num_hidden_layers, 3);
+  EXPECT_EQ(config.head_dim(), 8);
+  auto cfg = model::preset_config("qwen2", "tiny");
+  model::ShapeOverrides bad_heads;
+  bad_heads.num_attention_heads = 5;
+  EXPECT_LR_ERROR(model::apply_shape_overrides(cfg, bad_heads), "--heads");
+  model::ShapeOverrides zero;
+  zero.num_hidden_layers = 0;
+  EXPECT_LR_ERROR(model::apply_shape_overrides(cfg, zero), "--layers must be > 0");
+}
+
+int count_lines(const fs::path& path) {
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) n += !line.empty();
+  return n;
+}
+
+nlohmann::json read_json_file(const fs::path& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << path;
+  return nlohmann::json::parse(in);
+}
+
+TEST(WorldPipeline, CiWorldRunsEveryStageAndARerunIsCached) {
+  if (std::system("command -v spm_train > /dev/null 2>&1") != 0) GTEST_SKIP() << "spm_train not on PATH";
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "python3-matplotlib missing (the report's plots)";
+  const fs::path out = lrtest::temp_dir();
+  const std::string command = std::string("bash '") + LR_SOURCE_DIR + "/scripts/toy_world.sh' --ci --seed 3 --out '" +
+                              out.string() + "' --bin '" + LR_BINARY + "' 2>&1";
+  auto run = [&] {
+    std::string output;
+    std::FILE* pipe = ::popen(command.c_str(), "r");
+    EXPECT_NE(pipe, nullptr);
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+    const int status = ::pclose(pipe);
+    EXPECT_EQ(status, 0) << output;
+    return output;
+  };
+  const std::string first = run();
+
+  // Data and tokenizer.
+  EXPECT_EQ(count_lines(out / "world/data/train.jsonl"), 400);
+  EXPECT_EQ(count_lines(out / "world/data/test.jsonl"), 24);
+  EXPECT_TRUE(fs::exists(out / "world/tokenizer/tokenizer.model"));
+  // Expert and amateur: trained model directories (SFT loss went down) of different sizes.
+  const fs::path run_dir = out / "seed-3";
+  for (const char* m : {"expert", "amateur"}) {
+    EXPECT_TRUE(fs::exists(run_dir / m / "model/model.safetensors")) << m;
+    const auto metrics = io::read_jsonl(run_dir / m / "metrics.jsonl");
+    ASSERT_GE(metrics.size(), 2u) << m;
+    EXPECT_LT(metrics.back().field("loss").get<double>(), metrics.front().field("loss").get<double>()) << m;
+  }
+  EXPECT_GT(model::load_model_config(run_dir / "expert/model").hidden_size,
+            model::load_model_config(run_dir / "amateur/model").hidden_size);
+  // LightReasoner, ablations, rejection SFT: contrast data and PEFT adapters.
+  for (const char* v : {"lightreasoner", "no-selection", "no-contrast"}) {
+    EXPECT_GT(count_lines(run_dir / v / "contrast.jsonl"), 0) << v;
+    const auto meta = read_json_file(run_dir / v / "contrast.meta.json");
+    EXPECT_EQ(meta["counts"]["problems"].get<int>(), 16) << v;
+    EXPECT_TRUE(fs::exists(run_dir / v / "adapter/adapter_model.safetensors")) << v;
+    EXPECT_TRUE(read_json_file(run_dir / v / "inspect.json").contains("selected_rate")) << v;
+  }
+  EXPECT_FALSE(read_json_file(run_dir / "no-selection/contrast.meta.json")["selection_enabled"].get<bool>());
+  EXPECT_EQ(read_json_file(run_dir / "no-contrast/contrast.meta.json")["target_kind"], "expert");
+  EXPECT_TRUE(fs::exists(run_dir / "rejection-sft/adapter/adapter_model.safetensors"));
+  // Every variant evaluated on the whole test split, and the report has them all.
+  const auto results = read_json_file(out / "results.json");
+  for (const char* v : {"amateur", "expert", "lightreasoner", "no-selection", "no-contrast", "rejection-sft"}) {
+    const auto summary = read_json_file(run_dir / "eval" / v / "summary.json");
+    int n = 0;
+    for (const auto& [name, d] : summary["datasets"].items()) n += d["n"].get<int>();
+    EXPECT_EQ(n, 24) << v;
+    const auto& row = results["per_seed"]["seed-3"][v];
+    ASSERT_TRUE(row["accuracy"].is_number()) << v;
+    EXPECT_DOUBLE_EQ(row["accuracy"].get<double>(), 100.0 * summary["average_accuracy"].get<double>()) << v;
+  }
+  EXPECT_GT(results["per_seed"]["seed-3"]["lightreasoner"]["tuned_tokens"].get<int>(), 0);
+  for (const char* f : {"results.md", "training_curves.png", "kl_histogram.png"})
+    EXPECT_GT(fs::file_size(out / f), 100u) << f;
+  EXPECT_NE(first.find("+ LightReasoner (LoRA)"), std::string::npos) << first;
+
+  // A rerun does no work: every stage reports "cached".
+  const std::string second = run();
+  EXPECT_EQ(second.find(" ...\n"), std::string::npos) << second;
+  EXPECT_NE(second.find("expert: full-parameter SFT: cached"), std::string::npos) << second;
+}
+
+}  // namespace
