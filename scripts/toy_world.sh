@@ -40,19 +40,22 @@ if [ "$profile" = full ]; then
   : "${WORLD_TRAIN:=4000}" "${WORLD_VALID:=200}" "${WORLD_TEST:=300}" "${WORLD_VOCAB:=160}"
   : "${EXPERT_SHAPE:=--hidden-size 128 --intermediate-size 384 --layers 4 --heads 4 --kv-heads 2}"
   : "${AMATEUR_SHAPE:=--hidden-size 64 --intermediate-size 192 --layers 2 --heads 4 --kv-heads 2}"
-  : "${EXPERT_STEPS:=600}" "${AMATEUR_STEPS:=150}"
+  : "${EXPERT_STEPS:=600}" "${AMATEUR_STEPS:=150}" "${SFT_BATCH:=32}"
   : "${LR_PROBLEMS:=200}" "${LR_STEPS:=100}"
   out=${out:-runs/world}
 else
   : "${WORLD_TRAIN:=400}" "${WORLD_VALID:=20}" "${WORLD_TEST:=24}" "${WORLD_VOCAB:=120}"
   : "${EXPERT_SHAPE:=--hidden-size 32 --intermediate-size 64 --layers 1 --heads 2 --kv-heads 1}"
   : "${AMATEUR_SHAPE:=--hidden-size 16 --intermediate-size 32 --layers 1 --heads 2 --kv-heads 1}"
-  : "${EXPERT_STEPS:=30}" "${AMATEUR_STEPS:=10}"
+  : "${EXPERT_STEPS:=80}" "${AMATEUR_STEPS:=10}" "${SFT_BATCH:=8}"
   : "${LR_PROBLEMS:=16}" "${LR_STEPS:=6}"
   out=${out:-runs/world-ci}
 fi
 : "${WORLD_SEED:=0}" "${MAX_NEW_TOKENS:=128}"
-lr() { "$bin" --log-level "${LR_LOG_LEVEL:-info}" "$@"; }
+# One LibTorch thread: these models' matrices are too small to split across cores, and on a shared
+# machine a second spinning OpenMP thread costs more CPU than it saves (measured: 7x the CPU time).
+: "${LR_THREADS:=1}"
+lr() { "$bin" --log-level "${LR_LOG_LEVEL:-info}" --threads "$LR_THREADS" "$@"; }
 
 # stage NAME DIR COMMAND...: runs COMMAND unless DIR/.done holds the same command (then "cached")
 # and no earlier stage it depends on ran in this invocation (`rebuilt`: the pipeline is a chain).
@@ -100,14 +103,14 @@ for seed in "${seeds[@]}"; do
       --tokenizer "$world/tokenizer" --out "$run/expert-init"
   stage "expert: full-parameter SFT" "$run/expert" \
     lr sft --config configs/world-expert.json --set "expert.path=$run/expert-init" --set "data.path=$train" \
-      --set "output_dir=$run/expert" --set "seed=$seed" --set "train.max_steps=$EXPERT_STEPS"
+      --set "output_dir=$run/expert" --set "seed=$seed" --set "train.max_steps=$EXPERT_STEPS" --set "train.batch_size=$SFT_BATCH"
   # shellcheck disable=SC2086
   stage "amateur: init" "$run/amateur-init" \
     lr init --arch qwen2 --size tiny --vocab-size "$WORLD_VOCAB" $AMATEUR_SHAPE --seed "$((seed + 1000))" --std 0.02 \
       --tokenizer "$world/tokenizer" --out "$run/amateur-init"
   stage "amateur: full-parameter SFT" "$run/amateur" \
     lr sft --config configs/world-amateur.json --set "expert.path=$run/amateur-init" --set "data.path=$train" \
-      --set "output_dir=$run/amateur" --set "seed=$seed" --set "train.max_steps=$AMATEUR_STEPS"
+      --set "output_dir=$run/amateur" --set "seed=$seed" --set "train.max_steps=$AMATEUR_STEPS" --set "train.batch_size=$SFT_BATCH"
 
   # The method and its comparisons: one base config, one key changed per variant.
   common=(--config configs/world-lightreasoner.json --set "expert.path=$run/expert/model"
@@ -118,7 +121,7 @@ for seed in "${seeds[@]}"; do
     local dir=$1
     shift
     lr train "$@" --set "output_dir=$dir"
-    lr --log-level warn inspect --json "$dir/contrast.jsonl" > "$dir/inspect.json"
+    LR_LOG_LEVEL=warn lr inspect --json "$dir/contrast.jsonl" > "$dir/inspect.json"
   }
   stage "LightReasoner: sample + train" "$run/lightreasoner" contrast_run "$run/lightreasoner" "${common[@]}"
   stage "ablation: no selection" "$run/no-selection" \
