@@ -165,7 +165,7 @@ def plot_training_curves(out, seeds, path):
         for s in seeds:
             rows = read_metrics(os.path.join(out, s, directory, "metrics.jsonl"))
             if rows:
-                ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], label=s)
+                ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], marker=".", label=s)
         ax.set_title(title)
         ax.set_xlabel("optimizer step")
         ax.set_ylabel("loss")
