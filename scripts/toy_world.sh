@@ -130,12 +130,27 @@ for seed in "${seeds[@]}"; do
     contrast_run "$run/no-selection" "${common[@]}" --set selection.enabled=false
   stage "ablation: no contrast" "$run/no-contrast" \
     contrast_run "$run/no-contrast" "${common[@]}" --set target.kind=expert
+  rejection_run() {  # DIR SFT-ARGS...: rejection-sampled SFT into DIR. A weak expert may get no
+    # problem right: then there is nothing to train on, which the report shows instead of failing.
+    local dir=$1
+    shift
+    if ! lr sft "$@" --set "output_dir=$dir" 2>&1 | tee "$dir.log"; then
+      grep -q "rejection sampling kept no rollout" "$dir.log" || return 1
+      echo "toy_world: rejection sampling kept no rollout; the rejection-SFT variant is the expert unchanged"
+      mkdir -p "$dir" && touch "$dir/no-examples"
+    fi
+    mv "$dir.log" "$dir/sft.log"
+  }
   stage "baseline: rejection-sampled SFT (same LoRA)" "$run/rejection-sft" \
-    lr sft "${common[@]}" --set "output_dir=$run/rejection-sft" --set sft.source=rejection
+    rejection_run "$run/rejection-sft" "${common[@]}" --set sft.source=rejection
 
   # Every variant on the same test split, greedy, the toolkit's "cot" prompt (= question-answer).
   evaluate() {  # NAME MODEL [ADAPTER]
     local name=$1 model=$2 adapter=${3:-}
+    if [ -n "$adapter" ] && [ ! -d "$adapter" ]; then
+      echo "[eval: $name] skipped: no adapter was trained ($adapter)"
+      return
+    fi
     stage "eval: $name" "$run/eval/$name" \
       lr eval "${common[@]}" --model "$model" ${adapter:+--adapter "$adapter"} --data "$test" --template cot \
         --max-new-tokens "$MAX_NEW_TOKENS" --out "$run/eval/$name"

@@ -11,6 +11,7 @@ Needs Debian's python3 + python3-matplotlib (hence /usr/bin/python3).
 """
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -91,15 +92,25 @@ def collect_seed(out, seed_dir):
                 row["target_entropy_mean"] = (inspect.get("target_entropy") or {}).get("mean")
                 row["kl_mean"] = (inspect.get("kl_all") or {}).get("mean")
             else:
-                report = read_json(os.path.join(directory, "rejection.json")) or {}
-                row["problems_sampled"] = report.get("problems")
-                row["tuned_tokens"] = report.get("supervised_tokens")
-                row["sampling_seconds"] = report.get("sampling_seconds")
-                row["problems_kept"] = report.get("kept")
-                if total is not None and row["sampling_seconds"] is not None:
-                    row["training_seconds"] = total - row["sampling_seconds"]
-                elif total is not None:
-                    row["sampling_plus_training_seconds"] = total
+                # Rejection sampling is eval's runner over the train problems: its summary has the
+                # problems, the correct ones and the generation seconds; sft's log has what it trained on.
+                sampled = read_json(os.path.join(directory, "rejection", "summary.json")) or {}
+                datasets = list(sampled.get("datasets", {}).values())
+                if datasets:
+                    row["problems_sampled"] = sum(d["n"] for d in datasets)
+                    row["problems_correct"] = sum(d["correct"] for d in datasets)
+                    row["sampling_seconds"] = sum(d["seconds"] for d in datasets)
+                row["no_examples"] = os.path.exists(os.path.join(directory, "no-examples"))
+                log = os.path.join(directory, "sft.log")
+                if os.path.exists(log):
+                    with open(log, encoding="utf-8", errors="replace") as f:
+                        found = re.findall(r"sft: (\d+) examples, (\d+) supervised tokens", f.read())
+                    if found:
+                        row["problems_kept"], row["tuned_tokens"] = int(found[-1][0]), int(found[-1][1])
+                if row["no_examples"]:
+                    row["tuned_tokens"] = 0
+                if total is not None and row.get("sampling_seconds") is not None:
+                    row["training_seconds"] = max(0.0, total - row["sampling_seconds"])
         elif name in ("expert", "amateur"):
             row["training_seconds"] = stage_seconds(os.path.join(run, name))
             resolved = read_json(os.path.join(run, name, "config.resolved.json")) or {}
@@ -140,9 +151,9 @@ def table(per_seed, seeds):
         cells.append(fmt_int(mean_spread([per_seed[s][name].get("tuned_tokens") for s in seeds])[0]))
         cells.append(fmt_int(mean_spread([per_seed[s][name].get("problems_sampled") for s in seeds])[0]))
         cells.append(fmt(mean_spread([per_seed[s][name].get("sampling_seconds") for s in seeds])[0]))
-        training = [per_seed[s][name].get("training_seconds", per_seed[s][name].get("sampling_plus_training_seconds"))
-                    for s in seeds]
-        cells.append(fmt(mean_spread(training)[0]))
+        cells.append(fmt(mean_spread([per_seed[s][name].get("training_seconds") for s in seeds])[0]))
+        if any(per_seed[s][name].get("no_examples") for s in seeds):
+            cells[0] += " (no correct rollout in some seed: nothing to train on)"
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -187,7 +198,8 @@ def main():
           "greedy decoding, the toolkit's GSM8K grading.", "",
           table(per_seed, seeds), "",
           "Tuned tokens: selected steps (LightReasoner variants) or supervised completion tokens (SFT). "
-          "Sampling s: rollouts + amateur scoring (LightReasoner) or rollouts + grading (rejection SFT). "
+          "Sampling s: rollouts + amateur scoring (LightReasoner) or rollouts + grading (rejection SFT); "
+          "training s: the stage's wall time minus sampling (it includes loading and writing). "
           "Δ: accuracy minus the same seed's expert, mean ± sd over seeds.", "",
           "## Contrast diagnostics", "", diagnostics(per_seed, seeds), ""]
     text = "\n".join(md)
