@@ -71,9 +71,10 @@ def collect_seed(out, seed_dir):
         summary = read_json(os.path.join(run, "eval", name, "summary.json"))
         row = {"accuracy": None, "n": None, "eval_seconds": stage_seconds(os.path.join(run, "eval", name))}
         if summary:
-            row["accuracy"] = 100.0 * summary["average_accuracy"]
             datasets = list(summary["datasets"].values())
             row["n"] = sum(d["n"] for d in datasets)
+            row["correct"] = sum(d["correct"] for d in datasets)
+            row["accuracy"] = 100.0 * row["correct"] / row["n"] if row["n"] else None
         if train_dir:
             directory = os.path.join(run, train_dir)
             total = stage_seconds(directory)
