@@ -8,7 +8,7 @@
 # a rerun reuses the data, tokenizer, expert and amateur and redoes only what changed.
 #
 # usage: scripts/toy_world.sh [--ci] [--seed N]... [--out DIR] [--bin PATH]
-#   --ci       the CI-sized world (tiny models, few steps; the test suite runs it), ~1–3 min
+#   --ci       the CI-sized world (tiny models, few steps; the test suite runs it), ~20 s on 2 cores
 #   --seed N   run seed (model init, training shuffles); repeat for several seeds; default 1
 #   --out DIR  where everything goes (default runs/world, or runs/world-ci with --ci)
 #   --bin PATH the lightreasoner binary (default build/lightreasoner)
