@@ -108,6 +108,15 @@ TEST_F(Generate, StopCheckHookEndsARow) {
   EXPECT_EQ(stopped.completions[0].ids,
             std::vector<int64_t>(free_run.completions[0].ids.begin(),
                                  free_run.completions[0].ids.begin() + stopped.completions[0].ids.size()));
+  // Checked in windows (as on an accelerator: every 4 steps) the rows end at the same token.
+  for (int64_t every : {2, 4, 7}) {
+    options.check_every = every;
+    auto windowed = run(kPrompts, options);
+    for (size_t i = 0; i < kPrompts.size(); ++i) {
+      EXPECT_EQ(windowed.completions[i].ids, stopped.completions[i].ids) << "row " << i << ", every " << every;
+      EXPECT_EQ(windowed.completions[i].finish, stopped.completions[i].finish) << "row " << i << ", every " << every;
+    }
+  }
 }
 
 TEST_F(Generate, BadPromptsAreClearErrors) {

@@ -125,6 +125,35 @@ GenerationResult generate(model::CausalLM& model, const std::vector<std::vector<
   std::vector<bool> stopped(static_cast<size_t>(B), false);
   std::vector<std::vector<int64_t>> host_completions(options.stop_check ? static_cast<size_t>(B) : 0);
 
+  // Stop strings are checked at the same checkpoints as finished rows (every step on CPU, every
+  // `check_every` on an accelerator, where a per-step host sync would cost more than the step): the
+  // tokens since the last check come to the host in one copy and are fed to stop_check one by one;
+  // a row that stops at token t keeps exactly t + 1 tokens, as if it had been checked every step.
+  int64_t checked_upto = 0;
+  auto check_stops = [&](torch::TensorAccessor<bool, 1>& finished_a, int64_t upto) {
+    auto window = out_ids.slice(1, checked_upto, upto).cpu();  // [B, upto - checked_upto]
+    auto lengths_host = lengths.cpu();
+    auto window_a = window.accessor<int64_t, 2>();
+    auto lengths_a = lengths_host.accessor<int64_t, 1>();
+    bool any = false;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int64_t row = rows[i];
+      auto& completion = host_completions[static_cast<size_t>(row)];
+      for (int64_t t = checked_upto; t < std::min(upto, lengths_a[row]); ++t) {
+        completion.push_back(window_a[row][t - checked_upto]);
+        if (options.stop_check(row, completion)) {
+          stopped[static_cast<size_t>(row)] = true;
+          finished_a[static_cast<int64_t>(i)] = true;
+          lengths.index_fill_(0, torch::tensor({row}, index_options), t + 1);
+          any = true;
+          break;
+        }
+      }
+    }
+    checked_upto = upto;
+    return any;
+  };
+
   int64_t step = 0;
   while (true) {
     auto token = next_tokens(logits, options.sampling, generator);  // [Ba]
@@ -141,25 +170,10 @@ GenerationResult generate(model::CausalLM& model, const std::vector<std::vector<
     if (options.on_step) options.on_step(step, static_cast<int64_t>(rows.size()));
     if (step == max_new) break;
 
-    if (options.stop_check || step % check_every == 0) {
+    if (step % check_every == 0) {
       auto finished_host = finished.cpu();
       auto finished_a = finished_host.accessor<bool, 1>();
-      if (options.stop_check) {
-        auto token_host = token.cpu();
-        auto token_a = token_host.accessor<int64_t, 1>();
-        std::vector<int64_t> newly_stopped;
-        for (size_t i = 0; i < rows.size(); ++i) {
-          if (finished_a[static_cast<int64_t>(i)]) continue;
-          auto& completion = host_completions[static_cast<size_t>(rows[i])];
-          completion.push_back(token_a[static_cast<int64_t>(i)]);
-          if (options.stop_check(rows[i], completion)) {
-            stopped[static_cast<size_t>(rows[i])] = true;
-            finished_a[static_cast<int64_t>(i)] = true;
-            newly_stopped.push_back(static_cast<int64_t>(i));
-          }
-        }
-        if (!newly_stopped.empty()) finished = finished_host.to(device);
-      }
+      if (options.stop_check && check_stops(finished_a, step)) finished = finished_host.to(device);
       std::vector<int64_t> keep;
       for (size_t i = 0; i < rows.size(); ++i) {
         if (!finished_a[static_cast<int64_t>(i)]) keep.push_back(static_cast<int64_t>(i));
@@ -182,6 +196,12 @@ GenerationResult generate(model::CausalLM& model, const std::vector<std::vector<
     hidden = model.forward(token.view({Ba, 1}), next_position.view({Ba, 1}), {}, &cache);  // [Ba, 1, d]
     logits = model.logits(hidden.select(1, 0)).to(torch::kFloat32);                      // [Ba, V]
     next_position = next_position + 1;
+  }
+  // The tokens after the last checkpoint: a stop string there still ends its row.
+  if (options.stop_check && checked_upto < step) {
+    auto finished_host = finished.cpu();
+    auto finished_a = finished_host.accessor<bool, 1>();
+    check_stops(finished_a, step);
   }
 
   // ---- collect (the one big device → host copy) ----

@@ -20,8 +20,10 @@ namespace lightreasoner::generate {
 enum class FinishReason { kEos, kLength, kStop };
 const char* finish_reason_name(FinishReason reason);  // "eos", "length", "stop"
 
-// Called after each new token of an unfinished row with that row's completion so far; returning
-// true finishes the row (reason kStop). Setting one makes every decode step sync with the host.
+// Called for each new token of an unfinished row with that row's completion so far; returning
+// true finishes the row (reason kStop) right after that token. The calls are batched at the
+// finished-row checkpoints (check_every), so on an accelerator a row may compute a few tokens past
+// its stop, which are then dropped: the result is the same as checking every step.
 using StopCheck = std::function<bool(int64_t row, const std::vector<int64_t>& completion_ids)>;
 // Text stop strings through a decoder the caller supplies (the tokenizer): stops a row once its
 // decoded completion contains any of `stops`.
