@@ -12,7 +12,7 @@ namespace lightreasoner::cli {
 Command make_sft_command(CLI::App& root, const GlobalOptions& global) {
   auto options = std::make_shared<ConfigOptions>();
   auto resume = std::make_shared<bool>(false);
-  CLI::App* app = root.add_subcommand("sft", "supervised fine-tuning (token cross-entropy) on reference solutions");
+  CLI::App* app = root.add_subcommand("sft", "supervised fine-tuning (token cross-entropy) on reference solutions or rejection-sampled rollouts");
   add_config_options(app, *options);
   app->add_flag("--resume", *resume, "continue from the newest checkpoint in <output_dir>/checkpoints");
   return {app, [options, resume, &global] {
