@@ -117,6 +117,13 @@ int main(int argc, char** argv) {
     if (device.is_cuda()) torch::cuda::synchronize();
     return now() - start;
   };
+  {
+    // Warm-up (CUDA context, cuBLAS handles, allocator): one short untimed batch.
+    generate::GenerationOptions warm;
+    warm.max_new_tokens = 4;
+    generate::generate(lm, {ids.front()}, warm);
+    if (device.is_cuda()) torch::cuda::synchronize();
+  }
   const double bare_before = bare_run();
   double t0 = now();
   auto summary = eval::run_eval({data}, {prompts}, eval::model_completion_source(lm, *tok, options, stats), eval_options);
