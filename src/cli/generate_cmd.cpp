@@ -133,10 +133,7 @@ Command make_generate_command(CLI::App& root, const GlobalOptions& global) {
               const auto& completion = result.completions[i];
               std::cout << "[" << i << "] " << generate::finish_reason_name(completion.finish) << ": "
                         << join_ids(completion.ids) << "\n";
-              if (tok) {
-                std::vector<tokenizer::TokenId> ids(completion.ids.begin(), completion.ids.end());
-                std::cout << tok->decode(ids, /*skip_special_tokens=*/true) << "\n";
-              }
+              if (tok) std::cout << tokenizer::decode_model_ids(*tok, completion.ids, /*skip_special_tokens=*/true) << "\n";
             }
             const auto& stats = result.stats;
             std::cout << "prefill: " << stats.prompt_tokens << " tokens in " << stats.prefill_seconds << " s ("

@@ -37,7 +37,7 @@ Command make_inspect_command(CLI::App& root, const GlobalOptions& global) {
             if (auto dir = dataset_tokenizer_dir(options->path, options->tokenizer)) {
               tok = tokenizer::load_tokenizer(*dir);
               options->inspect.decode = [tok](const std::vector<int64_t>& ids) {
-                return tok->decode(std::vector<tokenizer::TokenId>(ids.begin(), ids.end()));
+                return tokenizer::decode_model_ids(*tok, ids);
               };
             }
             const auto summary = contrast::summarize_contrast(options->path, options->inspect);

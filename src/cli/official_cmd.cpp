@@ -20,13 +20,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<tokenizer::TokenId> narrow(const std::vector<int64_t>& ids) {
-  return std::vector<tokenizer::TokenId>(ids.begin(), ids.end());
-}
-
 contrast::DecodeFn decode_with(const tokenizer::Tokenizer& tok) {
   // The official prefix is tokenizer.decode(expert_tokens[:t]): special tokens not skipped.
-  return [&tok](const std::vector<int64_t>& ids) { return tok.decode(narrow(ids), /*skip_special_tokens=*/false); };
+  return [&tok](const std::vector<int64_t>& ids) {
+    return tokenizer::decode_model_ids(tok, ids, /*skip_special_tokens=*/false);
+  };
 }
 
 struct ExportArgs {

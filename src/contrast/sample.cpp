@@ -250,7 +250,7 @@ SampleReport run_sample(const config::RunConfig& config) {
     gen.sampling.validate();
     auto defaults = model::load_generation_defaults(config.expert.path, expert_config);
     gen.eos_token_ids = model::eos_ids_with(defaults, tok->eos_id());
-    gen.pad_token_id = defaults.pad_token_id.value_or(tok->pad_id().value_or(0));
+    gen.pad_token_id = model::pad_id_with(defaults, tok->pad_id());
     const auto options = contrast_options_from(config);
 
     // One process appends to the dataset itself; a rank of a launch to its own part file.
@@ -285,8 +285,7 @@ SampleReport run_sample(const config::RunConfig& config) {
         record.question = pending[i].problem->question;
         record.prompt_ids = pending[i].prompt_ids;
         record.completion_ids = completions[row];
-        std::vector<tokenizer::TokenId> ids32(completions[row].begin(), completions[row].end());
-        record.completion = tok->decode(ids32, /*skip_special_tokens=*/false);
+        record.completion = tokenizer::decode_model_ids(*tok, completions[row], /*skip_special_tokens=*/false);
         attach_contrast(record, scored.result, scored.first_position[row]);
         selected += static_cast<int64_t>(record.steps.size());
         scored_steps += static_cast<int64_t>(record.completion_ids.size());

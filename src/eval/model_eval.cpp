@@ -21,10 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<tokenizer::TokenId> to_token_ids(const std::vector<int64_t>& ids) {
-  return std::vector<tokenizer::TokenId>(ids.begin(), ids.end());
-}
-
 // vLLM returns the text before the earliest stop string (any of them) with finish reason "stop".
 Completion cut_completion(std::string text, const std::vector<int64_t>& ids, generate::FinishReason finish,
                           const std::vector<std::string>& stops) {
@@ -51,7 +47,7 @@ void set_model_special_ids(ModelSourceOptions& options, const fs::path& model_di
                            const tokenizer::Tokenizer& tok) {
   auto defaults = model::load_generation_defaults(model_dir, config);
   options.eos_token_ids = model::eos_ids_with(defaults, tok.eos_id());
-  options.pad_token_id = defaults.pad_token_id.value_or(tok.pad_id().value_or(0));
+  options.pad_token_id = model::pad_id_with(defaults, tok.pad_id());
 }
 
 CompletionSource model_completion_source(model::CausalLM& model, const tokenizer::Tokenizer& tok,
@@ -97,7 +93,7 @@ CompletionSource model_completion_source(model::CausalLM& model, const tokenizer
     gen.pad_token_id = options.pad_token_id;
     if (!options.stop_strings.empty()) {
       gen.stop_check = generate::stop_strings_check(options.stop_strings, [&tok](const std::vector<int64_t>& ids) {
-        return tok.decode(to_token_ids(ids), /*skip_special_tokens=*/true);
+        return tokenizer::decode_model_ids(tok, ids, /*skip_special_tokens=*/true);
       });
     }
     auto result = generate::generate(model, prompts, gen);
@@ -107,7 +103,7 @@ CompletionSource model_completion_source(model::CausalLM& model, const tokenizer
     stats->decode_seconds += result.stats.decode_seconds;
     for (size_t k = 0; k < rows.size(); ++k) {
       const auto& generated = result.completions[k];
-      out[rows[k]] = cut_completion(tok.decode(to_token_ids(generated.ids), /*skip_special_tokens=*/true),
+      out[rows[k]] = cut_completion(tokenizer::decode_model_ids(tok, generated.ids, /*skip_special_tokens=*/true),
                                     generated.ids, generated.finish, options.stop_strings);
     }
     return out;
@@ -119,7 +115,7 @@ EvalSummary run_model_eval(const config::RunConfig& config, const ModelEvalOptio
   LR_CHECK(!config.expert.path.empty(), "eval needs a model: expert.path in the config or --model DIR");
   LR_CHECK(!config.eval.datasets.empty(), "eval needs at least one data set (eval.datasets or --data)");
   const auto& eval = config.eval;
-  stop_words(eval.template_name);  // validates the template before any loading
+  const std::vector<std::string> stops = stop_words(eval.template_name);  // validates the template first
 
   // Data sets and their prompts first: a bad record or an unknown name fails before the model loads.
   std::vector<LoadedDataset> datasets;
@@ -152,7 +148,7 @@ EvalSummary run_model_eval(const config::RunConfig& config, const ModelEvalOptio
   ModelSourceOptions source_options;
   source_options.batch_size = static_cast<size_t>(eval.batch_size);
   source_options.max_new_tokens = eval.max_new_tokens;
-  source_options.stop_strings = stop_words(eval.template_name);
+  source_options.stop_strings = stops;
   set_model_special_ids(source_options, config.expert.path, model_config, *tok);
   auto stats = std::make_shared<ModelSourceStats>();
   CompletionSource source = model_completion_source(*model, *tok, source_options, stats);

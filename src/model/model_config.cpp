@@ -373,6 +373,10 @@ GenerationDefaults load_generation_defaults(const std::filesystem::path& dir, co
   return generation_defaults_from_json(read_json_file(path), model, path.string());
 }
 
+int64_t pad_id_with(const GenerationDefaults& defaults, std::optional<int64_t> tokenizer_pad) {
+  return defaults.pad_token_id.value_or(tokenizer_pad.value_or(0));
+}
+
 std::vector<int64_t> eos_ids_with(const GenerationDefaults& defaults, std::optional<int64_t> tokenizer_eos) {
   std::vector<int64_t> ids = defaults.eos_token_ids;
   if (tokenizer_eos && std::find(ids.begin(), ids.end(), *tokenizer_eos) == ids.end()) ids.push_back(*tokenizer_eos);

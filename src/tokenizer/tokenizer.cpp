@@ -130,6 +130,13 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, const EncodeOption
   return ids;
 }
 
+std::string decode_model_ids(const Tokenizer& tokenizer, const std::vector<int64_t>& ids, bool skip_special_tokens) {
+  std::vector<TokenId> narrowed;
+  narrowed.reserve(ids.size());
+  for (int64_t id : ids) narrowed.push_back(id >= 0 && id < tokenizer.vocab_size() ? static_cast<TokenId>(id) : -1);
+  return tokenizer.decode(narrowed, skip_special_tokens);
+}
+
 std::string Tokenizer::decode(const std::vector<TokenId>& ids, bool skip_special_tokens) const {
   std::string bytes;
   for (TokenId id : ids) {

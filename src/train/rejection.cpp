@@ -12,7 +12,6 @@
 #include "lightreasoner/eval/prompt.h"
 #include "lightreasoner/eval/runner.h"
 #include "lightreasoner/io/jsonl.h"
-#include "lightreasoner/model/model_config.h"
 #include "lightreasoner/tokenizer/templates.h"
 
 namespace lightreasoner::train {

@@ -101,5 +101,8 @@ GenerationDefaults load_generation_defaults(const std::filesystem::path& dir, co
 // The ids that end a row: the generation config's eos ids plus the tokenizer's eos when it is not
 // among them (HF stops on either).
 std::vector<int64_t> eos_ids_with(const GenerationDefaults& defaults, std::optional<int64_t> tokenizer_eos);
+// The id that fills left padding: the generation config's pad id, else the tokenizer's, else 0
+// (padding is never attended to, so any valid id does).
+int64_t pad_id_with(const GenerationDefaults& defaults, std::optional<int64_t> tokenizer_pad);
 
 }  // namespace lightreasoner::model

@@ -101,6 +101,11 @@ class Tokenizer {
   std::shared_ptr<const AddedTokenMatcher> matcher_;
 };
 
+// decode() for ids as models produce them (int64, the tensor index type): ids outside the
+// vocabulary are skipped like decode() skips them, never narrowed into another id.
+std::string decode_model_ids(const Tokenizer& tokenizer, const std::vector<int64_t>& ids,
+                             bool skip_special_tokens = false);
+
 // Turns a growing id stream into text without ever splitting a UTF-8 character: push() returns
 // the text that became complete. Concatenating every push() and finish() equals decode(all ids).
 class StreamDecoder {
