@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <dlfcn.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -72,6 +73,13 @@ void set_threads(int threads) {
     if (threads <= 0) threads = 1;
   }
   torch::set_num_threads(threads);
+  // Debian's LibTorch does its matmuls in OpenBLAS, whose own thread pool ignores
+  // torch::set_num_threads: with --threads 1 a second OpenBLAS thread still spun in sched_yield
+  // (40% of a core, measured), which halves the speed of two single-threaded runs side by side.
+  // Looked up at run time because other LibTorch builds (MKL) do not have it.
+  using SetBlasThreads = void (*)(int);
+  if (auto set_blas_threads = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set_blas_threads(threads);
 }
 
 std::string describe_devices() {

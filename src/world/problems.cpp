@@ -3,6 +3,7 @@
 // checker the generator runs on its own output. No file I/O here.
 #include "lightreasoner/world/problems.h"
 
+#include <algorithm>
 #include <functional>
 #include <regex>
 #include <unordered_set>
@@ -51,12 +52,16 @@ struct Draft {
   int64_t result = 0;
 };
 
-// Each story: 2–4 steps; operands have two digits where the story allows, results up to three.
+// Each story: 2–4 steps. Every operand and every result has two digits (10..99) except the small
+// counts (boxes, weeks, rows, friends: 2..9). Why two digits: in the first version of this world
+// (results up to three digits, products like 9 * 28) a 0.3M-parameter expert trained for 1500
+// steps got 6% of its equations right and 1.5% of the valid problems; the method needs an expert
+// that is right often enough to learn from, within minutes on a CPU.
 using Story = std::function<Draft(Rng&)>;
 
 Draft packs(Rng& rng) {  // 2 steps: a * b, then - c
   const std::string name = rng.pick(kNames), item = rng.pick(kItems);
-  const int64_t a = rng.between(2, 9), b = rng.between(11, 49), x = a * b, c = rng.between(10, x - 5), y = x - c;
+  const int64_t a = rng.between(2, 9), b = rng.between(10, 99 / a), x = a * b, c = rng.between(10, x - 10), y = x - c;
   return {name + " buys " + str(a) + " boxes of " + item + " with " + str(b) + " " + item + " in each box. " + name +
               " gives away " + str(c) + " " + item + ". How many " + item + " does " + name + " have left?",
           {name + " buys " + str(a) + " * " + str(b) + " = " + str(x) + " " + item + ".",
@@ -66,8 +71,8 @@ Draft packs(Rng& rng) {  // 2 steps: a * b, then - c
 
 Draft savings(Rng& rng) {  // 3 steps: b * c, a + x, y - d
   const std::string name = rng.pick(kNames);
-  const int64_t a = rng.between(10, 99), b = rng.between(11, 40), c = rng.between(2, 9), x = b * c, y = a + x;
-  const int64_t d = rng.between(10, y - 5), z = y - d;
+  const int64_t c = rng.between(2, 4), b = rng.between(10, 80 / c), x = b * c, a = rng.between(10, 99 - x), y = a + x;
+  const int64_t d = rng.between(10, y - 10), z = y - d;
   return {name + " has " + str(a) + " dollars. " + name + " earns " + str(b) + " dollars a week for " + str(c) +
               " weeks and then spends " + str(d) + " dollars. How many dollars does " + name + " have now?",
           {name + " earns " + str(b) + " * " + str(c) + " = " + str(x) + " dollars.",
@@ -78,9 +83,9 @@ Draft savings(Rng& rng) {  // 3 steps: b * c, a + x, y - d
 
 Draft bakery(Rng& rng) {  // 4 steps: a * b, c + d, x - s, y + e
   const std::string food = rng.pick(kFoods);
-  const int64_t a = rng.between(3, 9), b = rng.between(12, 30), x = a * b;
-  const int64_t c = rng.between(10, x / 2), d = rng.between(10, x - c - 1), s = c + d, y = x - s, e = rng.between(10, 60);
-  const int64_t z = y + e;
+  const int64_t a = rng.between(3, 9), b = rng.between(10, 99 / a), x = a * b;
+  const int64_t c = rng.between(10, x - 20), d = rng.between(10, x - 10 - c), s = c + d, y = x - s;
+  const int64_t e = rng.between(10, 99 - y), z = y + e;
   return {"A bakery makes " + str(a) + " trays of " + str(b) + " " + food + ". It sells " + str(c) + " " + food +
               " in the morning and " + str(d) + " in the afternoon. Then it makes " + str(e) + " more. How many " +
               food + " does it have now?",
@@ -93,7 +98,7 @@ Draft bakery(Rng& rng) {  // 4 steps: a * b, c + d, x - s, y + e
 
 Draft sharing(Rng& rng) {  // 2 steps: a + b, x / c
   const std::string name = rng.pick(kNames), item = rng.pick(kItems);
-  const int64_t c = rng.between(2, 9), y = rng.between(11, 40), x = c * y, a = rng.between(10, x - 10), b = x - a;
+  const int64_t c = rng.between(2, 9), y = rng.between(10, 99 / c), x = c * y, a = rng.between(10, x - 10), b = x - a;
   return {name + " has " + str(a) + " " + item + " and finds " + str(b) + " more. " + name +
               " shares them equally among " + str(c) + " friends. How many " + item + " does each friend get?",
           {name + " has " + str(a) + " + " + str(b) + " = " + str(x) + " " + item + ".",
@@ -106,7 +111,9 @@ Draft friends(Rng& rng) {  // 4 steps: a + b, x - c, a + x, s + y
   while (second == first) second = rng.pick(kNames);
   while (third == first || third == second) third = rng.pick(kNames);
   const std::string item = rng.pick(kItems);
-  const int64_t a = rng.between(10, 99), b = rng.between(10, 60), x = a + b, c = rng.between(10, x - 10), y = x - c;
+  // t = s + y = a + 2x - c <= 99 bounds c from below.
+  const int64_t a = rng.between(10, 29), b = rng.between(10, 30), x = a + b;
+  const int64_t c = rng.between(std::max<int64_t>(10, a + 2 * x - 99), x - 10), y = x - c;
   const int64_t s = a + x, t = s + y;
   return {first + " has " + str(a) + " " + item + ". " + second + " has " + str(b) + " more " + item + " than " + first +
               ". " + third + " has " + str(c) + " fewer " + item + " than " + second + ". How many " + item +
@@ -119,8 +126,8 @@ Draft friends(Rng& rng) {  // 4 steps: a + b, x - c, a + x, s + y
 }
 
 Draft bus(Rng& rng) {  // 3 steps: a - b, x + c, y - d
-  const int64_t a = rng.between(20, 99), b = rng.between(10, a - 5), x = a - b, c = rng.between(10, 60), y = x + c;
-  const int64_t d = rng.between(10, y - 5), z = y - d;
+  const int64_t a = rng.between(30, 99), b = rng.between(10, a - 20), x = a - b, c = rng.between(10, 99 - x), y = x + c;
+  const int64_t d = rng.between(10, y - 10), z = y - d;
   return {"A bus has " + str(a) + " people. At the first stop " + str(b) + " people get off and " + str(c) +
               " get on. At the second stop " + str(d) + " people get off. How many people are on the bus now?",
           {"After " + str(b) + " get off, there are " + str(a) + " - " + str(b) + " = " + str(x) + " people.",
@@ -131,8 +138,8 @@ Draft bus(Rng& rng) {  // 3 steps: a - b, x + c, y - d
 
 Draft garden(Rng& rng) {  // 3 steps: a * b, c * d, x + y
   const std::string name = rng.pick(kNames);
-  const int64_t a = rng.between(2, 9), b = rng.between(11, 30), c = rng.between(2, 9), d = rng.between(11, 30);
-  const int64_t x = a * b, y = c * d, z = x + y;
+  const int64_t a = rng.between(2, 7), b = rng.between(10, 79 / a), x = a * b;
+  const int64_t c = rng.between(2, (99 - x) / 10), d = rng.between(10, (99 - x) / c), y = c * d, z = x + y;
   return {name + " plants " + str(a) + " rows of " + str(b) + " roses and " + str(c) + " rows of " + str(d) +
               " tulips. How many flowers does " + name + " plant?",
           {name + " plants " + str(a) + " * " + str(b) + " = " + str(x) + " roses.",
