@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <functional>
 
+#include "lightreasoner/core/openblas.h"
 #include "lightreasoner/contrast/builder.h"
 
 namespace lr = lightreasoner::contrast;
@@ -30,6 +31,7 @@ double best_seconds(int repeats, const std::function<void()>& fn) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
   const int64_t positions = argc > 1 ? std::atoll(argv[1]) : 128;
   const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
   const int64_t vocab = 151936;

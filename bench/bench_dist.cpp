@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lightreasoner/core/openblas.h"
 #include "lightreasoner/config/run_config.h"
 #include "lightreasoner/contrast/sample.h"
 #include "lightreasoner/core/atomic_file.h"
@@ -151,6 +152,7 @@ bool launch(const std::string& self, const Args& a, const fs::path& dir, int wor
 }  // namespace
 
 int main(int argc, char** argv) {
+  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
   Args a = parse(argc, argv);
   try {
     if (!a.child_dir.empty()) return run_rank(a);

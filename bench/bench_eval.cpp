@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <string>
 
+#include "lightreasoner/core/openblas.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/model_eval.h"
@@ -35,6 +36,7 @@ fs::path shared_dir() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
   std::string device_name = "cpu";
   int threads = 0, batch = 64, problems = 64, new_tokens = 64;
   std::string preset, tokenizer_dir;  // empty: "small" with stories260K's vocabulary

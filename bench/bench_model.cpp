@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "lightreasoner/core/openblas.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/init.h"
@@ -68,6 +69,7 @@ std::vector<std::vector<int64_t>> prompts(int64_t batch, int64_t length, int64_t
 }  // namespace
 
 int main(int argc, char** argv) {
+  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
   int threads = 2;
   std::string dtypes = "f32,bf16", batches = "1,8,32";
   int64_t prompt_len = 128, steps = 32;

@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include "lightreasoner/core/openblas.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/lora.h"
@@ -45,6 +46,7 @@ double matmul_flops(torch::Device device, int64_t m, int64_t k, int64_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
   std::string device_name = "cpu";
   int threads = 0;
   int64_t steps = 6, rollouts_per_batch = 2, selected = 6, prompt_len = 96, rollout_len = 128;

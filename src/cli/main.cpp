@@ -11,6 +11,7 @@
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/logging.h"
+#include "lightreasoner/core/openblas.h"
 #include "lightreasoner/dist/launch.h"
 
 namespace {
@@ -28,6 +29,7 @@ std::string version_text() {
 
 int main(int argc, char** argv) {
   using namespace lightreasoner;
+  reexec_with_better_openblas_core(argv);
   CLI::App app{"lightreasoner: make a large language model a better reasoner by learning where a small model "
                "disagrees with it (LightReasoner, arXiv 2510.07962)."};
   app.require_subcommand(0, 1);

@@ -3,7 +3,6 @@
 
 #include <torch/torch.h>
 
-#include <dlfcn.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <sstream>
 
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/core/openblas.h"
 
 namespace lightreasoner {
 
@@ -73,18 +73,16 @@ void set_threads(int threads) {
     if (threads <= 0) threads = 1;
   }
   torch::set_num_threads(threads);
-  // Debian's LibTorch does its matmuls in OpenBLAS, whose own thread pool ignores
-  // torch::set_num_threads: with --threads 1 a second OpenBLAS thread still spun in sched_yield
-  // (40% of a core, measured), which halves the speed of two single-threaded runs side by side.
-  // Looked up at run time because other LibTorch builds (MKL) do not have it.
-  using SetBlasThreads = void (*)(int);
-  if (auto set_blas_threads = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-    set_blas_threads(threads);
+  // Debian's LibTorch does its matmuls in OpenBLAS, whose pool torch::set_num_threads does not size:
+  // at --threads 1 a second OpenBLAS thread still spun in sched_yield (40% of a core, measured).
+  set_openblas_threads(threads);
 }
 
 std::string describe_devices() {
   std::ostringstream out;
-  out << "cpu (" << torch::get_num_threads() << " threads)";
+  out << "cpu (" << torch::get_num_threads() << " threads";
+  if (const std::string core = openblas_core(); !core.empty()) out << ", OpenBLAS " << core;
+  out << ")";
   if (torch::cuda::is_available()) {
     for (size_t i = 0; i < torch::cuda::device_count(); ++i) out << ", cuda:" << i;
   }
