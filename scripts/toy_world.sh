@@ -106,32 +106,23 @@ for seed in "${seeds[@]}"; do
   # The expert and the amateur train at the same time, one core each: their matrices are too small
   # for a second thread to speed up one model (measured: 2 threads run one SFT at 0.6x the speed of
   # 1), so two processes use the two cores. The amateur's output goes to its log, shown afterwards.
-  expert_chain() {
-    # shellcheck disable=SC2086  # the shapes are option lists
-    stage "expert: init" "$run/expert-init" \
-      lr init --arch qwen2 --size tiny --vocab-size "$WORLD_VOCAB" $EXPERT_SHAPE --seed "$seed" --std 0.02 \
-        --tokenizer "$world/tokenizer" --out "$run/expert-init"
-    stage "expert: full-parameter SFT" "$run/expert" \
-      lr sft --config configs/world-expert.json --set "expert.path=$run/expert-init" --set "data.path=$train" \
-        --set "output_dir=$run/expert" --set "seed=$seed" --set "train.max_steps=$EXPERT_STEPS" \
-        --set "train.batch_size=$SFT_BATCH" --set "optim.lr=$EXPERT_LR"
-  }
-  amateur_chain() {
-    # shellcheck disable=SC2086
-    stage "amateur: init" "$run/amateur-init" \
-      lr init --arch qwen2 --size tiny --vocab-size "$WORLD_VOCAB" $AMATEUR_SHAPE --seed "$((seed + 1000))" --std 0.02 \
-        --tokenizer "$world/tokenizer" --out "$run/amateur-init"
-    stage "amateur: full-parameter SFT" "$run/amateur" \
-      lr sft --config configs/world-amateur.json --set "expert.path=$run/amateur-init" --set "data.path=$train" \
-        --set "output_dir=$run/amateur" --set "seed=$seed" --set "train.max_steps=$AMATEUR_STEPS" \
-        --set "train.batch_size=$SFT_BATCH" --set "optim.lr=$AMATEUR_LR"
+  train_model() {  # ROLE SHAPE INIT-SEED STEPS LR: init + full-parameter SFT (configs/world-ROLE.json)
+    local role=$1 shape=$2 init_seed=$3 steps=$4 lr_peak=$5
+    # shellcheck disable=SC2086  # the shape is an option list
+    stage "$role: init" "$run/$role-init" \
+      lr init --arch qwen2 --size tiny --vocab-size "$WORLD_VOCAB" $shape --seed "$init_seed" --std 0.02 \
+        --tokenizer "$world/tokenizer" --out "$run/$role-init"
+    stage "$role: full-parameter SFT" "$run/$role" \
+      lr sft --config "configs/world-$role.json" --set "expert.path=$run/$role-init" --set "data.path=$train" \
+        --set "output_dir=$run/$role" --set "seed=$seed" --set "train.max_steps=$steps" \
+        --set "train.batch_size=$SFT_BATCH" --set "optim.lr=$lr_peak"
   }
   mkdir -p "$run"
   echo "amateur: training beside the expert (log: $run/amateur.log)"
-  ( stage_number=$((stage_number + 2)); amateur_chain; echo "$rebuilt" > "$run/.amateur-rebuilt" ) \
+  ( stage_number=$((stage_number + 2)); train_model amateur "$AMATEUR_SHAPE" "$((seed + 1000))" "$AMATEUR_STEPS" "$AMATEUR_LR"; echo "$rebuilt" > "$run/.amateur-rebuilt" ) \
     > "$run/amateur.log" 2>&1 &
   amateur_pid=$!
-  expert_chain
+  train_model expert "$EXPERT_SHAPE" "$seed" "$EXPERT_STEPS" "$EXPERT_LR"
   if ! wait "$amateur_pid"; then
     cat "$run/amateur.log" >&2
     echo "toy_world: the amateur's training failed (its log is above)" >&2
