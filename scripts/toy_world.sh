@@ -181,5 +181,13 @@ for seed in "${seeds[@]}"; do
   evaluate rejection-sft "$run/expert/model" "$run/rejection-sft/adapter"
 done
 
+reference_ids() {  # the train split's reference solutions as token ids, one JSON array per line (the report's gold path)
+  mkdir -p "$world/reference"
+  LR_LOG_LEVEL=warn lr tokenize --model "$world/tokenizer" --file "$train" --field answer --no-special --json \
+    > "$world/reference/ids.jsonl.tmp"
+  mv "$world/reference/ids.jsonl.tmp" "$world/reference/ids.jsonl"
+}
+# Only the report reads it: it comes last so that making it never invalidates a trained stage.
+stage "world: tokenize the reference solutions" "$world/reference" reference_ids
 echo "=== results"
 /usr/bin/python3 scripts/world_report.py "$out" "${seeds[@]/#/seed-}"

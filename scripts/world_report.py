@@ -5,6 +5,10 @@ tokens, problems sampled and the sampling/training wall times, per seed and as m
 the seeds given — the shape of the paper's Tables 1, 2 and 6. Writes OUT/results.md,
 OUT/results.json, OUT/training_curves.png and OUT/kl_histogram.png, and prints the markdown. It
 computes nothing about the models itself: every figure is read from the runs' own output files.
+Because the world's reference solutions are deterministic, it also checks where the contrast
+targets point: on each rollout's gold path (the steps up to its first token that differs from the
+tokenized reference solution), is the contrast target's argmax the reference token more or less
+often than the expert's own argmax? (gold_path_diagnostics; needs OUT/world/reference/ids.jsonl.)
 
 usage: world_report.py OUT seed-1 [seed-2 ...]
 Needs Debian's python3 + python3-matplotlib (hence /usr/bin/python3).
@@ -169,6 +173,83 @@ def diagnostics(per_seed, seeds):
     return "\n".join(lines)
 
 
+def argmax(values):
+    return max(range(len(values)), key=values.__getitem__)
+
+
+def gold_path_diagnostics(out, seed_dir):
+    """Scores the contrast targets of the no-selection run (every step of every rollout) against the
+    reference solutions. At the uncertain steps of the gold path (the α-mask holds more than one
+    token) it counts how often the expert's argmax, the contrast target's argmax and the amateur's
+    argmax are the reference token — all steps, and the selected ones (KL ≥ β). At each rollout's
+    first wrong token it counts how often the reference token was inside the α-mask and how often
+    the contrast target's argmax was the reference token (the expert's argmax never is: greedy)."""
+    contrast = os.path.join(out, seed_dir, "no-selection", "contrast.jsonl")
+    ids_path = os.path.join(out, "world", "reference", "ids.jsonl")
+    problems_path = os.path.join(out, "world", "data", "train.jsonl")
+    if not all(os.path.exists(p) for p in (contrast, ids_path, problems_path)):
+        return None
+    resolved = read_json(os.path.join(out, seed_dir, "lightreasoner", "config.resolved.json")) or {}
+    beta = resolved.get("selection", {}).get("beta", 0.4)
+    with open(problems_path, encoding="utf-8") as f:
+        row_of = {json.loads(line)["id"]: i for i, line in enumerate(f) if line.strip()}
+    with open(ids_path, encoding="utf-8") as f:
+        reference = [json.loads(line) for line in f if line.strip()]
+    count = {k: 0 for k in ("uncertain", "uncertain_expert", "uncertain_contrast", "uncertain_amateur",
+                            "selected", "selected_expert", "selected_contrast", "selected_amateur",
+                            "errors", "error_in_mask", "error_contrast")}
+    with open(contrast, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            gold, ids = reference[row_of[record["id"]]], record["completion_ids"]
+            n = min(len(gold), len(ids))
+            first_error = next((t for t in range(n) if gold[t] != ids[t]), None)
+            last = first_error if first_error is not None else n - 1
+            for step in record["steps"]:
+                t = step["t"]
+                if t > last:
+                    continue
+                mask, want = step["ids"], gold[t]
+                if t == first_error:
+                    count["errors"] += 1
+                    count["error_in_mask"] += want in mask
+                    count["error_contrast"] += mask[argmax(step["p"])] == want
+                if len(mask) < 2:
+                    continue
+                hits = (mask[argmax(step["pe"])] == want, mask[argmax(step["p"])] == want,
+                        step.get("amateur_top_id") == want)
+                for group in ("uncertain", "selected") if step["kl"] >= beta else ("uncertain",):
+                    count[group] += 1
+                    for key, hit in zip(("expert", "contrast", "amateur"), hits):
+                        count[f"{group}_{key}"] += hit
+    return count
+
+
+def gold_path_table(per_seed, seeds):
+    def pct(part, whole):
+        return "–" if not whole else f"{100.0 * part / whole:.1f}"
+    lines = ["| seed | steps | n | expert argmax = reference % | contrast argmax = reference % | amateur argmax = reference % |",
+             "|---|---|---|---|---|---|"]
+    for s in seeds:
+        c = per_seed[s].get("gold_path")
+        if not c:
+            continue
+        for group, label in (("uncertain", "uncertain (α-mask > 1 token)"), ("selected", "uncertain and selected (KL ≥ β)")):
+            n = c[group]
+            lines.append(f"| {s} | {label} | {n} | {pct(c[group + '_expert'], n)} | {pct(c[group + '_contrast'], n)} | "
+                         f"{pct(c[group + '_amateur'], n)} |")
+    lines += ["", "| seed | rollouts' first wrong tokens | reference token inside the α-mask % | contrast argmax = reference % |",
+              "|---|---|---|---|"]
+    for s in seeds:
+        c = per_seed[s].get("gold_path")
+        if c:
+            lines.append(f"| {s} | {c['errors']} | {pct(c['error_in_mask'], c['errors'])} | "
+                         f"{pct(c['error_contrast'], c['errors'])} |")
+    return "\n".join(lines)
+
+
 def plot_training_curves(out, seeds, path):
     panels = [("expert", "expert SFT"), ("amateur", "amateur SFT"), ("lightreasoner", "LightReasoner"),
               ("no-selection", "no selection"), ("no-contrast", "no contrast"), ("rejection-sft", "rejection SFT")]
@@ -193,6 +274,8 @@ def main():
         sys.exit(__doc__)
     out, seeds = sys.argv[1], sys.argv[2:]
     per_seed = {s: collect_seed(out, s) for s in seeds}
+    for s in seeds:
+        per_seed[s]["gold_path"] = gold_path_diagnostics(out, s)
     md = ["# Toy world results", "",
           f"Seeds: {', '.join(seeds)}; test problems per eval: "
           f"{per_seed[seeds[0]]['expert']['n'] if per_seed[seeds[0]]['expert']['n'] else '–'}; "
@@ -203,6 +286,14 @@ def main():
           "training s: the stage's wall time minus sampling (it includes loading and writing). "
           "Δ: accuracy minus the same seed's expert, mean ± sd over seeds.", "",
           "## Contrast diagnostics", "", diagnostics(per_seed, seeds), ""]
+    if any(per_seed[s]["gold_path"] for s in seeds):
+        md += ["## Where the contrast targets point (gold path)", "",
+               "The no-selection run's targets for every step, scored against the tokenized reference "
+               "solutions: on each rollout's gold path (its steps up to and including its first token that "
+               "differs from the reference), at the steps where the α-mask keeps more than one token, which "
+               "argmax is the reference token? LightReasoner can only teach the "
+               "expert something new where the contrast argmax is right and the expert's is not.", "",
+               gold_path_table(per_seed, seeds), ""]
     text = "\n".join(md)
     with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as f:
         f.write(text)

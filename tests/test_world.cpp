@@ -218,6 +218,15 @@ TEST(WorldPipeline, CiWorldRunsEveryStageAndARerunIsCached) {
     EXPECT_DOUBLE_EQ(row["accuracy"].get<double>(), 100.0 * correct / n) << v;
   }
   EXPECT_GT(results["per_seed"]["seed-3"]["lightreasoner"]["tuned_tokens"].get<int>(), 0);
+  // The gold-path diagnostic: the reference solutions tokenized (one line per train problem) and
+  // scored against the no-selection run's targets; every rollout has a gold path of one step at least.
+  EXPECT_EQ(count_lines(out / "world/reference/ids.jsonl"), count_lines(out / "world/data/train.jsonl"));
+  const auto& gold = results["per_seed"]["seed-3"]["gold_path"];
+  ASSERT_TRUE(gold.is_object()) << gold;
+  EXPECT_LE(gold["errors"].get<int>(), 16);
+  EXPECT_LE(gold["error_in_mask"].get<int>(), gold["errors"].get<int>());
+  EXPECT_LE(gold["selected"].get<int>(), gold["uncertain"].get<int>());
+  EXPECT_LE(gold["uncertain_contrast"].get<int>(), gold["uncertain"].get<int>());
   for (const char* f : {"results.md", "training_curves.png", "kl_histogram.png"})
     EXPECT_GT(fs::file_size(out / f), 100u) << f;
   EXPECT_NE(first.find("+ LightReasoner (LoRA)"), std::string::npos) << first;
