@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set-up for Debian bookworm: installs the packages lightreasoner needs (only the missing ones),
 # then configures (CMake preset "release", folder build/) and builds. Idempotent; quiet when
-# everything is present and up to date. Usage: scripts/setup.sh [--no-build]
+# everything is present and up to date. Usage: scripts/setup.sh [--no-build | --binary]
+#   --binary  build only build/lightreasoner (what the toy world needs; about half the work of the
+#             full build, which adds the test suites and benchmarks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,13 +31,19 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
 
-[ "${1:-}" = "--no-build" ] && exit 0
+targets=()
+case "${1:-}" in
+  "") ;;
+  --no-build) exit 0 ;;
+  --binary) targets=(--target lightreasoner) ;;
+  *) echo "setup: unknown argument '$1' (usage: scripts/setup.sh [--no-build | --binary])" >&2; exit 2 ;;
+esac
 
 if [ ! -f build/build.ninja ]; then
   cmake --preset release > build-configure.log 2>&1 || { cat build-configure.log; exit 1; }
   rm -f build-configure.log
 fi
-if ! cmake --build build -j"$(nproc)" > build/build.log 2>&1; then
+if ! cmake --build build -j"$(nproc)" "${targets[@]}" > build/build.log 2>&1; then
   grep -E "error|Error|FAILED" -A5 build/build.log | head -60
   echo "setup: build failed (full log: build/build.log)"
   exit 1
