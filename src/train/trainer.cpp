@@ -359,8 +359,10 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
       window_start = std::chrono::steady_clock::now();
       window_steps = window_tokens = 0;
       window_allreduce = 0.0;
+      // "supervised/s": selected steps (contrast) or completion tokens (SFT); the progress line's own
+      // rate is optimizer steps.
       progress.update(state.step, {{"loss", fmt::format("{:.4f}", loss_value)},
-                                   {"steps/s", format_rate(steps_per_s)},
+                                   {"supervised/s", format_rate(steps_per_s)},
                                    {"tok/s", format_rate(tokens_per_s)}});
     }
     if ((o.checkpoint_every > 0 && state.step % o.checkpoint_every == 0) || last) {
