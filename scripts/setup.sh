@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Set-up for Debian bookworm: installs the packages lightreasoner needs (only the missing ones),
 # then configures (CMake preset "release", folder build/) and builds. Idempotent; quiet when
-# everything is present and up to date. Usage: scripts/setup.sh [--no-build | --binary]
+# everything is present and up to date. Usage: scripts/setup.sh [--no-build | --binary | --packages]
 #   --binary  build only build/lightreasoner (what the toy world needs; about half the work of the
 #             full build, which adds the test suites and benchmarks)
+#   --packages  print the Debian package list and exit (scripts/libtorch2_check.sh installs the same)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,11 @@ PACKAGES=(
   libginac-dev libcln-dev                    # symbolic answer grading
   python3 python3-matplotlib                 # plots
 )
+
+if [ "${1:-}" = "--packages" ]; then
+  echo "${PACKAGES[*]}"
+  exit 0
+fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do
@@ -36,7 +42,7 @@ case "${1:-}" in
   "") ;;
   --no-build) exit 0 ;;
   --binary) targets=(--target lightreasoner) ;;
-  *) echo "setup: unknown argument '$1' (usage: scripts/setup.sh [--no-build | --binary])" >&2; exit 2 ;;
+  *) echo "setup: unknown argument '$1' (usage: scripts/setup.sh [--no-build | --binary | --packages])" >&2; exit 2 ;;
 esac
 
 if [ ! -f build/build.ninja ]; then

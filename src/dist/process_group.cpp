@@ -88,6 +88,22 @@ torch::Device rank_device(torch::Device requested, const LaunchEnv& env) {
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank));
 }
 
+#ifdef LR_WITH_C10D
+namespace {
+// Asks for the classic TCPStore: true where TCPStoreOptions has useLibUV (LibTorch >= 2.2), false on
+// older versions, whose store is always the classic one.
+template <typename Options>
+auto use_classic_tcp_store(Options& options, int) -> decltype(options.useLibUV = false, bool()) {
+  options.useLibUV = false;
+  return true;
+}
+template <typename Options>
+bool use_classic_tcp_store(Options&, long) {
+  return false;
+}
+}  // namespace
+#endif
+
 const Group& world() { return mutable_world(); }
 
 const Group& join(const LaunchEnv& env, torch::Device device, const GroupOptions& options) {
@@ -112,7 +128,16 @@ const Group& join(const LaunchEnv& env, torch::Device device, const GroupOptions
     store_options.numWorkers = static_cast<std::size_t>(env.world_size);
     store_options.waitWorkers = true;
     store_options.timeout = timeout;
-    impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
+    try {
+      impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
+    } catch (const std::exception& e) {
+      // LibTorch >= 2.4 asks for the libuv TCPStore by default, which builds without libuv refuse
+      // (Debian's 2.6: "use_libuv was requested but PyTorch was build without libuv support"). The
+      // classic store speaks the same protocol, so every rank falls back to it the same way.
+      if (std::string(e.what()).find("libuv") == std::string::npos || !use_classic_tcp_store(store_options, 0)) throw;
+      spdlog::debug("rank {}: this LibTorch has no libuv TCPStore; using the classic one", env.rank);
+      impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, store_options);
+    }
   } catch (const std::exception& e) {
     LR_FAIL("rank " << env.rank << ": rendezvous at " << env.master_addr << ":" << env.master_port << " with "
                     << env.world_size << " rank(s) failed within " << options.timeout.count()
