@@ -20,7 +20,12 @@ PACKAGES=(
   python3 python3-matplotlib                 # plots
 )
 
-if [ "${1:-}" = "--packages" ]; then
+mode=${1:-}
+case "$mode" in
+  "" | --no-build | --binary | --packages) ;;
+  *) echo "setup: unknown argument '$mode' (usage: scripts/setup.sh [--no-build | --binary | --packages])" >&2; exit 2 ;;
+esac
+if [ "$mode" = --packages ]; then
   echo "${PACKAGES[*]}"
   exit 0
 fi
@@ -37,13 +42,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
 
+[ "$mode" = --no-build ] && exit 0
 targets=()
-case "${1:-}" in
-  "") ;;
-  --no-build) exit 0 ;;
-  --binary) targets=(--target lightreasoner) ;;
-  *) echo "setup: unknown argument '$1' (usage: scripts/setup.sh [--no-build | --binary | --packages])" >&2; exit 2 ;;
-esac
+[ "$mode" = --binary ] && targets=(--target lightreasoner)
 
 if [ ! -f build/build.ninja ]; then
   cmake --preset release > build-configure.log 2>&1 || { cat build-configure.log; exit 1; }

@@ -6,8 +6,8 @@ the seeds given — the shape of the paper's Tables 1, 2 and 6. Writes OUT/resul
 OUT/results.json, OUT/training_curves.png and OUT/kl_histogram.png, and prints the markdown. It
 computes nothing about the models itself: every figure is read from the runs' own output files.
 Because the world's reference solutions are deterministic, it also checks where the contrast
-targets point: on each rollout's gold path (the steps up to its first token that differs from the
-tokenized reference solution), is the contrast target's argmax the reference token more or less
+targets point: on each rollout's gold path (its steps up to and including its first token that
+differs from the tokenized reference solution), is the contrast target's argmax the reference token more or less
 often than the expert's own argmax? (gold_path_diagnostics; needs OUT/world/reference/ids.jsonl.)
 
 usage: world_report.py OUT seed-1 [seed-2 ...]
@@ -177,24 +177,37 @@ def argmax(values):
     return max(range(len(values)), key=values.__getitem__)
 
 
-def gold_path_diagnostics(out, seed_dir):
-    """Scores the contrast targets of the no-selection run (every step of every rollout) against the
-    reference solutions. At the uncertain steps of the gold path (the α-mask holds more than one
-    token) it counts how often the expert's argmax, the contrast target's argmax and the amateur's
-    argmax are the reference token — all steps, and the selected ones (KL ≥ β). At each rollout's
-    first wrong token it counts how often the reference token was inside the α-mask and how often
-    the contrast target's argmax was the reference token (the expert's argmax never is: greedy)."""
-    contrast = os.path.join(out, seed_dir, "no-selection", "contrast.jsonl")
-    ids_path = os.path.join(out, "world", "reference", "ids.jsonl")
+def reference_ids(out):
+    """Problem id → the token ids of its reference solution: OUT/world/data/train.jsonl and
+    OUT/world/reference/ids.jsonl (toy_world.sh tokenizes the former into the latter, one line per
+    problem), paired line by line; None when either is missing."""
     problems_path = os.path.join(out, "world", "data", "train.jsonl")
-    if not all(os.path.exists(p) for p in (contrast, ids_path, problems_path)):
+    ids_path = os.path.join(out, "world", "reference", "ids.jsonl")
+    if not (os.path.exists(problems_path) and os.path.exists(ids_path)):
+        return None
+    with open(problems_path, encoding="utf-8") as f:
+        problem_ids = [json.loads(line)["id"] for line in f if line.strip()]
+    with open(ids_path, encoding="utf-8") as f:
+        token_ids = [json.loads(line) for line in f if line.strip()]
+    if len(problem_ids) != len(token_ids):
+        sys.exit(f"world_report: {ids_path} has {len(token_ids)} lines, expected one per problem of "
+                 f"{problems_path} ({len(problem_ids)})")
+    return dict(zip(problem_ids, token_ids))
+
+
+def gold_path_diagnostics(out, seed_dir, reference):
+    """Scores the contrast targets of the no-selection run (every step of every rollout) against the
+    reference solutions (`reference`: reference_ids(out)). At the uncertain steps of the gold path
+    (the α-mask holds more than one token) it counts how often the expert's argmax, the contrast
+    target's argmax and the amateur's argmax are the reference token — all steps, and the selected
+    ones (KL ≥ β). At each rollout's first wrong token it counts how often the reference token was
+    inside the α-mask and how often the contrast target's argmax was the reference token (the
+    expert's argmax never is: greedy)."""
+    contrast = os.path.join(out, seed_dir, "no-selection", "contrast.jsonl")
+    if reference is None or not os.path.exists(contrast):
         return None
     resolved = read_json(os.path.join(out, seed_dir, "lightreasoner", "config.resolved.json")) or {}
     beta = resolved.get("selection", {}).get("beta", 0.4)
-    with open(problems_path, encoding="utf-8") as f:
-        row_of = {json.loads(line)["id"]: i for i, line in enumerate(f) if line.strip()}
-    with open(ids_path, encoding="utf-8") as f:
-        reference = [json.loads(line) for line in f if line.strip()]
     count = {k: 0 for k in ("uncertain", "uncertain_expert", "uncertain_contrast", "uncertain_amateur",
                             "selected", "selected_expert", "selected_contrast", "selected_amateur",
                             "errors", "error_in_mask", "error_contrast")}
@@ -203,7 +216,7 @@ def gold_path_diagnostics(out, seed_dir):
             if not line.strip():
                 continue
             record = json.loads(line)
-            gold, ids = reference[row_of[record["id"]]], record["completion_ids"]
+            gold, ids = reference[record["id"]], record["completion_ids"]
             n = min(len(gold), len(ids))
             first_error = next((t for t in range(n) if gold[t] != ids[t]), None)
             last = first_error if first_error is not None else n - 1
@@ -274,8 +287,9 @@ def main():
         sys.exit(__doc__)
     out, seeds = sys.argv[1], sys.argv[2:]
     per_seed = {s: collect_seed(out, s) for s in seeds}
+    reference = reference_ids(out)
     for s in seeds:
-        per_seed[s]["gold_path"] = gold_path_diagnostics(out, s)
+        per_seed[s]["gold_path"] = gold_path_diagnostics(out, s, reference)
     md = ["# Toy world results", "",
           f"Seeds: {', '.join(seeds)}; test problems per eval: "
           f"{per_seed[seeds[0]]['expert']['n'] if per_seed[seeds[0]]['expert']['n'] else '–'}; "

@@ -219,7 +219,7 @@ TEST(WorldPipeline, CiWorldRunsEveryStageAndARerunIsCached) {
   }
   EXPECT_GT(results["per_seed"]["seed-3"]["lightreasoner"]["tuned_tokens"].get<int>(), 0);
   // The gold-path diagnostic: the reference solutions tokenized (one line per train problem) and
-  // scored against the no-selection run's targets; every rollout has a gold path of one step at least.
+  // scored against the no-selection run's targets (16 rollouts: at most 16 first wrong tokens).
   EXPECT_EQ(count_lines(out / "world/reference/ids.jsonl"), count_lines(out / "world/data/train.jsonl"));
   const auto& gold = results["per_seed"]["seed-3"]["gold_path"];
   ASSERT_TRUE(gold.is_object()) << gold;

@@ -36,14 +36,23 @@ class GoldPath(unittest.TestCase):
                 # Rollout "b" follows its reference; one uncertain, unselected step where all but the amateur are right.
                 {"id": "b", "completion_ids": [1, 2], "steps": [step(1, 0.1, [2, 5], [0.9, 0.1], [0.6, 0.4], 5)]},
             ])
-            c = world_report.gold_path_diagnostics(out, "seed-1")
+            c = world_report.gold_path_diagnostics(out, "seed-1", world_report.reference_ids(out))
         self.assertEqual(c, {"uncertain": 3, "uncertain_expert": 2, "uncertain_contrast": 2, "uncertain_amateur": 1,
                              "selected": 1, "selected_expert": 1, "selected_contrast": 0, "selected_amateur": 1,
                              "errors": 1, "error_in_mask": 1, "error_contrast": 1})
 
+    def test_reference_of_another_split_is_refused(self):
+        with tempfile.TemporaryDirectory() as out:
+            write(os.path.join(out, "world/data/train.jsonl"), [{"id": "a"}, {"id": "b"}])
+            write(os.path.join(out, "world/reference/ids.jsonl"), [[1, 2]])
+            with self.assertRaises(SystemExit) as raised:
+                world_report.reference_ids(out)
+            self.assertIn("has 1 lines, expected one per problem", str(raised.exception))
+
     def test_missing_inputs_give_none(self):
         with tempfile.TemporaryDirectory() as out:
-            self.assertIsNone(world_report.gold_path_diagnostics(out, "seed-1"))
+            self.assertIsNone(world_report.reference_ids(out))
+            self.assertIsNone(world_report.gold_path_diagnostics(out, "seed-1", None))
 
 
 if __name__ == "__main__":
