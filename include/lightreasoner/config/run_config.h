@@ -176,7 +176,7 @@ struct OptimConfig {
 
 struct EvalConfig {
   std::vector<std::string> datasets = {"gsm8k"};
-  std::string data_dir = "data";
+  std::string data_dir;  // folder of <name>/test.jsonl; "" = the data/ shipped with the binary (core/resources.h)
   std::string template_name = "qwen25-math-cot";
   int max_new_tokens = 2048;
   int batch_size = 64;
