@@ -21,7 +21,7 @@ std::string problem_id(const io::JsonlRecord& record) {
 }
 
 ProblemSet load_problems(const std::filesystem::path& path, int64_t max_problems, bool shuffle, uint64_t seed,
-                         io::BadRecordPolicy policy) {
+                         io::BadRecordPolicy policy, bool question_required) {
   ProblemSet set;
   io::JsonlReader reader(path, policy);
   io::JsonlRecord record;
@@ -30,7 +30,8 @@ ProblemSet load_problems(const std::filesystem::path& path, int64_t max_problems
     try {
       Problem p;
       p.question = record.first_string_field({"question", "problem", "input"});
-      LR_CHECK(p.question.find_first_not_of(" \t\r\n") != std::string::npos, record.where() << ": empty question");
+      LR_CHECK(!question_required || p.question.find_first_not_of(" \t\r\n") != std::string::npos,
+               record.where() << ": empty question");
       for (const char* key : {"answer", "solution"}) {
         if (record.has(key) && record.field(key).is_string()) {
           p.solution = record.string_field(key);
@@ -56,10 +57,10 @@ ProblemSet load_problems(const std::filesystem::path& path, int64_t max_problems
   return set;
 }
 
-ProblemSet load_problems(const config::DataConfig& data, int64_t seed) {
+ProblemSet load_problems(const config::DataConfig& data, int64_t seed, bool question_required) {
   LR_CHECK(!data.path.empty(), "data.path is not set (a problems .jsonl file)");
   return load_problems(data.path, data.max_problems, data.shuffle, static_cast<uint64_t>(seed),
-                       io::parse_bad_record_policy(data.on_bad_record));
+                       io::parse_bad_record_policy(data.on_bad_record), question_required);
 }
 
 }  // namespace lightreasoner::contrast

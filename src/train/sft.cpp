@@ -10,7 +10,8 @@ namespace lightreasoner::train {
 
 std::vector<SftExample> load_sft_examples(const config::DataConfig& data, int64_t seed) {
   LR_CHECK(!data.path.empty(), "sft needs data.path (a problems .jsonl file with reference solutions)");
-  const contrast::ProblemSet set = contrast::load_problems(data, seed);
+  // Reference SFT also trains on documents: an empty question with the text as the solution.
+  const contrast::ProblemSet set = contrast::load_problems(data, seed, /*question_required=*/false);
   const bool skip_bad = data.on_bad_record == "skip";
   std::vector<SftExample> examples;
   int64_t skipped = 0;

@@ -37,9 +37,11 @@ struct ProblemSet {
 std::string problem_id(const io::JsonlRecord& record);
 
 // max_problems 0 = all. With shuffle, the whole file is shuffled with `seed` before taking.
+// `question_required`: sampling needs a question; SFT on documents (an empty question and the text as
+// the solution, as the toy worlds' pretraining corpora) does not.
 ProblemSet load_problems(const std::filesystem::path& path, int64_t max_problems, bool shuffle, uint64_t seed,
-                         io::BadRecordPolicy policy);
+                         io::BadRecordPolicy policy, bool question_required = true);
 // The same from the run config's data section and seed.
-ProblemSet load_problems(const config::DataConfig& data, int64_t seed);
+ProblemSet load_problems(const config::DataConfig& data, int64_t seed, bool question_required = true);
 
 }  // namespace lightreasoner::contrast
