@@ -139,7 +139,7 @@ for seed in "${seeds[@]}"; do
       return
     fi
     stage "eval ($split): $name" "$run/eval-$split/$name" \
-      lr eval "${common[@]}" --model "$model" ${adapter:+--adapter "$adapter"} --data "$eval_data" --template cot \
+      lr eval "${common[@]}" --model "$model" ${adapter:+--adapter "$adapter"} --data "$eval_data" --template cot --any-template \
         --max-new-tokens "$MAX_NEW_TOKENS" --out "$run/eval-$split/$name"
   }
   # Evaluations depend on their model only: a cached model keeps its cached evaluation.

@@ -252,8 +252,9 @@ TEST(WorldPipeline, CiWorldRunsEveryStageAndARerunIsCached) {
     EXPECT_TRUE(fs::exists(run_dir / v / "adapter/adapter_model.safetensors")) << v;
     EXPECT_TRUE(read_json_file(run_dir / v / "inspect.json").contains("selected_rate")) << v;
   }
-  EXPECT_FALSE(read_json_file(run_dir / "no-selection/contrast.meta.json")["selection_enabled"].get<bool>());
-  EXPECT_EQ(read_json_file(run_dir / "no-contrast/contrast.meta.json")["target_kind"], "expert");
+  // Format 2 meta: the settings that shaped the lines (docs/formats.md).
+  EXPECT_FALSE(read_json_file(run_dir / "no-selection/contrast.meta.json")["settings"]["selection"]["enabled"].get<bool>());
+  EXPECT_EQ(read_json_file(run_dir / "no-contrast/contrast.meta.json")["settings"]["target"]["kind"], "expert");
   // Rejection sampling graded every sampled problem; the CI expert may get none right, and then the
   // variant has nothing to train on (marked, and reported as such) instead of an adapter.
   const auto rejection = read_json_file(run_dir / "rejection-sft/rejection/summary.json");

@@ -31,6 +31,7 @@ struct EvalArgs {
   std::string bad_records = "stop";
   double timeout_s = 3.0;
   bool no_resume = false;
+  bool any_template = false;  // evaluate with a prompt the model was not trained with (base-model rows)
   int64_t limit = 0;
   // Model-backed evaluation; each given flag overrides the config key named beside it.
   std::string model;              // expert.path (--adapter, --config, --set: shared config options)
@@ -134,7 +135,10 @@ config::RunConfig model_eval_config(const EvalArgs& args, const CLI::App& app, c
 }
 
 // A model or adapter that train/sft wrote carries its training prompt: eval must render the same.
-void check_training_prompt(const config::RunConfig& config) {
+// --any-template skips the check, for models deliberately scored in a format they were not tuned to (the
+// paper's base experts with the CoT prompt; the lineage world's pretrained models).
+void check_training_prompt(const config::RunConfig& config, bool any_template) {
+  if (any_template) return;
   const std::filesystem::path dir = config.expert.adapter ? *config.expert.adapter : config.expert.path;
   const auto file = dir / pipeline::kTrainedSettingsFile;
   const auto settings = config::read_settings_record(file, pipeline::kTrainedSettingsKind);
@@ -146,7 +150,7 @@ void check_training_prompt(const config::RunConfig& config) {
 
 void run_model(const EvalArgs& args, const CLI::App& app, const GlobalOptions& global) {
   config::RunConfig config = model_eval_config(args, app, global);
-  check_training_prompt(config);
+  check_training_prompt(config, args.any_template);
   eval::ModelEvalOptions options;
   // Without --out: <output_dir>/eval for a config run, eval_out for a flags-only run.
   options.out_dir = app.count("--out") > 0 || args.config.path.empty() ? std::filesystem::path(args.out)
@@ -176,6 +180,9 @@ Command make_eval_command(CLI::App& root, const GlobalOptions& global) {
   app->add_option("--timeout", args->timeout_s, "grading budget per comparison in seconds (the toolkit's 3 s)")
       ->capture_default_str();
   app->add_flag("--no-resume", args->no_resume, "start over instead of continuing from predictions.jsonl");
+  app->add_flag("--any-template", args->any_template,
+                "evaluate with --template even if the model or adapter was trained with another prompt "
+                "(as the paper scores base models with the CoT prompt)");
   app->add_option("--limit", args->limit, "only the first N problems of each data set, 0 = all (eval.max_problems)")->capture_default_str();
   // Model-backed evaluation.
   add_config_options(app, args->config);

@@ -140,7 +140,9 @@ void check_prompt_matches_training(const std::string& prompt_type, const std::st
                                                                   " (eval.template), which renders that template."
                                                             : std::string("No eval template renders that prompt; "
                                                                           "train with one that has (qwen25-math-cot, "
-                                                                          "qwen-boxed, question-answer).")));
+                                                                          "qwen-boxed, question-answer).")) +
+                                  " To score it in this format anyway (a base model, as the paper's base rows), add "
+                                  "--any-template.");
   }
 }
 
