@@ -288,8 +288,9 @@ TEST(WorldPipeline, CiWorldRunsEveryStageAndARerunIsCached) {
     for (const auto& r : io::read_jsonl(out / "world/data/train.jsonl")) problem_ids.push_back(r.string_field("id"));
     std::map<std::string, std::vector<int64_t>> reference;
     size_t line = 0;
-    for (const auto& r : io::read_jsonl(out / "world/reference/ids.jsonl"))
-      reference[problem_ids.at(line++)] = r.value.get<std::vector<int64_t>>();
+    std::ifstream ids_file(out / "world/reference/ids.jsonl");  // one JSON array per line (not records)
+    for (std::string text; std::getline(ids_file, text);)
+      if (!text.empty()) reference[problem_ids.at(line++)] = nlohmann::json::parse(text).get<std::vector<int64_t>>();
     const double beta = read_json_file(run_dir / "lightreasoner/config.resolved.json")["selection"]["beta"];
     int errors = 0, uncertain = 0, selected = 0;
     for (const auto& r : io::read_jsonl(run_dir / "no-selection/contrast.jsonl")) {
