@@ -3,6 +3,8 @@
 // paths the repository has, and where an unset eval.data_dir looks.
 #include "lightreasoner/config/run_config.h"
 
+#include "lightreasoner/contrast/decoding.h"
+
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/resources.h"
 #include "lightreasoner/eval/dataset.h"
@@ -170,4 +172,27 @@ TEST(Config, EditDistanceAndClosestKey) {
   EXPECT_EQ(edit_distance("", "abc"), 3u);
   EXPECT_EQ(closest_key("bta", {"beta", "enabled"}), "beta");
   EXPECT_EQ(closest_key("qqqqqqqqqq", {"beta", "enabled"}), "");
+}
+
+TEST(Config, DecodingFromGenerationConfigIsWhatGenerateAppliesWithoutArguments) {
+  auto dir = lrtest::temp_dir();
+  RunConfig c = from_text(R"({"sample": {"decoding": "generation_config", "temperature": 0.9}})");
+  c.expert.path = dir.string();
+  // No file, or do_sample absent/false: greedy (the sample.temperature written beside it is not used).
+  EXPECT_EQ(contrast::resolved_decoding(c).temperature, 0.0);
+  write_file_atomic(dir / "generation_config.json", R"({"bos_token_id": 1, "max_new_tokens": 2048})");
+  EXPECT_EQ(contrast::resolved_decoding(c).temperature, 0.0);
+  // DeepSeek-R1-Distill-Qwen-1.5B's file: sampling at 0.6 / 0.95, and transformers' top_k 50.
+  write_file_atomic(dir / "generation_config.json", R"({"do_sample": true, "temperature": 0.6, "top_p": 0.95})");
+  auto d = contrast::resolved_decoding(c);
+  EXPECT_DOUBLE_EQ(d.temperature, 0.6);
+  EXPECT_DOUBLE_EQ(d.top_p, 0.95);
+  EXPECT_EQ(d.top_k, 50);
+  write_file_atomic(dir / "generation_config.json", R"({"do_sample": "yes"})");
+  EXPECT_LR_ERROR(contrast::resolved_decoding(c), "'do_sample' must be true or false");
+  // "config" (the default): the numbers as written.
+  c.sample.decoding = "config";
+  EXPECT_DOUBLE_EQ(contrast::resolved_decoding(c).temperature, 0.9);
+  EXPECT_LR_ERROR(from_text(R"({"sample": {"decoding": "hf"}})"), "sample.decoding must be one of config, generation_config");
+  EXPECT_LR_ERROR(from_text(R"({"train": {"order": "random"}})"), "train.order must be one of steps, rollouts");
 }

@@ -327,7 +327,9 @@ TEST(DistCli, TwoRankSampleWritesWhatOneRankWritesAndResumesFromParts) {
   EXPECT_TRUE(dist::existing_parts(resumed / "contrast.jsonl").empty());
 }
 
-TEST(DistCli, TwoRanksWithBatchBTrainTheAdapterOfOneRankWithBatch2B) {
+// train.batch_size counts the examples of a whole update, over every rank: the same config on two
+// ranks trains what it trains on one.
+TEST(DistCli, TwoRanksTrainTheAdapterOfOneRankWithTheSameConfig) {
   LR_SKIP_WITHOUT_GLOO();
   auto sampled = make_sampled_world(6);
   const World& w = sampled.world;
@@ -341,7 +343,7 @@ TEST(DistCli, TwoRanksWithBatchBTrainTheAdapterOfOneRankWithBatch2B) {
   auto two = w.dir / "two";
   copy_dataset(data, two);
   auto two_extra = common;
-  two_extra.push_back("train.batch_size=2");
+  two_extra.push_back("train.batch_size=4");
   run_ranks_ok({"train", "--config", write_config(w, two, two_extra).string()}, 2, w.dir / "two");
 
   auto a = io::SafetensorsFile::open(one / "adapter/adapter_model.safetensors");

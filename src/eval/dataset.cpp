@@ -1,4 +1,4 @@
-// Dataset resolution and the toolkit's parse_question / parse_ground_truth (math_eval.md §2, §4),
+// Dataset resolution and the toolkit's parse_question / parse_ground_truth (docs/grading.md (Data sets)),
 // one branch per data_name. JSON numbers are rendered as Python's str() would (145.0, 39).
 #include "lightreasoner/eval/dataset.h"
 
