@@ -11,9 +11,8 @@ endif()
 
 set(LR_FUZZ_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 
-# Two libraries, so the harnesses of the light parsers link (and can run) before anything that
-# includes LibTorch is compiled: lr_fuzz_core (jsonl, configs, tokenizers, grading; no LibTorch
-# header) and lr_fuzz_torch (safetensors and what PEFT adapters and contrast records pull in).
+# One small library per group of parsers, so each harness needs only its own sources compiled and
+# the first harnesses link (and can run) long before anything that includes LibTorch is built.
 function(lr_fuzz_library name)
   set(sources)
   foreach(source ${ARGN})
@@ -26,37 +25,46 @@ function(lr_fuzz_library name)
   target_link_libraries(${name} PUBLIC ${LR_DEPENDENCY_TARGETS})
 endfunction()
 
-lr_fuzz_library(lr_fuzz_core
-  core/error core/atomic_file core/resources core/hash core/logging
-  io/jsonl io/limits model/model_config
+lr_fuzz_library(lr_fuzz_base core/error core/atomic_file core/resources core/logging io/jsonl io/limits)
+lr_fuzz_library(lr_fuzz_model_config model/model_config)
+lr_fuzz_library(lr_fuzz_config config/run_config config/schema contrast/meta)
+lr_fuzz_library(lr_fuzz_tokenizer
   tokenizer/bpe_model tokenizer/byte_level tokenizer/json_tokenizer tokenizer/load_tokenizer
   tokenizer/regex_split tokenizer/sentencepiece_tokenizer tokenizer/tokenizer tokenizer/tokenizer_config
-  tokenizer/utf8 tokenizer/templates
-  config/run_config config/schema contrast/meta
+  tokenizer/utf8 tokenizer/templates core/hash)
+lr_fuzz_library(lr_fuzz_eval
   eval/dataset eval/extract_answer eval/math_equal eval/pyregex eval/pytext eval/strip_string eval/symbolic)
-if(TARGET lightreasoner_spm)
-  add_dependencies(lr_fuzz_core lightreasoner_spm)
-endif()
-
 lr_fuzz_library(lr_fuzz_torch
   io/safetensors core/device core/openblas
   model/loader model/lora model/transformer model/attention model/layers model/rope model/kv_cache model/init
   contrast/dataset contrast/official_format contrast/builder contrast/divergence contrast/targets)
-target_link_libraries(lr_fuzz_torch PUBLIC lr_fuzz_core)
 target_precompile_headers(lr_fuzz_torch PRIVATE <torch/torch.h>)
+if(TARGET lightreasoner_spm)
+  add_dependencies(lr_fuzz_tokenizer lightreasoner_spm)
+endif()
+target_link_libraries(lr_fuzz_model_config PUBLIC lr_fuzz_base)
+target_link_libraries(lr_fuzz_config PUBLIC lr_fuzz_base)
+target_link_libraries(lr_fuzz_tokenizer PUBLIC lr_fuzz_base)
+target_link_libraries(lr_fuzz_eval PUBLIC lr_fuzz_base)
+target_link_libraries(lr_fuzz_torch PUBLIC lr_fuzz_model_config lr_fuzz_config lr_fuzz_tokenizer)
 
-# Harnesses that need LibTorch (and reuse its precompiled header); the others link only the core.
-set(LR_FUZZ_NEEDS_TORCH fuzz_safetensors fuzz_sharded_index fuzz_adapter_config fuzz_contrast fuzz_official_import)
+# harness: the libraries it links (fuzz_<name>.cpp ↔ LR_FUZZ_LIBS_<name>).
+set(LR_FUZZ_LIBS_fuzz_jsonl lr_fuzz_base)
+set(LR_FUZZ_LIBS_fuzz_model_config lr_fuzz_model_config)
+set(LR_FUZZ_LIBS_fuzz_run_config lr_fuzz_config)
+set(LR_FUZZ_LIBS_fuzz_tokenizer_load lr_fuzz_tokenizer)
+set(LR_FUZZ_LIBS_fuzz_tokenizer_encode lr_fuzz_tokenizer)
+set(LR_FUZZ_LIBS_fuzz_eval_grading lr_fuzz_eval)
 file(GLOB LR_FUZZ_HARNESSES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.cpp)
 set(LR_FUZZ_TARGETS)
 foreach(src IN LISTS LR_FUZZ_HARNESSES)
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
-  if(name IN_LIST LR_FUZZ_NEEDS_TORCH)
+  if(DEFINED LR_FUZZ_LIBS_${name})
+    target_link_libraries(${name} PRIVATE ${LR_FUZZ_LIBS_${name}})
+  else()  # safetensors, sharded index, adapter config, contrast, official import: LibTorch
     target_link_libraries(${name} PRIVATE lr_fuzz_torch)
     target_precompile_headers(${name} REUSE_FROM lr_fuzz_torch)
-  else()
-    target_link_libraries(${name} PRIVATE lr_fuzz_core)
   endif()
   target_link_options(${name} PRIVATE ${LR_FUZZ_SANITIZE} -fsanitize=fuzzer)
   list(APPEND LR_FUZZ_TARGETS ${name})

@@ -22,7 +22,11 @@ command -v clang++-14 >/dev/null || { echo "fuzz.sh: clang++-14 not found (Debia
 # -O1 with line tables: quick to compile on a shared machine, enough for symbolized reports.
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD" -G Ninja -DLR_FUZZ=ON -DLR_BUILD_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only" >/dev/null
-nice -n "$NICE" cmake --build "$BUILD" -j"$JOBS" --target fuzz_all | tail -3
+HARNESSES=("$@")
+if [[ ${#HARNESSES[@]} == 0 ]]; then
+  for f in fuzz/fuzz_*.cpp; do HARNESSES+=("$(basename "$f" .cpp)"); done
+fi
+nice -n "$NICE" cmake --build "$BUILD" -j"$JOBS" --target "${HARNESSES[@]}" | tail -3
 
 # ---- seeds from the repository (multi-part inputs joined with the harnesses' separator) ----
 SEEDS=$BUILD/seeds
@@ -76,10 +80,6 @@ done
 rm -f "$SEEDS"/tmp_*
 
 # ---- run ----
-HARNESSES=("$@")
-if [[ ${#HARNESSES[@]} == 0 ]]; then
-  for f in fuzz/fuzz_*.cpp; do HARNESSES+=("$(basename "$f" .cpp)"); done
-fi
 SECONDS_EACH=$((MINUTES * 60))
 export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
