@@ -25,13 +25,13 @@ function(lr_fuzz_library name)
   target_link_libraries(${name} PUBLIC ${LR_DEPENDENCY_TARGETS})
 endfunction()
 
-lr_fuzz_library(lr_fuzz_base core/error core/atomic_file core/resources core/logging io/jsonl io/limits)
+lr_fuzz_library(lr_fuzz_base core/error core/atomic_file core/resources core/logging io/jsonl io/limits tokenizer/utf8)
 lr_fuzz_library(lr_fuzz_model_config model/model_config)
-lr_fuzz_library(lr_fuzz_config config/run_config config/schema contrast/meta)
+lr_fuzz_library(lr_fuzz_config config/run_config config/schema contrast/meta contrast/decoding)
 lr_fuzz_library(lr_fuzz_tokenizer
   tokenizer/bpe_model tokenizer/byte_level tokenizer/json_tokenizer tokenizer/load_tokenizer
   tokenizer/regex_split tokenizer/sentencepiece_tokenizer tokenizer/tokenizer tokenizer/tokenizer_config
-  tokenizer/utf8 tokenizer/templates core/hash)
+  tokenizer/templates core/hash)
 lr_fuzz_library(lr_fuzz_eval
   eval/dataset eval/extract_answer eval/math_equal eval/pyregex eval/pytext eval/strip_string eval/symbolic)
 lr_fuzz_library(lr_fuzz_torch

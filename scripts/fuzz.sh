@@ -7,7 +7,8 @@
 # 2 GB (libFuzzer's -timeout, -rss_limit_mb, -malloc_limit_mb); each is saved under
 # build-fuzz/findings/<harness>/ and counted. Leak reports are off (LibTorch and GiNaC keep
 # process-lifetime allocations). Prints a table: executions, seconds, corpus size, findings.
-# Usage: scripts/fuzz.sh [MINUTES] [HARNESS...]   (env: JOBS=1 build parallelism, NICE=15)
+# Usage: scripts/fuzz.sh [MINUTES] [HARNESS...]   (env: JOBS=1 build parallelism, NICE=15;
+# NO_BUILD=1 skips configuring, building and seeding, to run a second subset beside a first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -18,18 +19,19 @@ NICE=${NICE:-15}
 BUILD=$ROOT/build-fuzz
 SEP=$'\n#~#\n'
 
-command -v clang++-14 >/dev/null || { echo "fuzz.sh: clang++-14 not found (Debian: apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 2; }
-# -O1 with line tables: quick to compile on a shared machine, enough for symbolized reports.
-CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD" -G Ninja -DLR_FUZZ=ON -DLR_BUILD_TESTS=OFF \
-  -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only" >/dev/null
 HARNESSES=("$@")
 if [[ ${#HARNESSES[@]} == 0 ]]; then
   for f in fuzz/fuzz_*.cpp; do HARNESSES+=("$(basename "$f" .cpp)"); done
 fi
+SEEDS=$BUILD/seeds
+if [[ ${NO_BUILD:-0} != 1 ]]; then
+command -v clang++-14 >/dev/null || { echo "fuzz.sh: clang++-14 not found (Debian: apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 2; }
+# -O1 with line tables: quick to compile on a shared machine, enough for symbolized reports.
+CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD" -G Ninja -DLR_FUZZ=ON -DLR_BUILD_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only" >/dev/null
 nice -n "$NICE" cmake --build "$BUILD" -j"$JOBS" --target "${HARNESSES[@]}" | tail -3
 
 # ---- seeds from the repository (multi-part inputs joined with the harnesses' separator) ----
-SEEDS=$BUILD/seeds
 rm -rf "$SEEDS"
 mkdir -p "$SEEDS"
 join_parts() {  # join_parts OUT FILE|-TEXT ...: parts joined with SEP; "-TEXT" is literal text
@@ -78,6 +80,7 @@ head -n 40 $FIX/grader_vectors/cases.jsonl | while IFS= read -r line; do
 done
 [[ -f $SEEDS/tmp_cases ]] && seed fuzz_jsonl grader_cases "$SEEDS/tmp_cases"
 rm -f "$SEEDS"/tmp_*
+fi
 
 # ---- run ----
 SECONDS_EACH=$((MINUTES * 60))
@@ -102,7 +105,7 @@ for h in "${HARNESSES[@]}"; do
     -artifact_prefix="$findings/" "$corpus" "${seeds[@]}" >"$log" 2>&1 || true
   seconds=$(($(date +%s) - start))
   # Fork mode's status lines: "#EXECS: cov: .. ft: .. corp: N exec/s: .. oom/timeout/crash: a/b/c time: .."
-  last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -1 || true)
+  last=$(grep -oE '#[0-9]+: cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1 || true)
   execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"${last:-#0:}")
   corp=$(sed -E 's/.* corp: ([0-9]+).*/\1/' <<<"${last:- corp: 0}")
   found=$(find "$findings" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
