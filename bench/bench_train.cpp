@@ -118,8 +118,7 @@ int main(int argc, char** argv) {
     o.log_every = steps;
     o.run_dir = fs::temp_directory_path() / ("bench_train_" + std::to_string(::getpid()));
     fs::remove_all(o.run_dir);
-    auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o,
-                                      [&](bool t) { model::set_lora_training(modules, t); });
+    auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o);
     fs::remove_all(o.run_dir);
     const double flops = 4.0 * n_matmul * static_cast<double>(summary.tokens) +
                          6.0 * static_cast<double>(config.hidden_size * V) * static_cast<double>(summary.supervised_steps);

@@ -168,7 +168,7 @@ std::vector<TrainRow> training_units(const std::vector<TrainRow>& rows, Packing 
 }
 
 TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
-                         const TrainerOptions& o, const std::function<void(bool)>& set_training) {
+                         const TrainerOptions& o) {
   LR_CHECK(!trainable.empty(), o.label << ": nothing to train (no trainable tensors)");
   const std::vector<TrainRow> units = training_units(rows, o.packing);
   const auto n_units = static_cast<int64_t>(units.size());
@@ -257,8 +257,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
     metrics.emplace(metrics_path, /*append=*/true);
   }
 
-  model.train();
-  if (set_training) set_training(true);
+  model.train();  // LoRA adapters are submodules: their dropout follows
   Progress progress(o.label, total, "steps", state.step);
   const auto start = std::chrono::steady_clock::now();
   auto window_start = start;
@@ -374,7 +373,6 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
       }
     }
   }
-  if (set_training) set_training(false);
   model.eval();
   summary.steps = state.step;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
