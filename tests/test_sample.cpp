@@ -100,8 +100,8 @@ TEST(Sample, EndToEndDatasetAndMeta) {
   EXPECT_EQ(meta.counts.rollouts, 6);
   EXPECT_EQ(meta.counts.steps_selected, selected);
   EXPECT_EQ(meta.counts.steps_scored, steps);
-  EXPECT_EQ(meta.template_name, "plain");
-  EXPECT_DOUBLE_EQ(meta.beta, 0.4);
+  EXPECT_EQ(contrast::meta_setting(meta, "prompt.template"), "plain");
+  EXPECT_DOUBLE_EQ(contrast::meta_setting(meta, "selection.beta").get<double>(), 0.4);
   EXPECT_FALSE(meta.expert.weights_checksum.empty());
   EXPECT_NE(meta.expert.weights_checksum, meta.amateur.weights_checksum);
   EXPECT_FALSE(meta.tokenizer_fingerprint.empty());

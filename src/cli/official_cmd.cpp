@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "command.h"
+#include "lightreasoner/config/compare.h"
 #include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/contrast/official_format.h"
 #include "lightreasoner/contrast/sample.h"
@@ -83,6 +84,8 @@ void run_import(const ImportArgs& args) {
   contrast::ContrastMeta meta = contrast::meta_from_config(config);
   meta.expert = contrast::identify_model(args.model);
   meta.amateur.path = "(unknown: imported from " + args.official + ")";
+  // Only the prompt is known; how the official code sampled and selected is not, so train compares the prompt.
+  meta.settings = nlohmann::json::parse(config::config_subset(config, {"expert.adapter", "prompt"}).dump());
   meta.tokenizer_fingerprint = tok->fingerprint();
   meta.counts.problems = stats.records;
   meta.counts.rollouts = stats.records;

@@ -124,7 +124,13 @@ ScoredRollouts score_rollouts(model::CausalLM& expert, model::CausalLM& amateur,
   return scored;
 }
 
-SampleReport run_sample(const config::RunConfig& config) {
+void discard_dataset(const fs::path& dataset) {
+  for (const auto& part : dist::existing_parts(dataset)) fs::remove(part);
+  const bool had = fs::remove(dataset);
+  if (fs::remove(meta_path_for(dataset)) || had) spdlog::info("--resample: {} discarded", dataset.string());
+}
+
+SampleReport run_sample(const config::RunConfig& config, bool resample) {
   const auto wall_start = std::chrono::steady_clock::now();
   const dist::Group& group = dist::world();
   LR_CHECK(!config.expert.path.empty(), "sample needs expert.path (the expert model directory)");
@@ -158,6 +164,7 @@ SampleReport run_sample(const config::RunConfig& config) {
   const fs::path meta_file = meta_path_for(dataset);
   double earlier_wall = 0.0;
   if (group.is_main()) {
+    if (resample) discard_dataset(dataset);
     if (fs::exists(meta_file)) {
       ContrastMeta earlier = read_meta(meta_file);
       check_meta_compatible(earlier, meta, MetaUse::kResume, meta_file);
@@ -181,8 +188,7 @@ SampleReport run_sample(const config::RunConfig& config) {
   group.barrier("sample: start (rank 0 checks the output directory)");
   auto done = contrast_record_ids(dataset);
 
-  ProblemSet set = load_problems(config.data.path, config.data.max_problems, config.data.shuffle,
-                                 static_cast<uint64_t>(config.seed), io::parse_bad_record_policy(config.data.on_bad_record));
+  ProblemSet set = load_problems(config.data, config.seed);
   if (set.skipped > 0) spdlog::warn("sample: {} problem record(s) skipped: {}", set.skipped, set.skip_summary);
 
   const auto expert_config = model::load_model_config(config.expert.path);
@@ -207,7 +213,7 @@ SampleReport run_sample(const config::RunConfig& config) {
     int64_t needed = static_cast<int64_t>(prompt.size()) + config.sample.max_new_tokens;
     if (needed > context) {
       LR_CHECK(config.data.on_bad_record == "skip",
-               problem.where << ": prompt of " << prompt.size() << " tokens + max_new_tokens "
+               problem.where() << ": prompt of " << prompt.size() << " tokens + max_new_tokens "
                              << config.sample.max_new_tokens << " exceeds the models' context of " << context
                              << " (set data.on_bad_record=skip to skip such problems)");
       ++too_long;

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "lightreasoner/config/compare.h"
+#include "lightreasoner/contrast/problems.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/dist/process_group.h"
@@ -18,35 +20,25 @@ namespace lightreasoner::train {
 
 namespace fs = std::filesystem;
 
-std::vector<SftExample> load_sft_examples(const config::DataConfig& data) {
+std::vector<SftExample> load_sft_examples(const config::DataConfig& data, int64_t seed) {
   LR_CHECK(!data.path.empty(), "sft needs data.path (a problems .jsonl file with reference solutions)");
-  io::JsonlReader reader(data.path, io::parse_bad_record_policy(data.on_bad_record));
+  const contrast::ProblemSet set = contrast::load_problems(data, seed);
   const bool skip_bad = data.on_bad_record == "skip";
   std::vector<SftExample> examples;
   int64_t skipped = 0;
-  io::JsonlRecord record;
-  while (reader.next(record)) {
-    if (data.max_problems > 0 && static_cast<int64_t>(examples.size()) >= data.max_problems) break;
-    try {
-      SftExample ex;
-      ex.where = record.where();
-      ex.question = record.first_string_field({"question", "problem", "input"});
-      ex.completion = record.first_string_field({"answer", "solution"});
-      LR_CHECK(!ex.completion.empty(), record.where() << ": empty reference solution");
-      if (record.has("id") || record.has("idx")) {
-        const auto& v = record.field(record.has("id") ? "id" : "idx");
-        ex.id = v.is_string() ? v.get<std::string>() : v.dump();
-      } else {
-        ex.id = "line-" + std::to_string(record.line);
-      }
-      examples.push_back(std::move(ex));
-    } catch (const Error& e) {
-      if (!skip_bad) throw;
-      if (skipped++ == 0) spdlog::warn("sft: skipping bad record: {}", e.what());
+  for (const auto& problem : set.problems) {
+    if (!problem.solution || problem.solution->empty()) {
+      const std::string why = problem.where() + (problem.solution ? ": empty reference solution"
+                                                                  : ": no reference solution (field 'answer' or 'solution')");
+      LR_CHECK(skip_bad, why);
+      if (skipped++ == 0) spdlog::warn("sft: skipping bad record: {}", why);
+      continue;
     }
+    examples.push_back({problem.id, problem.question, *problem.solution, problem.where()});
   }
-  if (skipped > 0 || reader.bad_records() > 0)
-    spdlog::warn("sft: {} record(s) without a usable question/solution skipped; {}", skipped, reader.summary());
+  if (skipped > 0 || set.skipped > 0)
+    spdlog::warn("sft: {} record(s) without a usable question/solution skipped; {}", skipped + set.skipped,
+                 set.skip_summary);
   return examples;
 }
 
@@ -68,7 +60,7 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
                                     << config.data.path << "' (none was graded correct and finished; see "
                                     << (fs::path(config.output_dir) / "rejection/summary.json").string() << ")");
   } else {
-    examples = load_sft_examples(config.data);
+    examples = load_sft_examples(config.data, config.seed);
     LR_CHECK(!examples.empty(), "'" << config.data.path << "' has no usable (question, solution) record");
   }
 
@@ -123,9 +115,12 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   model::ModelDirOptions dir_options;
   dir_options.dtype = model::config_dtype(expert_config);
   dir_options.tokenizer_dir = fs::path(config.expert.path);
-  if (dist::world().is_main())
+  if (dist::world().is_main()) {
     model::write_model_dir(*model, model::load_generation_defaults(config.expert.path, expert_config), report.output,
                            dir_options);
+    config::write_settings_record(report.output / kTrainedSettingsFile, kTrainedSettingsKind, config,
+                                  trained_setting_keys(LossKind::kTokenCrossEntropy));
+  }
   data.rows.clear();
   report.data = std::move(data);
   spdlog::info("sft: model written to {}", report.output.string());

@@ -55,8 +55,13 @@ struct SampleReport {
   SampleTimings timings;
 };
 
+// Removes a dataset, its meta and the part files of an interrupted data-parallel run (what
+// --resample discards before sampling again).
+void discard_dataset(const std::filesystem::path& dataset);
+
 // Runs (or resumes) sampling into config.output_dir. Throws Error on bad config, mismatched
-// tokenizers, an incompatible existing dataset, or bad input under the "stop" policy.
-SampleReport run_sample(const config::RunConfig& config);
+// tokenizers, an incompatible existing dataset (unless `resample`: it is discarded first), or bad
+// input under the "stop" policy.
+SampleReport run_sample(const config::RunConfig& config, bool resample = false);
 
 }  // namespace lightreasoner::contrast

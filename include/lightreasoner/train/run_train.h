@@ -1,6 +1,7 @@
 // `lightreasoner train`: the method's second half (DESIGN §2 items 5–6). Runs `sample` first when
-// <output_dir>/contrast.jsonl is absent, refuses a dataset made for another expert/tokenizer/
-// prompt, attaches LoRA to the expert, trains on the selected steps' soft targets (trainer.h) and
+// <output_dir>/contrast.jsonl is absent, refuses a dataset made with other settings (models,
+// tokenizer, prompt, decoding, data, selection, target: contrast/meta.h) listing each difference —
+// or applies a pure selection filter (β raised, selection turned on) and says so — attaches LoRA to the expert, trains on the selected steps' soft targets (trainer.h) and
 // writes <output_dir>/adapter/ (PEFT format) and config.resolved.json. SFT is in sft.h.
 #pragma once
 
@@ -16,6 +17,13 @@ namespace lightreasoner::train {
 
 model::LoraSpec lora_spec_from_config(const config::RunConfig& config);
 
+// Beside every adapter and model directory train and sft write: the settings that shaped it
+// (config/compare.h), so that the directory carries its training prompt wherever it goes (eval
+// refuses another prompt: eval/prompt.h check_prompt_matches_training).
+constexpr const char* kTrainedSettingsFile = "lightreasoner_settings.json";
+constexpr const char* kTrainedSettingsKind = "lightreasoner-trained";
+const std::vector<std::string>& trained_setting_keys(LossKind loss);
+
 // min(V_expert, V_amateur) when the amateur's config is readable, else the expert's vocabulary.
 int64_t shared_vocab(const config::RunConfig& config, const model::ModelConfig& expert);
 
@@ -30,6 +38,8 @@ struct TrainRunReport {
 TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const config::RunConfig& config, LossKind loss,
                           int64_t vocab, bool resume);
 
-TrainRunReport run_train(const config::RunConfig& config, bool resume);
+// resample: discard an existing <output_dir>/contrast.jsonl (and its meta and part files) and
+// sample again with this config, instead of refusing a dataset made with other settings.
+TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resample = false);
 
 }  // namespace lightreasoner::train

@@ -22,9 +22,10 @@ struct SftExample {
   std::string where;       // file:line
 };
 
-// question | problem | input, and answer | solution; id | idx or "line-N". Takes the first
-// max_problems (0 = all); bad records stop or are skipped per data.on_bad_record.
-std::vector<SftExample> load_sft_examples(const config::DataConfig& data);
+// The problems of data.path (contrast/problems.h: its id rule, data.shuffle with `seed`, the first
+// max_problems) that have a reference solution; a record without one stops or is skipped per
+// data.on_bad_record.
+std::vector<SftExample> load_sft_examples(const config::DataConfig& data, int64_t seed);
 
 TrainRunReport run_sft(const config::RunConfig& config, bool resume);
 
