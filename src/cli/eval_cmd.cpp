@@ -15,7 +15,7 @@
 #include "lightreasoner/eval/model_eval.h"
 #include "lightreasoner/eval/prompt.h"
 #include "lightreasoner/eval/runner.h"
-#include "lightreasoner/train/run_train.h"
+#include "lightreasoner/pipeline/train.h"
 
 namespace lightreasoner::cli {
 
@@ -136,8 +136,8 @@ config::RunConfig model_eval_config(const EvalArgs& args, const CLI::App& app, c
 // A model or adapter that train/sft wrote carries its training prompt: eval must render the same.
 void check_training_prompt(const config::RunConfig& config) {
   const std::filesystem::path dir = config.expert.adapter ? *config.expert.adapter : config.expert.path;
-  const auto file = dir / train::kTrainedSettingsFile;
-  const auto settings = config::read_settings_record(file, train::kTrainedSettingsKind);
+  const auto file = dir / pipeline::kTrainedSettingsFile;
+  const auto settings = config::read_settings_record(file, pipeline::kTrainedSettingsKind);
   if (!settings || !settings->contains("prompt")) return;
   const config::RunConfig trained = config::config_from_json(*settings, file.string());
   eval::check_prompt_matches_training(config.eval.template_name, trained.prompt.template_name, trained.prompt.system,

@@ -1,11 +1,11 @@
 // `lightreasoner train --config C [--resume]`: sample if needed, then LoRA on the selected steps
-// (train/run_train.h). --resume continues from the newest checkpoint in <output_dir>/checkpoints.
+// (pipeline/train.h). --resume continues from the newest checkpoint in <output_dir>/checkpoints.
 #include <spdlog/spdlog.h>
 
 #include <memory>
 
 #include "command.h"
-#include "lightreasoner/train/run_train.h"
+#include "lightreasoner/pipeline/train.h"
 
 namespace lightreasoner::cli {
 
@@ -19,7 +19,7 @@ Command make_train_command(CLI::App& root, const GlobalOptions& global) {
   app->add_flag("--resample", *resample,
                 "discard an existing <output_dir>/contrast.jsonl made with other settings and sample again");
   return {app, [options, resume, resample, &global] {
-            auto report = train::run_train(resolve_parallel_config(*options, global), *resume, *resample);
+            auto report = pipeline::run_train(resolve_parallel_config(*options, global), *resume, *resample);
             spdlog::info("train: done: {} steps, final loss {:.4f}, {:.0f} supervised steps/s; adapter in {}",
                          report.summary.steps, report.summary.final_loss,
                          report.summary.seconds > 0 ? report.summary.supervised_steps / report.summary.seconds : 0.0,

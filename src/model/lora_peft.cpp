@@ -130,7 +130,7 @@ LoraSpec read_peft_config(const fs::path& dir) {
   spec.alpha = 8.0;
   spec.dropout = 0.0;
   try {
-    if (const Json* v = get("r")) spec.r = v->get<int64_t>();
+    if (const Json* v = get("r")) spec.r = v->get<int>();
     if (const Json* v = get("lora_alpha")) spec.alpha = v->get<double>();
     if (const Json* v = get("lora_dropout")) spec.dropout = v->get<double>();
     if (const Json* v = get("use_rslora")) spec.use_rslora = v->get<bool>();

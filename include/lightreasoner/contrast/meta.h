@@ -16,17 +16,14 @@
 #include "lightreasoner/config/run_config.h"
 #include "lightreasoner/contrast/dataset.h"
 #include "lightreasoner/io/jsonl.h"
+#include "lightreasoner/model/identity.h"
 
 namespace lightreasoner::contrast {
 
 // 2: the settings as one "settings" object of config sections; 1 had them as flat keys (still read).
 constexpr int kContrastFormatVersion = 2;
 
-struct ModelIdentity {
-  std::string path;
-  std::string config_hash;       // of config.json
-  std::string weights_checksum;  // of the weight files
-};
+using model::ModelIdentity;  // path, config hash, weights checksum (model/identity.h)
 
 struct ContrastCounts {
   int64_t problems = 0;          // problems taken from the data file

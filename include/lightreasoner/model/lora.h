@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lightreasoner/config/run_config.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/transformer.h"
 
@@ -21,12 +22,11 @@ namespace lightreasoner::model {
 // The module names LoRA may target (the HF projection names).
 const std::vector<std::string>& lora_target_names();
 
-struct LoraSpec {
-  int64_t r = 8;
-  double alpha = 16.0;
-  double dropout = 0.05;
-  std::vector<std::string> targets = {"q_proj", "v_proj"};
-  bool use_rslora = false;
+// The LoRA settings are the config's lora section (its defaults, written once in run_config.h)
+// plus the scale they imply.
+struct LoraSpec : config::LoraConfig {
+  LoraSpec() = default;
+  explicit LoraSpec(const config::LoraConfig& settings) : config::LoraConfig(settings) {}
   double scale() const;  // alpha / r, or alpha / sqrt(r) with rslora
 };
 

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "lightreasoner/config/run_config.h"
-#include "lightreasoner/train/run_train.h"
 
 namespace lightreasoner::train {
 
@@ -26,7 +25,5 @@ struct SftExample {
 // max_problems) that have a reference solution; a record without one stops or is skipped per
 // data.on_bad_record.
 std::vector<SftExample> load_sft_examples(const config::DataConfig& data, int64_t seed);
-
-TrainRunReport run_sft(const config::RunConfig& config, bool resume);
 
 }  // namespace lightreasoner::train

@@ -1,31 +1,24 @@
-// The `train` pipeline: dataset (sampled if absent) → meta check → rows → LoRA → trainer → adapter.
-#include "lightreasoner/train/run_train.h"
+// The `train` recipe: dataset (sampled if absent or --resample) → settings check (or a pure
+// selection filter) → rows → LoRA → trainer → adapter + settings record.
+#include "lightreasoner/pipeline/train.h"
 
 #include <spdlog/spdlog.h>
 
 #include "lightreasoner/config/compare.h"
 #include "lightreasoner/contrast/dataset.h"
 #include "lightreasoner/contrast/meta.h"
-#include "lightreasoner/contrast/sample.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/dist/process_group.h"
+#include "lightreasoner/model/identity.h"
 #include "lightreasoner/model/loader.h"
+#include "lightreasoner/pipeline/sample.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
-namespace lightreasoner::train {
+namespace lightreasoner::pipeline {
 
 namespace fs = std::filesystem;
-
-model::LoraSpec lora_spec_from_config(const config::RunConfig& config) {
-  model::LoraSpec spec;
-  spec.r = config.lora.r;
-  spec.alpha = config.lora.alpha;
-  spec.dropout = config.lora.dropout;
-  spec.targets = config.lora.targets;
-  spec.use_rslora = config.lora.use_rslora;
-  return spec;
-}
+using namespace train;
 
 int64_t shared_vocab(const config::RunConfig& config, const model::ModelConfig& expert) {
   int64_t vocab = expert.vocab_size;
@@ -43,7 +36,7 @@ const std::vector<std::string>& trained_setting_keys(LossKind loss) {
 
 TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const config::RunConfig& config, LossKind loss,
                           int64_t vocab, bool resume) {
-  const auto spec = lora_spec_from_config(config);
+  const model::LoraSpec spec(config.lora);
   auto modules = model::attach_lora(model, spec, static_cast<uint64_t>(config.seed));
   auto options = trainer_options_from_config(config, loss, vocab);
   options.resume = resume;
@@ -68,12 +61,12 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
                                        << "'); merge it first (lightreasoner merge) and train the merged model");
   const fs::path out_dir = config.output_dir;
   const fs::path dataset = out_dir / "contrast.jsonl";
-  if (resample && dist::world().is_main()) contrast::discard_dataset(dataset);
+  if (resample && dist::world().is_main()) discard_dataset(dataset);
   // Every rank must see the same answer to "is there a dataset?" (sampling writes it).
   dist::world().barrier("train: start");
   if (!fs::exists(dataset)) {
     spdlog::info("train: {} is absent; running sample first", dataset.string());
-    contrast::run_sample(config);
+    run_sample(config);
   }
   // The targets are the expert's soft labels under the dataset's settings: refuse a dataset made
   // with other settings, unless the change only removes steps the dataset holds.
@@ -82,9 +75,9 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
                                       << " beside it; train cannot check which expert made it");
   const contrast::ContrastMeta made = contrast::read_meta(meta_file);
   contrast::ContrastMeta run = contrast::meta_from_config(config);
-  run.expert = contrast::identify_model(config.expert.path);
+  run.expert = model::identify_model(config.expert.path);
   if (!config.amateur.path.empty() && fs::is_directory(config.amateur.path))
-    run.amateur = contrast::identify_model(config.amateur.path);
+    run.amateur = model::identify_model(config.amateur.path);
   run.tokenizer_fingerprint = tokenizer::load_tokenizer(config.expert.path)->fingerprint();
   const auto filter = contrast::selection_filter(made, run);
   if (!filter) contrast::check_meta_compatible(made, run, contrast::MetaUse::kTrain, meta_file);
@@ -123,4 +116,4 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   return report;
 }
 
-}  // namespace lightreasoner::train
+}  // namespace lightreasoner::pipeline
