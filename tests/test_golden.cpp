@@ -123,10 +123,9 @@ std::string run(const std::string& args, int expected_exit = 0) {
 }  // namespace
 
 TEST(Golden, WorkflowOutputsAreByteIdenticalToTheRecordedOnes) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   Fixture f;
   f.dir = lrtest::temp_dir();
-  const fs::path tok = shared / "fixtures/stories260K/hf";
+  const fs::path tok = lrtest::fixture_dir() / "stories260K/hf";
   f.expert = make_model(f.dir / "expert", "qwen2", 11, tok);
   f.amateur = make_model(f.dir / "amateur", "llama", 12, tok);
   f.problems = f.dir / "problems.jsonl";

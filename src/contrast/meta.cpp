@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lightreasoner/config/compare.h"
+#include "lightreasoner/contrast/decoding.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
 
@@ -90,7 +91,7 @@ const std::vector<std::string>& dataset_setting_keys() {
   // data.on_bad_record (a skipped record is simply absent).
   static const std::vector<std::string> keys = {
       "expert.adapter", "seed", "data.path", "data.max_problems", "data.shuffle", "prompt",
-      "sample.max_new_tokens", "sample.temperature", "sample.top_p", "sample.top_k", "sample.min_p",
+      "sample.max_new_tokens", "sample.decoding", "sample.temperature", "sample.top_p", "sample.top_k", "sample.min_p",
       "sample.skip_first_step", "selection", "target"};
   return keys;
 }
@@ -101,6 +102,14 @@ ContrastMeta meta_from_config(const config::RunConfig& config) {
   meta.expert.path = config.expert.path;
   meta.amateur.path = config.amateur.path;
   meta.settings = Json::parse(config::config_subset(config, dataset_setting_keys()).dump());
+  // With sample.decoding = generation_config the numbers that decode come from the expert's
+  // generation_config.json (contrast/decoding.h): those are recorded, so a changed file is a difference.
+  const DecodingSettings decoding = resolved_decoding(config);
+  auto& sample = meta.settings["sample"];
+  sample["temperature"] = decoding.temperature;
+  sample["top_p"] = decoding.top_p;
+  sample["top_k"] = decoding.top_k;
+  sample["min_p"] = decoding.min_p;
   return meta;
 }
 

@@ -1,4 +1,4 @@
-// The PEFT adapter directory (formats.md §3): adapter_config.json with PEFT's key set and the
+// The PEFT adapter directory (docs/formats.md#peft-adapter): adapter_config.json with PEFT's key set and the
 // F32 adapter_model.safetensors, written and read; copies of the adapter tensors; and the
 // model + adapter loading helper every command uses. Attaching is lora.cpp's.
 #include <nlohmann/json.hpp>

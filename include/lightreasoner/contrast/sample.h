@@ -1,4 +1,4 @@
-// The scoring step of `sample` (DESIGN §2 steps 2–4): one teacher-forced forward of the expert and
+// The scoring step of `sample` (docs/method.md#rollouts to #targets): one teacher-forced forward of the expert and
 // of the amateur over the exact rollout ids, then per-step KL, selection, masks and soft targets
 // (builder.h). A pure step: no config, files or ranks — the recipe is pipeline/sample.h.
 #pragma once

@@ -1,4 +1,4 @@
-// The `sample` recipe (DESIGN §2 steps 1–4) over the domain steps: problems (contrast/problems.h),
+// The `sample` recipe (docs/method.md#rollouts to #targets) over the domain steps: problems (contrast/problems.h),
 // expert rollouts (generate/), teacher-forced scoring of both models with KL, selection, masks and
 // soft targets (contrast/sample.h score_rollouts), appended batch by batch to
 // <output_dir>/contrast.jsonl with contrast.meta.json beside it. This layer owns the run config,

@@ -1,4 +1,4 @@
-// The `sft` recipe: the paper's supervised baseline (method.md §2.3) and plain full fine-tuning.
+// The `sft` recipe: the paper's supervised baseline (docs/method.md#sft-baseline) and plain full fine-tuning.
 // Examples are (problem, reference solution) pairs from data.path (train/sft.h) or, with
 // sft.source=rejection, the model's own greedy rollouts the eval grader judges correct
 // (train/rejection.h); rendered with the run's prompt template; token cross-entropy over the

@@ -1,4 +1,4 @@
-// The `train` recipe (DESIGN §2 items 5–6): runs `sample` first when <output_dir>/contrast.jsonl is
+// The `train` recipe (docs/design.md#data-flow, steps 4–6): runs `sample` first when <output_dir>/contrast.jsonl is
 // absent; refuses a dataset made with other settings (models, tokenizer, prompt, decoding, data,
 // selection, target: contrast/meta.h), listing each difference — or applies a pure selection
 // filter (β raised, selection turned on) and says so — or, with --resample, samples it again;

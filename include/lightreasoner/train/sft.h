@@ -1,9 +1,7 @@
-// `lightreasoner sft`: the paper's supervised baseline (method.md §2.3) and plain full
-// fine-tuning. Examples are (problem, reference solution) pairs from data.path — GSM8K "answer",
-// MATH "solution" — or, with sft.source=rejection, the model's own greedy rollouts that the eval
-// grader judges correct (rejection.h) — rendered with the run's prompt template; the loss is token cross-entropy
-// over the completion (+ eos) through the same trainer as `train`. With sft.full_finetune every
-// weight trains and the output is a whole model directory; otherwise a PEFT adapter.
+// SFT examples (docs/method.md#sft-baseline): the problems of data.path (contrast/problems.h) that
+// carry a reference solution — GSM8K "answer", MATH "solution" — as (id, question, completion).
+// Rejection-sampled examples are rejection.h's; the `sft` recipe that trains on either is
+// pipeline/sft.h.
 #pragma once
 
 #include <filesystem>
