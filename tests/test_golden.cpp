@@ -17,8 +17,7 @@
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/hash.h"
 #include "lightreasoner/core/openblas.h"
-#include "lightreasoner/model/init.h"
-#include "support.h"
+#include "model_support.h"
 
 namespace fs = std::filesystem;
 using namespace lightreasoner;
@@ -85,17 +84,6 @@ std::string platform_key() {
   return std::string("libtorch-") + TORCH_VERSION + "/openblas-" + (core.empty() ? "none" : core);
 }
 
-fs::path make_model(const fs::path& dir, const std::string& arch, uint64_t seed, const fs::path& tokenizer_dir) {
-  model::InitOptions init;
-  init.seed = seed;
-  init.std = 0.1;
-  init.perturb_norms = true;
-  model::ModelDirOptions options;
-  options.tokenizer_dir = tokenizer_dir;
-  model::init_model_dir(arch, "tiny", init, options, dir);
-  return dir;
-}
-
 struct Fixture {
   fs::path dir, expert, amateur, problems;
 
@@ -125,9 +113,8 @@ std::string run(const std::string& args, int expected_exit = 0) {
 TEST(Golden, WorkflowOutputsAreByteIdenticalToTheRecordedOnes) {
   Fixture f;
   f.dir = lrtest::temp_dir();
-  const fs::path tok = lrtest::fixture_dir() / "stories260K/hf";
-  f.expert = make_model(f.dir / "expert", "qwen2", 11, tok);
-  f.amateur = make_model(f.dir / "amateur", "llama", 12, tok);
+  f.expert = lrtest::make_stories_model(f.dir / "expert", "qwen2", 11);
+  f.amateur = lrtest::make_stories_model(f.dir / "amateur", "llama", 12);
   f.problems = f.dir / "problems.jsonl";
   std::string text;
   for (int i = 0; i < 7; ++i) {
