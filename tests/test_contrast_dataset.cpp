@@ -459,7 +459,7 @@ TEST(ContrastInspect, CommandLinePrintsTextAndJson) {
   EXPECT_EQ(j["steps_selected"], 3);
   EXPECT_DOUBLE_EQ(j["selected_rate"].get<double>(), 0.5);
   EXPECT_EQ(j["examples"].size(), 1u);
-  EXPECT_EQ(j["meta"]["beta"], 0.4);
+  EXPECT_EQ(j["meta"]["settings"]["selection"]["beta"], 0.4);
   EXPECT_EQ(j["kl_mean_by_position"].size(), 4u);
 
   write_text(lr::meta_path_for(path), "{\"format\": \"something else\"}");  // a bad meta is ignored, with a warning

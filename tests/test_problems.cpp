@@ -65,7 +65,7 @@ TEST(Problems, DataShuffleGivesTheSameOrderToSampleSftAndRejectionSampling) {
   auto dir = lrtest::temp_dir();
   auto path = write_problems(dir, 10);
   auto config = config::load_run_config("", {"data.path=" + path.string(), "data.shuffle=true", "data.max_problems=4",
-                                             "seed=42", "prompt.template=question-answer",
+                                             "seed=42", "prompt.template=question-answer", "expert.path=" + dir.string(),
                                              "output_dir=" + (dir / "run").string()});
   // The permutation of seed 42 above: 0, 9, 5, 8, ...
   const std::vector<std::string> expected = {"p0", "p9", "p5", "p8"};
