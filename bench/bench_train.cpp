@@ -3,8 +3,9 @@
 // paper's (prompt 96 tokens, rollout 128, a few selected steps per rollout, 3-token targets), and
 // the same optimizer steps run with `trajectory` and with `step` packing. Reports supervised steps/s,
 // input tokens/s and achieved FLOP/s against this process's measured fp32 matmul rate.
-// Usage: bench_train [--device cpu|cuda] [--threads N] [--steps N] [--rollouts-per-batch N]
-// [--selected N] (steps selected per rollout).
+// Usage: bench_train [--fast 1|0] [--device cpu|cuda] [--threads N] [--steps N] [--rollouts-per-batch N]
+// [--selected N] (steps selected per rollout) [--preset small] (a shape of `lightreasoner init`).
+// Also prints "RESULT kind=train ..." lines for scripts/gpu_goals.sh.
 #include <torch/torch.h>
 
 #include <chrono>
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu";
   int threads = 0;
   int64_t steps = 6, rollouts_per_batch = 2, selected = 6, prompt_len = 96, rollout_len = 128;
+  std::string preset = "small";
+  bool fast = true;  // --fast 0: the model's 2835eea code paths (CausalLM::set_fast_paths)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--device") device_name = argv[i + 1];
@@ -57,15 +60,18 @@ int main(int argc, char** argv) {
     else if (a == "--steps") steps = std::atoll(argv[i + 1]);
     else if (a == "--rollouts-per-batch") rollouts_per_batch = std::atoll(argv[i + 1]);
     else if (a == "--selected") selected = std::atoll(argv[i + 1]);
+    else if (a == "--preset") preset = argv[i + 1];
+    else if (a == "--fast") fast = std::string(argv[i + 1]) != "0";
   }
   set_threads(threads);
   const auto device = parse_device(device_name);
   const auto dtype = device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
-  auto config = model::preset_config("qwen2", "small");
+  auto config = model::preset_config("qwen2", preset);
   model::CausalLM model(config, torch::TensorOptions().dtype(dtype).device(device));
   model::InitOptions init;
   init.seed = 1;
   model::randomize_weights(model, init);
+  model.set_fast_paths(fast);
   model::LoraSpec spec;  // paper defaults
   auto modules = model::attach_lora(model, spec, 42);
 
@@ -95,8 +101,8 @@ int main(int argc, char** argv) {
   for (const auto& item : model.named_parameters())
     if (item.key().find("proj.weight") != std::string::npos) n_matmul += static_cast<double>(item.value().numel());
   const double peak = matmul_flops(device, prompt_len + rollout_len, config.hidden_size, config.hidden_size);
-  std::printf("bench_train: %s, %d threads, model small (%.1fM matmul params, d %ld, V %ld), LoRA r %ld on q/v\n",
-              device.str().c_str(), torch::get_num_threads(), n_matmul / 1e6, static_cast<long>(config.hidden_size),
+  std::printf("bench_train: %s, %d threads, model %s (%.1fM matmul params, d %ld, V %ld), LoRA r %ld on q/v\n",
+              device.str().c_str(), torch::get_num_threads(), preset.c_str(), n_matmul / 1e6, static_cast<long>(config.hidden_size),
               static_cast<long>(V), static_cast<long>(spec.r));
   std::printf("  dataset: %ld rollouts, prompt %ld + rollout %ld tokens, %ld selected steps each, 3-token targets\n",
               static_cast<long>(n_rows), static_cast<long>(prompt_len), static_cast<long>(rollout_len),
@@ -129,6 +135,12 @@ int main(int argc, char** argv) {
                 static_cast<long>(summary.supervised_steps), static_cast<long>(summary.tokens), summary.seconds,
                 summary.supervised_steps / summary.seconds, summary.tokens / summary.seconds,
                 flops / summary.seconds / 1e9, 100.0 * flops / summary.seconds / peak);
+    std::printf("RESULT kind=train fast=%d device=%s packing=%s steps=%ld supervised=%ld tokens=%ld seconds=%.3f tokens_s=%.1f "
+                "gflops=%.2f of_mm=%.3f\n",
+                fast ? 1 : 0, device.str().c_str(), packing == train::Packing::kTrajectory ? "trajectory" : "step",
+                static_cast<long>(summary.steps), static_cast<long>(summary.supervised_steps),
+                static_cast<long>(summary.tokens), summary.seconds, summary.tokens / summary.seconds,
+                flops / summary.seconds / 1e9, flops / summary.seconds / peak);
   }
   return 0;
 }
