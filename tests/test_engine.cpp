@@ -159,6 +159,19 @@ TEST_P(Engine, CausalOnlyMaskEqualsThePaddedMaskPath) {
   EXPECT_LT(max_abs_diff(causal, reference), 1e-6);
 }
 
+TEST_P(Engine, FastPathsOffRunThe2835eeaPathsWithTheSameResults) {
+  auto lm = lrtest::load_tiny(lrtest::make_tiny_model(GetParam()));
+  const std::vector<int64_t> ids = {1, 2, 3, 400, 500, 6, 7, 8, 9};
+  auto fast = full_logits(*lm, ids);
+  lm->set_fast_paths(false);
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_FALSE(lm->model->layers[0]->self_attn->qkv.fused_usable());
+  }
+  EXPECT_FALSE(lm->model->norm->fast);
+  EXPECT_LT(max_abs_diff(full_logits(*lm, ids), fast), 1e-5);
+}
+
 std::vector<std::vector<int64_t>> engine_prompts() {
   return {{3, 17, 250}, {8, 90, 91, 400, 5, 6, 7}, {300, 2, 44, 45, 46}, {9},
           {11, 12, 13, 14, 15, 16, 17, 18, 19}, {200, 201}, {7, 7, 7, 7}};

@@ -190,7 +190,7 @@ SlotCache CausalLM::make_slot_cache(int64_t slots, int64_t capacity) const {
 void CausalLM::set_fast_paths(bool on) {
   fast_ = on;
   set_fused_projections(on);
-  for (auto& item : named_modules()) {
+  for (auto& item : named_modules("", /*include_self=*/false)) {  // (self may live on the stack)
     if (auto norm = std::dynamic_pointer_cast<RMSNorm>(item.value())) norm->fast = on;
     if (auto mlp = std::dynamic_pointer_cast<MLP>(item.value())) mlp->fast = on;
     if (auto layer = std::dynamic_pointer_cast<DecoderLayer>(item.value())) layer->fast = on;
