@@ -44,7 +44,7 @@ class RMSNorm : public torch::nn::Module {
   bool fast = true;  // false: the reference op sequence (same values; one more temporary)
 };
 
-// Token embedding table (no scaling, formats.md §2.3).
+// Token embedding table (no scaling, docs/design.md (Model)).
 class Embedding : public torch::nn::Module {
  public:
   Embedding(int64_t vocab, int64_t dim, const torch::TensorOptions& options);
