@@ -84,7 +84,7 @@ log "device: $DEV_NAME (nominal ${NOM_BW:-?} GB/s, ${NOM_TF:-?} TFLOP/s bf16)"
 "$BUILD/bench_model" --device "$DEVICE" --peak 1 --dtypes "$DT" > "$OUT/peak.txt" 2>&1
 BW=$(field "$OUT/peak.txt" peak read_gbs); TF=$(field "$OUT/peak.txt" peak gemm_tflops)
 GEMM_N=$(field "$OUT/peak.txt" peak gemm)
-row "read bandwidth GB/s (sum of 2 GiB)" "${BW:-n/a}" "${NOM_BW:-n/a}" "$([ -n "$NOM_BW" ] && calc "$BW / $NOM_BW" || echo n/a)" "info"
+row "read bandwidth GB/s (a sum)" "${BW:-n/a}" "${NOM_BW:-n/a}" "$([ -n "$NOM_BW" ] && calc "$BW / $NOM_BW" || echo n/a)" "info"
 row "GEMM ${GEMM_N}^3 $DT TFLOP/s" "${TF:-n/a}" "${NOM_TF:-n/a}" "$([ -n "$NOM_TF" ] && calc "$TF / $NOM_TF" || echo n/a)" "info"
 PEAK_TF=${NOM_TF:-$TF}  # MFU against the nominal peak where known, else the measured GEMM
 
