@@ -98,7 +98,7 @@ TEST(TrainLoss, GradientWrtLogitsIsSoftmaxMinusTarget) {
   expected.slice(1, 0, vocab).copy_((torch::softmax(logits.detach().slice(1, 0, vocab), -1) - dense) / N);
   // Autograd's fp32 gradient against the formula evaluated in fp32: both are (softmax − p)/N with a
   // handful of roundings each, so they differ by a few units of fp32 rounding (ε32 = 1.19e-7) of
-  // the largest entry (≤ 1/N): 8·ε32/N bounds it (measured: LR_AUTOGRAD_GAP).
+  // the largest entry (≤ 1/N): 8·ε32/N bounds it.
   const double eps32 = std::numeric_limits<float>::epsilon(), eps64 = std::numeric_limits<double>::epsilon();
   EXPECT_LT(lrtest::max_abs_diff(logits.grad(), expected), 8 * eps32 / N);
   EXPECT_EQ(logits.grad().slice(1, vocab, V).abs().max().item<double>(), 0.0);  // outside the shared vocabulary

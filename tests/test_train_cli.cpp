@@ -205,8 +205,10 @@ TEST(TrainCli, SftLoraAndFullFineTuning) {
   };
   const auto lora_losses = losses_of(lora_out);
   ASSERT_EQ(lora_losses.size(), 8u);
-  EXPECT_LT(lora_losses.back(), LR_LORA_SFT_LOSS_RATIO * lora_losses.front())
-      << lora_losses.front() << " -> " << lora_losses.back();
+  // Batches of 2 from 6 problems: the first and the last 3 steps each see every problem about once.
+  const double first3 = (lora_losses[0] + lora_losses[1] + lora_losses[2]) / 3;
+  const double last3 = (lora_losses[5] + lora_losses[6] + lora_losses[7]) / 3;
+  EXPECT_LT(last3, first3) << "mean loss of steps 1-3 " << first3 << ", of steps 6-8 " << last3;
   {
     auto base = model::load_model(s.expert, {torch::kFloat32});
     double b_max = 0;
