@@ -38,10 +38,10 @@ TEST(EvalHostile, TenThousandBraces) {
   eval::EqualResult r;
   t = seconds_of([&] { r = eval::math_equal(pred, "1"); });
   EXPECT_LT(t, 5.0);
-  // The toolkit's sympy parse hits Python's recursion limit and scores it wrong; ours stops at the
-  // parser's depth limit: wrong and flagged undecided.
-  EXPECT_FALSE(r.equal);
-  EXPECT_TRUE(r.undecided);
+  // The toolkit's bracket-blind compare (math_eval.md: delete {}() and compare) reads "1" = "1"
+  // before any parse, so no recursion is involved: equal.
+  EXPECT_TRUE(r.equal);
+  EXPECT_EQ(r.decided_by, "structural");
   // Unbalanced: an unclosed box runs to the end.
   std::string unclosed;
   EXPECT_LT(seconds_of([&] { unclosed = eval::extract_prediction("\\boxed{" + repeat("{", 10000), "math"); }), 5.0);
@@ -84,11 +84,12 @@ TEST(EvalHostile, HugePowersAndFactorialsStayBounded) {
   EXPECT_FALSE(r.equal);
   t = seconds_of([&] { r = eval::math_equal("(x+1)^{100000}", "(1+x)^{100000}"); });
   EXPECT_LT(t, 5.0);
-  // The toolkit says equal here (sympy's a == b: both parse to (x + 1)**100000), but our parser
-  // refuses exponents above 4096 before comparing: wrong and flagged undecided, the documented
-  // fallback. A known divergence from the toolkit (it costs a correct answer only in this form).
-  EXPECT_FALSE(r.equal);
-  EXPECT_TRUE(r.undecided);
+  // Equal, as the toolkit decides it: both start with "(" and contain ")", so its tuple stage
+  // compares prediction[1:-1] = "x+1)^{100000" with "1+x)^{100000", whose parse stops at the stray
+  // ")" (trailing garbage ignored, as sympy's parse_latex does): x + 1 = 1 + x. No huge power is
+  // ever built (our parser would refuse exponents above 4096 as undecided).
+  EXPECT_TRUE(r.equal);
+  EXPECT_EQ(r.decided_by, "structural");
   EXPECT_EQ(eval::math_equal("5!", "120").equal, true);
 }
 
