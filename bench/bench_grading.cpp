@@ -5,7 +5,7 @@
 // peer (bench/peer_sympy.py), which times sympy doing the same decisions and lists every pair where
 // its verdict differs from ours. The golds' verdicts are checked case by case: a boxed copy must be
 // judged equal (the toolkit quirks that are not are listed) and the wrong number must not be.
-// Usage: bench_grading [SHARED_DIR] [--emit-sympy FILE]
+// Usage: bench_grading [VECTORS_DIR] [--emit-sympy FILE]  (default: tests/fixtures/grader_vectors)
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -38,18 +38,18 @@ std::string python_name_safe(std::string text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string shared = "../shared";
+  std::string vectors = std::string(LR_SOURCE_DIR) + "/tests/fixtures/grader_vectors";
   std::string emit_sympy;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--emit-sympy" && i + 1 < argc) {
       emit_sympy = argv[++i];
     } else {
-      shared = arg;
+      vectors = arg;
     }
   }
-  auto golds = io::read_jsonl(shared + "/data/grader_vectors/gold_answers.jsonl");
-  auto cases = io::read_jsonl(shared + "/data/grader_vectors/cases.jsonl");
+  auto golds = io::read_jsonl(vectors + "/gold_answers.jsonl");
+  auto cases = io::read_jsonl(vectors + "/cases.jsonl");
 
   // 1. Every gold: a completion boxing the gold (right) and one with a wrong last number.
   int64_t graded = 0, correct = 0;

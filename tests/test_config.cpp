@@ -1,8 +1,13 @@
 // Typed run config: defaults, unknown keys (with "did you mean"), wrong types, ranges, --set
-// overrides, the resolved-config round trip, and every file in configs/ loading cleanly.
+// overrides, the resolved-config round trip, every file in configs/ loading cleanly and naming only
+// paths the repository has, and where an unset eval.data_dir looks.
 #include "lightreasoner/config/run_config.h"
 
+#include "lightreasoner/contrast/decoding.h"
+
 #include "lightreasoner/core/atomic_file.h"
+#include "lightreasoner/core/resources.h"
+#include "lightreasoner/eval/dataset.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -124,9 +129,70 @@ TEST(Config, EveryShippedConfigLoads) {
   EXPECT_GE(count, 1);
 }
 
+// A clone alone is the product: every file or folder a shipped config names is in the repository,
+// relative to its root as the README runs them. Excepted: model directories (users download them)
+// and runs/, which scripts/toy_world.sh and scripts/demo.sh create before they use those configs.
+TEST(Config, EveryPathAShippedConfigNamesIsInTheRepository) {
+  const fs::path root = LR_SOURCE_DIR;
+  auto generated = [](const std::string& path) { return path.rfind("runs/", 0) == 0; };
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(root / "configs")) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    RunConfig c = load_run_config(entry.path());
+    if (!c.data.path.empty() && !generated(c.data.path)) {
+      EXPECT_TRUE(fs::is_regular_file(root / c.data.path)) << "data.path " << c.data.path;
+      ++checked;
+    }
+    if (!c.eval.data_dir.empty()) {
+      EXPECT_TRUE(fs::is_directory(root / c.eval.data_dir)) << "eval.data_dir " << c.eval.data_dir;
+      ++checked;
+    }
+    for (const auto& name : c.eval.datasets) {
+      if (generated(name)) continue;
+      // A data set name resolves in the configured data dir, or the shipped data/ when unset.
+      const fs::path dir = c.eval.data_dir.empty() ? fs::path() : root / c.eval.data_dir;
+      EXPECT_NO_THROW(eval::resolve_dataset(name, dir, c.eval.data_name)) << "eval.datasets " << name;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 3);
+}
+
+TEST(Config, AnUnsetDataDirFindsTheRepositorysDataFolder) {
+  EXPECT_EQ(resolve_data_dir(""), (fs::path(LR_SOURCE_DIR) / "data").lexically_normal());
+  EXPECT_EQ(resolve_data_dir("/elsewhere"), fs::path("/elsewhere"));
+  auto spec = eval::resolve_dataset("gsm8k", "");
+  EXPECT_EQ(spec.path, (fs::path(LR_SOURCE_DIR) / "data/gsm8k/test.jsonl").lexically_normal());
+  EXPECT_LR_ERROR(eval::resolve_dataset("gsm8k", lrtest::temp_dir()), "dataset 'gsm8k' is neither a file nor a folder");
+}
+
 TEST(Config, EditDistanceAndClosestKey) {
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(edit_distance("", "abc"), 3u);
   EXPECT_EQ(closest_key("bta", {"beta", "enabled"}), "beta");
   EXPECT_EQ(closest_key("qqqqqqqqqq", {"beta", "enabled"}), "");
+}
+
+TEST(Config, DecodingFromGenerationConfigIsWhatGenerateAppliesWithoutArguments) {
+  auto dir = lrtest::temp_dir();
+  RunConfig c = from_text(R"({"sample": {"decoding": "generation_config", "temperature": 0.9}})");
+  c.expert.path = dir.string();
+  // No file, or do_sample absent/false: greedy (the sample.temperature written beside it is not used).
+  EXPECT_EQ(contrast::resolved_decoding(c).temperature, 0.0);
+  write_file_atomic(dir / "generation_config.json", R"({"bos_token_id": 1, "max_new_tokens": 2048})");
+  EXPECT_EQ(contrast::resolved_decoding(c).temperature, 0.0);
+  // DeepSeek-R1-Distill-Qwen-1.5B's file: sampling at 0.6 / 0.95, and transformers' top_k 50.
+  write_file_atomic(dir / "generation_config.json", R"({"do_sample": true, "temperature": 0.6, "top_p": 0.95})");
+  auto d = contrast::resolved_decoding(c);
+  EXPECT_DOUBLE_EQ(d.temperature, 0.6);
+  EXPECT_DOUBLE_EQ(d.top_p, 0.95);
+  EXPECT_EQ(d.top_k, 50);
+  write_file_atomic(dir / "generation_config.json", R"({"do_sample": "yes"})");
+  EXPECT_LR_ERROR(contrast::resolved_decoding(c), "'do_sample' must be true or false");
+  // "config" (the default): the numbers as written.
+  c.sample.decoding = "config";
+  EXPECT_DOUBLE_EQ(contrast::resolved_decoding(c).temperature, 0.9);
+  EXPECT_LR_ERROR(from_text(R"({"sample": {"decoding": "hf"}})"), "sample.decoding must be one of config, generation_config");
+  EXPECT_LR_ERROR(from_text(R"({"train": {"order": "random"}})"), "train.order must be one of steps, rollouts");
 }

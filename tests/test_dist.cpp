@@ -133,10 +133,10 @@ struct World {
   fs::path dir, expert, amateur, problems;
 };
 
-World make_world(const fs::path& shared, int problems) {
+World make_world(int problems) {
   World w;
   w.dir = lrtest::temp_dir();
-  const fs::path tok = shared / "fixtures/stories260K/hf";
+  const fs::path tok = lrtest::fixture_dir() / "stories260K/hf";
   auto make_model = [&](const fs::path& dir, const std::string& arch, uint64_t seed) {
     model::InitOptions init;
     init.seed = seed;
@@ -180,8 +180,8 @@ struct Sampled {
   fs::path data;
 };
 
-Sampled make_sampled_world(const fs::path& shared, int problems) {
-  Sampled s{make_world(shared, problems), {}};
+Sampled make_sampled_world(int problems) {
+  Sampled s{make_world(problems), {}};
   s.data = s.world.dir / "data";
   run_ok("sample --config '" + write_config(s.world, s.data, {}).string() + "'");
   return s;
@@ -295,8 +295,7 @@ TEST(DistParts, MergeRestoresWorkOrderAndDropsTornLines) {
 
 TEST(DistCli, TwoRankSampleWritesWhatOneRankWritesAndResumesFromParts) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto w = make_world(shared, 7);  // batches of 2: rank 0 runs batches 0 and 2, rank 1 runs 1 and 3 (one row)
+  auto w = make_world(7);  // batches of 2: rank 0 runs batches 0 and 2, rank 1 runs 1 and 3 (one row)
   auto one = w.dir / "one";
   run_ok("sample --config '" + write_config(w, one, {}).string() + "'");
   auto two = w.dir / "two";
@@ -328,14 +327,15 @@ TEST(DistCli, TwoRankSampleWritesWhatOneRankWritesAndResumesFromParts) {
   EXPECT_TRUE(dist::existing_parts(resumed / "contrast.jsonl").empty());
 }
 
-// Equal up to floating-point summation order, not bytes: one process sums the 2b rows' gradients in
-// one backward, two ranks sum b rows each and then add the two sums (the all-reduce), and Adam's
-// m/√v amplifies the last-bit differences of near-zero gradients (measured: 1,308 of 3,584 adapter
-// values differ after 6 steps, max relative 3.4e-4, all within rtol 1e-4 + atol 1e-6). README says so.
-TEST(DistCli, TwoRanksWithBatchBTrainTheAdapterOfOneRankWithBatch2BUpToSummationOrder) {
+// train.batch_size counts the examples of a whole update, over every rank: the same config on two
+// ranks trains what it trains on one, equal up to floating-point summation order, not bytes: each
+// rank sums its slice's gradients and the all-reduce adds the slices' sums, another order than one
+// process's backward, and Adam's m/√v amplifies the last-bit differences of near-zero gradients
+// (measured before the batch_size change: 1,308 of 3,584 adapter values differed after 6 steps, max
+// relative 3.4e-4, all within rtol 1e-4 + atol 1e-6). README says so.
+TEST(DistCli, TwoRanksTrainTheAdapterOfOneRankWithTheSameConfigUpToSummationOrder) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto sampled = make_sampled_world(shared, 6);
+  auto sampled = make_sampled_world(6);
   const World& w = sampled.world;
   const fs::path& data = sampled.data;
   const std::vector<std::string> common = {"train.max_steps=6", "train.grad_accum=2", "train.checkpoint_every=3"};
@@ -347,7 +347,7 @@ TEST(DistCli, TwoRanksWithBatchBTrainTheAdapterOfOneRankWithBatch2BUpToSummation
   auto two = w.dir / "two";
   copy_dataset(data, two);
   auto two_extra = common;
-  two_extra.push_back("train.batch_size=2");
+  two_extra.push_back("train.batch_size=4");
   run_ranks_ok({"train", "--config", write_config(w, two, two_extra).string()}, 2, w.dir / "two");
 
   auto a = io::SafetensorsFile::open(one / "adapter/adapter_model.safetensors");
@@ -383,8 +383,7 @@ TEST(DistCli, TwoRanksWithBatchBTrainTheAdapterOfOneRankWithBatch2BUpToSummation
 
 TEST(DistCli, AKilledRankStopsTheOtherAndTheRunResumes) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto sampled = make_sampled_world(shared, 6);
+  auto sampled = make_sampled_world(6);
   const World& w = sampled.world;
   const fs::path& data = sampled.data;
   const std::vector<std::string> extra = {"train.max_steps=300", "train.checkpoint_every=5", "train.batch_size=2"};
@@ -429,12 +428,11 @@ TEST(DistCli, AKilledRankStopsTheOtherAndTheRunResumes) {
 
 TEST(DistCli, TwoRankEvalWritesWhatOneRankWrites) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
   // 150 GSM8K problems with given completions (right on even lines), of varied lengths: 3 batches
   // of 64, so rank 0 grades batches 0 and 2 and rank 1 batch 1.
   std::string text;
-  std::ifstream in(shared / "data/gsm8k/test.jsonl");
+  std::ifstream in(lrtest::data_dir() / "gsm8k/test.jsonl");
   std::string line;
   for (int i = 0; i < 150 && std::getline(in, line); ++i) {
     auto record = nlohmann::json::parse(line);
@@ -455,8 +453,7 @@ TEST(DistCli, TwoRankEvalWritesWhatOneRankWrites) {
 
 TEST(DistCli, TwoRankModelEvalWritesWhatOneRankWrites) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto w = make_world(shared, 1);
+  auto w = make_world(1);
   // 9 GSM8K problems in batches of 2: rank 0 generates batches 0, 2, 4 and rank 1 batches 1, 3.
   auto config = [&](const std::string& name) {
     nlohmann::json j = {{"expert", {{"path", w.expert.string()}, {"dtype", "f32"}}},
@@ -464,7 +461,7 @@ TEST(DistCli, TwoRankModelEvalWritesWhatOneRankWrites) {
                         {"output_dir", (w.dir / name).string()},
                         {"eval",
                          {{"datasets", {"gsm8k"}},
-                          {"data_dir", (shared / "data").string()},
+                          {"data_dir", (lrtest::data_dir()).string()},
                           {"template", "cot"},
                           {"max_new_tokens", 16},
                           {"batch_size", 2},

@@ -1,4 +1,4 @@
-// Grading against the toolkit's own outputs (shared/data/grader_vectors): every gold of every
+// Grading against the toolkit's own outputs (tests/fixtures/grader_vectors): every gold of every
 // test file parsed identically, every strip_string / extract / string+numeric math_equal case
 // identical, every sympy-decided case decided as the toolkit did (each disagreement printed), and
 // the symbolic stage's own verdicts on the recorded pairs it decides.
@@ -19,22 +19,21 @@ namespace {
 using namespace lightreasoner;
 using lightreasoner::io::Json;
 
-std::vector<Json> cases_of_kind(const std::filesystem::path& shared, const std::string& kind) {
+std::vector<Json> cases_of_kind(const std::string& kind) {
   std::vector<Json> out;
-  for (const auto& record : io::read_jsonl(shared / "data/grader_vectors/cases.jsonl")) {
+  for (const auto& record : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/cases.jsonl")) {
     if (record.value.at("kind") == kind) out.push_back(record.value);
   }
   return out;
 }
 
 TEST(EvalGrading, EveryGoldAnswerParsedIdentically) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   std::map<std::string, std::vector<io::JsonlRecord>> files;
   int64_t checked = 0, mismatched = 0;
-  for (const auto& expected : io::read_jsonl(shared / "data/grader_vectors/gold_answers.jsonl")) {
+  for (const auto& expected : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/gold_answers.jsonl")) {
     std::string file = expected.value.at("file");
     auto& records = files[file];
-    if (records.empty()) records = io::read_jsonl(shared / "data" / file);
+    if (records.empty()) records = io::read_jsonl(lrtest::data_dir() / file);
     int64_t line = expected.value.at("line");
     ASSERT_LT(line, static_cast<int64_t>(records.size())) << file;
     std::string data_name = expected.value.at("data_name");
@@ -53,11 +52,10 @@ TEST(EvalGrading, EveryGoldAnswerParsedIdentically) {
 }
 
 TEST(EvalGrading, QuestionsMatchTheToolkit) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   int64_t checked = 0;
-  for (const auto& expected : io::read_jsonl(shared / "data/grader_vectors/questions_sample.jsonl")) {
+  for (const auto& expected : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/questions_sample.jsonl")) {
     std::string file = expected.value.at("file");
-    auto records = io::read_jsonl(shared / "data" / file);
+    auto records = io::read_jsonl(lrtest::data_dir() / file);
     int64_t line = expected.value.at("line");
     EXPECT_EQ(eval::parse_question(records.at(line), expected.value.at("data_name")),
               expected.value.at("question").get<std::string>())
@@ -68,8 +66,7 @@ TEST(EvalGrading, QuestionsMatchTheToolkit) {
 }
 
 TEST(EvalGrading, StripStringCasesIdentical) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto cases = cases_of_kind(shared, "strip_string");
+  auto cases = cases_of_kind("strip_string");
   ASSERT_GT(cases.size(), 100u);
   for (const auto& c : cases) {
     std::string input = c.at("input");
@@ -80,8 +77,7 @@ TEST(EvalGrading, StripStringCasesIdentical) {
 }
 
 TEST(EvalGrading, ExtractCasesIdentical) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto cases = cases_of_kind(shared, "extract");
+  auto cases = cases_of_kind("extract");
   ASSERT_GT(cases.size(), 30u);
   for (const auto& c : cases) {
     std::string text = c.at("text"), data_name = c.at("data_name");
@@ -93,9 +89,8 @@ TEST(EvalGrading, ExtractCasesIdentical) {
 }
 
 TEST(EvalGrading, StringAndNumericMathEqualCasesIdentical) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   int checked = 0;
-  for (const auto& c : cases_of_kind(shared, "math_equal")) {
+  for (const auto& c : cases_of_kind("math_equal")) {
     if (c.at("decided_by") == "structural_or_sympy") continue;
     std::string pred = c.at("pred"), gold = c.at("gold");
     auto result = eval::math_equal(pred, gold);
@@ -107,9 +102,8 @@ TEST(EvalGrading, StringAndNumericMathEqualCasesIdentical) {
 }
 
 TEST(EvalGrading, SympyStageCasesAllDecidedLikeTheToolkit) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   int total = 0, agreed = 0, undecided = 0;
-  for (const auto& c : cases_of_kind(shared, "math_equal")) {
+  for (const auto& c : cases_of_kind("math_equal")) {
     if (c.at("decided_by") != "structural_or_sympy") continue;
     std::string pred = c.at("pred"), gold = c.at("gold");
     bool expected = c.at("equal");
@@ -131,7 +125,6 @@ TEST(EvalGrading, SympyStageCasesAllDecidedLikeTheToolkit) {
 }
 
 TEST(EvalGrading, StripStringFastPathMatchesReference) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   int64_t checked = 0;
   auto check = [&](const std::string& text) {
     for (bool skip : {false, true}) {
@@ -139,10 +132,10 @@ TEST(EvalGrading, StripStringFastPathMatchesReference) {
     }
     ++checked;
   };
-  for (const auto& c : cases_of_kind(shared, "strip_string")) check(c.at("input"));
-  for (const auto& c : cases_of_kind(shared, "math_equal")) check(c.value("pred_raw", c.at("pred").get<std::string>()));
+  for (const auto& c : cases_of_kind("strip_string")) check(c.at("input"));
+  for (const auto& c : cases_of_kind("math_equal")) check(c.value("pred_raw", c.at("pred").get<std::string>()));
   int64_t golds = 0;
-  for (const auto& g : io::read_jsonl(shared / "data/grader_vectors/gold_answers.jsonl")) {
+  for (const auto& g : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/gold_answers.jsonl")) {
     check(g.value.at("gt"));  // every gold: RESULTS.md states the fast path's output is identical on all
     ++golds;
   }
@@ -154,10 +147,9 @@ TEST(EvalGrading, StripStringFastPathMatchesReference) {
 // comma, '=' or \begin, which its tuple/interval, equation and matrix stages take first) that
 // reached the sympy stage. symbolic_equal must give the same verdict, and decide every one of them.
 TEST(EvalGrading, SymbolicStageDecidesTheRecordedScalarPairsLikeTheToolkit) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   using eval::SymbolicVerdict;
   int checked = 0;
-  for (const auto& c : cases_of_kind(shared, "math_equal")) {
+  for (const auto& c : cases_of_kind("math_equal")) {
     if (c.at("decided_by") != "structural_or_sympy") continue;
     const std::string pred = c.at("pred"), gold = c.at("gold");
     const std::string both = pred + " " + gold;

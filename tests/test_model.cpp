@@ -37,11 +37,10 @@ std::vector<int64_t> greedy(model::CausalLM& lm, const std::vector<int64_t>& pro
 class Stories260K : public ::testing::TestWithParam<model::AttentionBackend> {};
 
 TEST_P(Stories260K, LogitsAndGreedyIdsMatchLlama2c) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   const auto backend = GetParam();
   if (backend == model::AttentionBackend::kSdpa && !model::sdpa_available())
     GTEST_SKIP() << "LibTorch < 2.0: no fused scaled_dot_product_attention";
-  const auto dir = shared / "fixtures/stories260K/hf";
+  const auto dir = lrtest::fixture_dir() / "stories260K/hf";
   auto reference = nlohmann::json::parse(read_file(dir / "reference_logits.json"));
   const auto prompt = reference["prompt_ids"].get<std::vector<int64_t>>();
   const auto expected_ids = reference["greedy_ids"].get<std::vector<int64_t>>();

@@ -1,15 +1,19 @@
 // The training objective and loop, in-process on tiny random models: ∂loss/∂logits = (softmax − target)/N
 // (autograd and central differences), sparse KL = dense reference, token CE = KL to a one-hot target,
 // gathered positions are the real ones, `trajectory` and `step` packing give the same loss and LoRA
-// gradients, the LR schedules, overfitting a handful of steps reaches the target entropy, and a
-// NaN loss stops with the last good checkpoint kept.
+// gradients, an update holds train.batch_size examples whatever the packing, accumulation and rank
+// count (and the trained adapter is the same), configs/default.json resolves to the official
+// 16 x 1000 supervised steps, the LR schedules, overfitting a handful of steps reaches the target
+// entropy, and a NaN loss stops with the last good checkpoint kept.
 #include <torch/torch.h>
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 #include <set>
 
+#include "lightreasoner/config/run_config.h"
 #include "lightreasoner/io/safetensors.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/train/batch.h"
@@ -220,6 +224,154 @@ TEST(TrainLoss, TrajectoryAndStepPackingGiveTheSameLossAndLoraGradients) {
     max_grad = std::max(max_grad, grads[0][k].abs().max().item<double>());
   }
   EXPECT_GT(max_grad, 1e-4);
+}
+
+namespace {
+// The (row index, step index) pairs of one update, over every micro-batch and rank, sorted.
+std::vector<std::pair<int64_t, int64_t>> update_examples(train::UpdateSchedule& schedule,
+                                                         const std::vector<train::TrainRow>& rows, int64_t update,
+                                                         int64_t batch, int64_t accum, int64_t world, Packing packing,
+                                                         int64_t* sequences = nullptr) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (int64_t rank = 0; rank < world; ++rank) {
+    for (const auto& micro : schedule.update(update, batch, accum, world, rank, packing)) {
+      int64_t steps = 0;
+      for (const auto& segment : micro.segments) {
+        if (sequences) ++*sequences;
+        for (size_t i : segment.steps) out.emplace_back(segment.row - rows.data(), static_cast<int64_t>(i));
+        steps += static_cast<int64_t>(segment.steps.size());
+      }
+      EXPECT_EQ(steps, micro.steps);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+}  // namespace
+
+TEST(TrainSchedule, AnUpdateHoldsBatchSizeStepsWhateverThePackingAccumulationAndRanks) {
+  auto rows = random_rows(13, 50, 3);  // 1–3 steps each: updates cut rows and cross epochs
+  int64_t total_steps = 0;
+  for (const auto& r : rows) total_steps += static_cast<int64_t>(r.steps.size());
+  for (auto order : {train::Order::kSteps, train::Order::kRollouts}) {
+    SCOPED_TRACE(train::order_name(order));
+    train::UpdateSchedule reference(rows, order, /*rows_are_examples=*/false, 7);
+    EXPECT_EQ(reference.examples(), total_steps);
+    const int64_t batch = 6;
+    std::map<std::pair<int64_t, int64_t>, int> seen;  // over one epoch's worth of updates
+    int64_t sequences_trajectory = 0, sequences_step = 0;
+    for (int64_t u = 0; u < 9; ++u) {
+      auto expected = update_examples(reference, rows, u, batch, 1, 1, Packing::kStep, &sequences_step);
+      ASSERT_EQ(static_cast<int64_t>(expected.size()), batch);
+      if ((u + 1) * batch <= total_steps)
+        for (const auto& e : expected) ++seen[e];
+      for (auto packing : {Packing::kTrajectory, Packing::kStep})
+        for (auto [accum, world] : {std::pair<int64_t, int64_t>{1, 1}, {2, 1}, {3, 2}, {1, 3}}) {
+          train::UpdateSchedule other(rows, order, false, 7);  // fresh: as a resumed process would be
+          int64_t* counter = packing == Packing::kTrajectory && accum == 1 && world == 1 ? &sequences_trajectory : nullptr;
+          EXPECT_EQ(update_examples(other, rows, u, batch, accum, world, packing, counter), expected)
+              << "update " << u << " accum " << accum << " ranks " << world;
+        }
+    }
+    // Every step once per epoch.
+    for (const auto& [example, count] : seen) EXPECT_EQ(count, 1);
+    EXPECT_EQ(static_cast<int64_t>(seen.size()), (total_steps / batch) * batch);
+    // Trajectory packing shares sequences between a row's steps (most with the rollout order).
+    EXPECT_LT(sequences_trajectory, sequences_step);
+  }
+  // SFT: an example is a whole row.
+  train::UpdateSchedule sft(rows, train::Order::kSteps, /*rows_are_examples=*/true, 7);
+  EXPECT_EQ(sft.examples(), 13);
+  auto micros = sft.update(0, 4, 2, 1, 0, Packing::kTrajectory);
+  ASSERT_EQ(micros.size(), 2u);
+  EXPECT_EQ(micros[0].segments.size() + micros[1].segments.size(), 4u);
+  EXPECT_LR_ERROR(sft.update(0, 3, 2, 2, 0, Packing::kStep), "fewer than train.grad_accum x ranks = 2 x 2");
+}
+
+TEST(TrainLoop, PackingAndAccumulationChangeTheSpeedNotTheTrainedAdapter) {
+  auto dir = lrtest::make_tiny_model("qwen2");
+  const auto rows = random_rows(8, 64, 31);
+  std::vector<std::vector<torch::Tensor>> adapters;
+  std::vector<double> final_losses;
+  int64_t supervised = -1;
+  for (auto [packing, accum] : {std::pair<Packing, int64_t>{Packing::kTrajectory, 1}, {Packing::kStep, 1},
+                                {Packing::kStep, 3}}) {
+    auto model = lrtest::load_tiny(dir);
+    model::LoraSpec spec;
+    spec.dropout = 0.0;
+    auto modules = model::attach_lora(*model, spec, 5);
+    auto o = quick_options(lrtest::temp_dir(std::to_string(adapters.size())), model->config().vocab_size);
+    o.packing = packing;
+    o.grad_accum = accum;
+    o.batch_size = 5;
+    o.max_steps = 6;
+    o.lr = 1e-2;
+    auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o);
+    EXPECT_EQ(summary.supervised_steps, 30);  // 6 updates x 5 steps
+    if (supervised >= 0) EXPECT_EQ(summary.supervised_steps, supervised);
+    supervised = summary.supervised_steps;
+    final_losses.push_back(summary.final_loss);
+    std::vector<torch::Tensor> tensors;
+    for (const auto& [name, t] : model::lora_parameters(modules)) tensors.push_back(t.detach().clone());
+    adapters.push_back(std::move(tensors));
+  }
+  double largest = 0.0;
+  for (size_t k = 0; k < adapters[0].size(); ++k) {
+    largest = std::max(largest, adapters[0][k].abs().max().item<double>());
+    for (size_t v = 1; v < adapters.size(); ++v)
+      EXPECT_LT(lrtest::max_abs_diff(adapters[0][k], adapters[v][k]), 1e-5) << "variant " << v << " tensor " << k;
+  }
+  EXPECT_GT(largest, 0.0);
+  for (size_t v = 1; v < final_losses.size(); ++v) EXPECT_NEAR(final_losses[v], final_losses[0], 1e-5);
+}
+
+TEST(TrainConfig, TheDefaultConfigIsTheOfficialRunSixteenStepsPerUpdateAndSixteenThousandInAll) {
+  const auto config = config::load_run_config(fs::path(LR_SOURCE_DIR) / "configs" / "default.json");
+  // The official scripts' prompt, first step and decoding (method.md §1.2, §1.3).
+  EXPECT_EQ(config.prompt.template_name, "qwen-chat");
+  EXPECT_EQ(config.prompt.system.value_or(""), "Please reason step by step.");
+  EXPECT_TRUE(config.sample.skip_first_step);
+  EXPECT_EQ(config.sample.decoding, "generation_config");
+  EXPECT_EQ(config.sample.max_new_tokens, 128);
+  EXPECT_EQ(config.data.max_problems, 1000);
+  EXPECT_FALSE(config.data.shuffle);
+  EXPECT_EQ(config.data.path, "data/gsm8k_openai/train.jsonl");
+  const auto o = train::trainer_options_from_config(config, train::LossKind::kSoftTargetKL, 151643);
+  EXPECT_EQ(o.order, train::Order::kSteps);  // every step shuffled independently, as HF's sampler
+  // The resolved run on a dataset the size of the official one (1000 rollouts, ~20 selected
+  // steps each): every update holds 16 supervised steps (8 + 8 over the two micro-batches),
+  // 1000 updates, 16000 in all (LightR_finetuning.py: 8 x 2 accumulation, max_steps 1000).
+  std::vector<train::TrainRow> rows(1000);
+  std::mt19937_64 rng(1);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].prompt_ids = {1, 2, 3};
+    rows[i].completion_ids.assign(128, 4);
+    const int64_t n = 10 + static_cast<int64_t>(rng() % 21);
+    for (int64_t k = 0; k < n; ++k) rows[i].steps.push_back({1 + k * 4, {5}, {1.0f}});
+  }
+  train::UpdateSchedule schedule(rows, o.order, o.rows_are_examples, o.seed);
+  const int64_t updates = train::total_updates(o, schedule.examples());
+  EXPECT_EQ(updates, 1000);
+  int64_t total = 0;
+  for (auto packing : {Packing::kTrajectory, Packing::kStep}) {
+    total = 0;
+    for (int64_t u = 0; u < updates; ++u) {
+      int64_t in_update = 0;
+      for (const auto& micro : schedule.update(u, o.batch_size, o.grad_accum, 1, 0, packing)) {
+        EXPECT_EQ(micro.steps, 8);
+        in_update += micro.steps;
+      }
+      ASSERT_EQ(in_update, 16) << "update " << u;
+      total += in_update;
+    }
+    EXPECT_EQ(total, 16000);
+  }
+  // The paper's SFT baseline: 16 sequences per update for one epoch (steps = N / 16).
+  const auto sft = config::load_run_config(fs::path(LR_SOURCE_DIR) / "configs" / "sft-rejection.json");
+  const auto so = train::trainer_options_from_config(sft, train::LossKind::kTokenCrossEntropy, 151643);
+  EXPECT_TRUE(so.rows_are_examples);
+  EXPECT_EQ(so.batch_size, 16);
+  EXPECT_EQ(train::total_updates(so, 3952), 247);  // 3952 kept rollouts (Math-1.5B) / 16
 }
 
 TEST(TrainLoop, LrSchedules) {

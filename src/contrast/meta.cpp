@@ -1,6 +1,8 @@
 // contrast.meta.json mapping, atomic write, validated read and the dataset/run compatibility check.
 #include "lightreasoner/contrast/meta.h"
 
+#include "lightreasoner/contrast/decoding.h"
+
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
@@ -65,8 +67,7 @@ ContrastMeta meta_from_config(const config::RunConfig& config) {
   meta.selection_enabled = config.selection.enabled;
   meta.skip_first_step = config.sample.skip_first_step;
   meta.target_kind = config.target.kind;
-  meta.decoding = {config.sample.max_new_tokens, config.sample.temperature, config.sample.top_p,
-                   config.sample.top_k, config.sample.min_p, config.seed};
+  meta.decoding = resolved_decoding(config);
   meta.data_path = config.data.path;
   meta.max_problems = config.data.max_problems;
   meta.shuffle = config.data.shuffle;

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "lightreasoner/contrast/dataset.h"
+#include "lightreasoner/contrast/decoding.h"
 #include "lightreasoner/contrast/problems.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
@@ -243,10 +244,11 @@ SampleReport run_sample(const config::RunConfig& config) {
 
     generate::GenerationOptions gen;
     gen.max_new_tokens = config.sample.max_new_tokens;
-    gen.sampling.temperature = config.sample.temperature;
-    gen.sampling.top_p = config.sample.top_p;
-    gen.sampling.top_k = config.sample.top_k;
-    gen.sampling.min_p = config.sample.min_p;
+    const DecodingSettings decoding = resolved_decoding(config);  // sample.decoding
+    gen.sampling.temperature = decoding.temperature;
+    gen.sampling.top_p = decoding.top_p;
+    gen.sampling.top_k = decoding.top_k;
+    gen.sampling.min_p = decoding.min_p;
     gen.sampling.validate();
     auto defaults = model::load_generation_defaults(config.expert.path, expert_config);
     gen.eos_token_ids = model::eos_ids_with(defaults, tok->eos_id());

@@ -1,8 +1,11 @@
-// Rows from contrast records / SFT examples, and their packing into right-padded micro-batches
-// with the supervised positions gathered at |prompt| + t − 1 (never a padding position).
+// Rows from contrast records / SFT examples, the (seed, update)-derived schedule of which examples
+// each optimizer update holds, and their packing into right-padded micro-batches with the
+// supervised positions gathered at |prompt| + t − 1 (never a padding position).
 #include "lightreasoner/train/batch.h"
 
 #include <algorithm>
+#include <random>
+#include <unordered_map>
 
 #include "lightreasoner/core/error.h"
 
@@ -13,6 +16,14 @@ Packing parse_packing(const std::string& name) {
   LR_CHECK(name == "step", "train.packing must be \"trajectory\" or \"step\", got \"" << name << "\"");
   return Packing::kStep;
 }
+
+Order parse_order(const std::string& name) {
+  if (name == "steps") return Order::kSteps;
+  LR_CHECK(name == "rollouts", "train.order must be \"steps\" or \"rollouts\", got \"" << name << "\"");
+  return Order::kRollouts;
+}
+
+const char* order_name(Order order) { return order == Order::kSteps ? "steps" : "rollouts"; }
 
 PreparedRows limit_rows(std::vector<TrainRow> rows, const RowLimits& limits) {
   PreparedRows out;
@@ -81,36 +92,40 @@ TrainRow sft_row(std::string id, std::vector<int64_t> prompt_ids, std::vector<in
   return row;
 }
 
-int64_t sequences_of(const TrainRow& row, Packing packing) {
-  return packing == Packing::kTrajectory ? 1 : static_cast<int64_t>(row.steps.size());
-}
-
 SupervisedBatch pack_rows(const std::vector<const TrainRow*>& rows, Packing packing, torch::Device device) {
-  LR_CHECK(!rows.empty(), "pack_rows: no rows");
-  // One (row, steps) entry per packed sequence; its input is prompt + completion[:last t].
-  struct Sequence {
-    const TrainRow* row;
-    size_t first_step, end_step;
-    int64_t length;
-  };
-  std::vector<Sequence> sequences;
-  size_t K = 1;
+  std::vector<Segment> segments;
   for (const TrainRow* row : rows) {
-    const auto P = static_cast<int64_t>(row->prompt_ids.size());
-    for (const auto& s : row->steps) K = std::max(K, s.ids.size());
     if (packing == Packing::kTrajectory) {
-      sequences.push_back({row, 0, row->steps.size(), P + row->steps.back().t});
+      Segment s{row, {}};
+      for (size_t i = 0; i < row->steps.size(); ++i) s.steps.push_back(i);
+      segments.push_back(std::move(s));
     } else {
-      for (size_t i = 0; i < row->steps.size(); ++i) sequences.push_back({row, i, i + 1, P + row->steps[i].t});
+      for (size_t i = 0; i < row->steps.size(); ++i) segments.push_back({row, {i}});
     }
   }
+  return pack_segments(segments, device);
+}
+
+SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Device device) {
+  LR_CHECK(!segments.empty(), "pack_segments: no sequences");
+  size_t K = 1;
   int64_t width = 0, steps = 0, tokens = 0;
-  for (const auto& s : sequences) {
-    width = std::max(width, s.length);
-    steps += static_cast<int64_t>(s.end_step - s.first_step);
-    tokens += s.length;
+  std::vector<int64_t> lengths;
+  for (const auto& s : segments) {
+    LR_CHECK(s.row != nullptr && !s.steps.empty(), "pack_segments: a sequence without steps");
+    int64_t last_t = 0;
+    for (size_t i : s.steps) {
+      const auto& step = s.row->steps.at(i);
+      K = std::max(K, step.ids.size());
+      last_t = std::max(last_t, step.t);
+    }
+    const int64_t length = static_cast<int64_t>(s.row->prompt_ids.size()) + last_t;
+    lengths.push_back(length);
+    width = std::max(width, length);
+    steps += static_cast<int64_t>(s.steps.size());
+    tokens += length;
   }
-  const auto B = static_cast<int64_t>(sequences.size());
+  const auto B = static_cast<int64_t>(segments.size());
   auto ids = torch::zeros({B, width}, torch::kInt64);           // [B, L]
   auto positions = torch::empty({steps}, torch::kInt64);        // [N]
   auto target_ids = torch::zeros({steps, static_cast<int64_t>(K)}, torch::kInt64);  // [N, K]
@@ -121,18 +136,19 @@ SupervisedBatch pack_rows(const std::vector<const TrainRow*>& rows, Packing pack
   auto tp_a = target_p.accessor<float, 2>();
   int64_t n = 0;
   for (int64_t b = 0; b < B; ++b) {
-    const auto& s = sequences[static_cast<size_t>(b)];
+    const auto& s = segments[static_cast<size_t>(b)];
     const auto& prompt = s.row->prompt_ids;
     const auto P = static_cast<int64_t>(prompt.size());
-    for (int64_t j = 0; j < s.length; ++j)
+    for (int64_t j = 0; j < lengths[static_cast<size_t>(b)]; ++j)
       ids_a[b][j] = j < P ? prompt[static_cast<size_t>(j)] : s.row->completion_ids[static_cast<size_t>(j - P)];
-    for (size_t i = s.first_step; i < s.end_step; ++i, ++n) {
+    for (size_t i : s.steps) {
       const auto& step = s.row->steps[i];
       pos_a[n] = b * width + P + step.t - 1;  // the position that predicts completion token t
       for (size_t k = 0; k < step.ids.size(); ++k) {
         tid_a[n][static_cast<int64_t>(k)] = step.ids[k];
         tp_a[n][static_cast<int64_t>(k)] = step.p[k];
       }
+      ++n;
     }
   }
   SupervisedBatch batch;
@@ -143,6 +159,85 @@ SupervisedBatch pack_rows(const std::vector<const TrainRow*>& rows, Packing pack
   batch.steps = steps;
   batch.tokens = tokens;
   return batch;
+}
+
+namespace {
+// Fisher–Yates with mt19937_64 (whose output the standard fixes; std::shuffle's is not).
+std::vector<uint32_t> shuffled(size_t n, uint64_t seed, int64_t epoch) {
+  std::vector<uint32_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch) + 1);
+  for (size_t i = n; i-- > 1;) {
+    const auto j = static_cast<size_t>(rng() % static_cast<uint64_t>(i + 1));
+    std::swap(order[i], order[j]);
+  }
+  return order;
+}
+}  // namespace
+
+UpdateSchedule::UpdateSchedule(const std::vector<TrainRow>& rows, Order order, bool rows_are_examples, uint64_t seed)
+    : rows_(&rows), order_(order), seed_(seed) {
+  for (size_t r = 0; r < rows.size(); ++r) {
+    row_first_.push_back(static_cast<uint32_t>(base_.size()));
+    const auto n = static_cast<uint32_t>(rows[r].steps.size());
+    if (rows_are_examples) {
+      if (n > 0) base_.push_back({static_cast<uint32_t>(r), 0, n});
+    } else {
+      for (uint32_t i = 0; i < n; ++i) base_.push_back({static_cast<uint32_t>(r), i, i + 1});
+    }
+    n_steps_ += n;
+  }
+  row_first_.push_back(static_cast<uint32_t>(base_.size()));
+  n_examples_ = static_cast<int64_t>(base_.size());
+}
+
+const UpdateSchedule::Example& UpdateSchedule::at(int64_t k) {
+  const int64_t epoch = k / n_examples_;
+  if (epoch != epoch_) {
+    if (order_ == Order::kSteps) {
+      epoch_order_ = shuffled(base_.size(), seed_, epoch);
+    } else {
+      epoch_order_.clear();
+      for (uint32_t r : shuffled(rows_->size(), seed_, epoch))
+        for (uint32_t i = row_first_[r]; i < row_first_[r + 1]; ++i) epoch_order_.push_back(i);
+    }
+    epoch_ = epoch;
+  }
+  return base_[epoch_order_[static_cast<size_t>(k % n_examples_)]];
+}
+
+std::vector<UpdateSchedule::Micro> UpdateSchedule::update(int64_t update, int64_t batch, int64_t accum, int64_t world,
+                                                          int64_t rank, Packing packing) {
+  LR_CHECK(n_examples_ > 0, "the training data has no examples");
+  LR_CHECK(batch >= accum * world, "train.batch_size is " << batch << " examples per update, fewer than "
+                                                          << "train.grad_accum x ranks = " << accum << " x " << world
+                                                          << ": some micro-batch would be empty");
+  std::vector<Micro> micros(static_cast<size_t>(accum));
+  const int64_t first = update * batch;
+  for (int64_t m = 0; m < accum; ++m) {
+    Micro& micro = micros[static_cast<size_t>(m)];
+    const int64_t lo = first + m * batch / accum, hi = first + (m + 1) * batch / accum;
+    const int64_t rank_lo = lo + rank * (hi - lo) / world, rank_hi = lo + (rank + 1) * (hi - lo) / world;
+    std::unordered_map<uint32_t, size_t> segment_of_row;  // trajectory packing: one sequence per row
+    for (int64_t k = lo; k < hi; ++k) {
+      const Example& e = at(k);
+      micro.global_steps += e.end_step - e.first_step;
+      if (k < rank_lo || k >= rank_hi) continue;
+      micro.steps += e.end_step - e.first_step;
+      const TrainRow* row = &(*rows_)[e.row];
+      for (uint32_t i = e.first_step; i < e.end_step; ++i) {
+        if (packing == Packing::kStep) {
+          micro.segments.push_back({row, {i}});
+          continue;
+        }
+        auto [it, inserted] = segment_of_row.emplace(e.row, micro.segments.size());
+        if (inserted) micro.segments.push_back({row, {}});
+        micro.segments[it->second].steps.push_back(i);
+      }
+    }
+    for (auto& s : micro.segments) std::sort(s.steps.begin(), s.steps.end());
+  }
+  return micros;
 }
 
 }  // namespace lightreasoner::train

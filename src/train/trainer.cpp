@@ -26,20 +26,9 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-// Fisher–Yates with mt19937_64 (whose output the standard fixes; std::shuffle's is not).
-std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch) + 1);
-  for (int64_t i = n - 1; i > 0; --i) {
-    auto j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
-    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
-  }
-  return order;
-}
-
-std::string data_fingerprint(const std::vector<TrainRow>& units) {
+std::string data_fingerprint(const std::vector<TrainRow>& units, Order order, bool rows_are_examples) {
   Fnv64 h;
+  h.add(std::string(order_name(order)) + (rows_are_examples ? "/rows" : "/steps"));
   for (const auto& u : units) {
     h.add(u.id);
     h.add(static_cast<int64_t>(u.prompt_ids.size()));
@@ -74,7 +63,7 @@ const char* loss_name(LossKind kind) { return kind == LossKind::kSoftTargetKL ? 
 // gradients are written back. Each rank's loss was already scaled by its share of the global
 // batch's steps, so the sum is the gradient of the global batch's mean loss.
 struct StepTotals {
-  double loss_sum = 0.0;  // Σ over micro-batches of the global batch's mean loss
+  double loss_sum = 0.0;  // Σ over micro-batches and ranks: the update's mean loss
   double steps = 0.0;
   double tokens = 0.0;
 };
@@ -120,6 +109,9 @@ TrainerOptions trainer_options_from_config(const config::RunConfig& config, Loss
   o.packing = parse_packing(config.train.packing);
   o.loss = loss;
   o.vocab = vocab;
+  o.order = parse_order(config.train.order);
+  // An SFT example is a whole sequence (the official SFT baseline's item); a contrast one a step.
+  o.rows_are_examples = loss == LossKind::kTokenCrossEntropy;
   o.batch_size = config.train.batch_size;
   o.grad_accum = config.train.grad_accum;
   o.max_steps = config.train.max_steps;
@@ -140,6 +132,16 @@ TrainerOptions trainer_options_from_config(const config::RunConfig& config, Loss
   return o;
 }
 
+int64_t total_updates(const TrainerOptions& o, int64_t examples) {
+  int64_t total = o.max_steps;
+  if (total == 0) {
+    LR_CHECK(o.epochs > 0, o.label << ": set train.max_steps or train.epochs (both are 0)");
+    total = static_cast<int64_t>(std::ceil(o.epochs * static_cast<double>(examples) / static_cast<double>(o.batch_size)));
+  }
+  LR_CHECK(total > 0, o.label << ": zero optimizer steps to run");
+  return total;
+}
+
 double lr_factor(const std::string& schedule, int64_t step, int64_t warmup, int64_t total) {
   if (step < warmup) return static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, warmup));
   if (schedule == "constant") return 1.0;
@@ -149,44 +151,20 @@ double lr_factor(const std::string& schedule, int64_t step, int64_t warmup, int6
   return std::max(0.0, 1.0 - progress);
 }
 
-std::vector<TrainRow> training_units(const std::vector<TrainRow>& rows, Packing packing) {
-  if (packing == Packing::kTrajectory) return rows;
-  std::vector<TrainRow> units;
-  for (const auto& row : rows) {
-    for (const auto& step : row.steps) {
-      TrainRow unit;
-      unit.id = row.id;
-      unit.prompt_ids = row.prompt_ids;
-      // Only the tokens the input needs: prompt + completion[:t].
-      unit.completion_ids.assign(row.completion_ids.begin(), row.completion_ids.begin() + step.t);
-      unit.completion_ids.push_back(row.completion_ids[static_cast<size_t>(step.t)]);
-      unit.steps = {step};
-      units.push_back(std::move(unit));
-    }
-  }
-  return units;
-}
-
 TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
                          const TrainerOptions& o, const std::function<void(bool)>& set_training) {
   LR_CHECK(!trainable.empty(), o.label << ": nothing to train (no trainable tensors)");
-  const std::vector<TrainRow> units = training_units(rows, o.packing);
-  const auto n_units = static_cast<int64_t>(units.size());
+  UpdateSchedule schedule(rows, o.order, o.rows_are_examples, o.seed);
+  const int64_t n_units = schedule.examples();
   LR_CHECK(n_units > 0, o.label << ": the training data has no supervised steps (empty dataset, or every step was "
                                    "dropped by max_seq_len)");
   LR_CHECK(o.vocab > 0, o.label << ": vocabulary size not set");
-  // Data parallel: train.batch_size is per rank; rank r takes the r-th slice of each global
-  // micro-batch, so W ranks with batch b see exactly the units of one process with batch W*b.
+  // train.batch_size is the examples of one optimizer update over all ranks and micro-batches:
+  // grad_accum, the rank count and the packing change the memory and the speed, not the update.
   const dist::Group& group = dist::world();
   const int64_t world = group.world_size(), rank = group.rank();
-  const int64_t global_batch = o.batch_size * world;
-  const int64_t per_step = global_batch * o.grad_accum;
-  int64_t total = o.max_steps;
-  if (total == 0) {
-    LR_CHECK(o.epochs > 0, o.label << ": set train.max_steps or train.epochs (both are 0)");
-    total = static_cast<int64_t>(std::ceil(o.epochs * static_cast<double>(n_units) / static_cast<double>(per_step)));
-  }
-  LR_CHECK(total > 0, o.label << ": zero optimizer steps to run");
+  const int64_t per_step = o.batch_size;
+  const int64_t total = total_updates(o, n_units);
 
   std::vector<torch::Tensor> params;
   for (const auto& [name, t] : trainable) {
@@ -206,7 +184,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
   state.packing = o.packing == Packing::kTrajectory ? "trajectory" : "step";
   state.loss = loss_name(o.loss);
   state.seed = o.seed;
-  state.data_fingerprint = data_fingerprint(units);
+  state.data_fingerprint = data_fingerprint(rows, o.order, o.rows_are_examples);
 
   TrainSummary summary;
   if (group.is_main()) fs::create_directories(o.run_dir);
@@ -264,36 +242,24 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
   auto window_start = start;
   int64_t window_steps = 0, window_tokens = 0;
   double window_allreduce = 0.0;  // seconds in the gradient all-reduce (incl. waiting for slower ranks)
-  std::vector<int64_t> order;
-  int64_t order_epoch = -1;
   for (int64_t step = state.step; step < total; ++step) {
     const double lr = o.lr * lr_factor(o.schedule, step, o.warmup_steps, total);
     for (auto& group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     optimizer.zero_grad();
     StepTotals local;
+    const auto micros = schedule.update(step, o.batch_size, o.grad_accum, world, rank, o.packing);
+    int64_t update_steps = 0;  // supervised steps of the whole update, over all ranks
+    for (const auto& m : micros) update_steps += m.global_steps;
     for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
-      std::vector<const TrainRow*> batch_rows;
-      int64_t global_steps = 0;  // supervised steps of the whole micro-batch, over all ranks
-      for (int64_t i = 0; i < global_batch; ++i) {
-        const int64_t k = (step * o.grad_accum + micro) * global_batch + i;  // global unit cursor
-        const int64_t epoch = k / n_units;
-        if (epoch != order_epoch) {
-          order = epoch_order(n_units, o.seed, epoch);
-          order_epoch = epoch;
-        }
-        const TrainRow* unit = &units[static_cast<size_t>(order[static_cast<size_t>(k % n_units)])];
-        global_steps += static_cast<int64_t>(unit->steps.size());
-        if (i / o.batch_size == rank) batch_rows.push_back(unit);
-      }
       // Dropout draws from the global generator, reseeded per micro-batch (and rank): resumable without state.
       torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.grad_accum + micro) +
                          static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
-      auto batch = pack_rows(batch_rows, o.packing, model.device());
-      auto loss = batch_loss(model, batch, o.loss, o.vocab);
-      // The loss is a mean over this rank's steps; weighted by their share of the global
-      // micro-batch, the ranks' losses add up to the global mean.
-      if (group.is_distributed()) loss = loss * (static_cast<double>(batch.steps) / static_cast<double>(global_steps));
+      auto batch = pack_segments(micros[static_cast<size_t>(micro)].segments, model.device());
+      // The loss is a mean over this slice's steps; weighted by their share of the update's
+      // steps, the slices' losses add up to the mean over the whole update (whatever its split).
+      auto loss = batch_loss(model, batch, o.loss, o.vocab) *
+                  (static_cast<double>(batch.steps) / static_cast<double>(update_steps));
       const double value = loss.item<double>();
       if (!std::isfinite(value)) {
         LR_FAIL(o.label << ": the loss is " << value << " at step " << step + 1 << " (micro-batch " << micro
@@ -302,7 +268,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
                                                     : "The last good checkpoint is " + last_checkpoint.string())
                         << ". Lower optim.lr or check the data and the model weights.");
       }
-      (loss / static_cast<double>(o.grad_accum)).backward();
+      loss.backward();
       local.loss_sum += value;
       local.steps += static_cast<double>(batch.steps);
       local.tokens += static_cast<double>(batch.tokens);
@@ -333,7 +299,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
                                                        ? std::string("No checkpoint was written yet.")
                                                        : "The last good checkpoint is " + last_checkpoint.string()));
     optimizer.step();
-    const double loss_value = loss_sum / static_cast<double>(o.grad_accum);
+    const double loss_value = loss_sum;
     if (step == summary.resumed_from) summary.first_loss = loss_value;
     summary.final_loss = loss_value;
     state.step = step + 1;

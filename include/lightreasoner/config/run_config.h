@@ -1,4 +1,4 @@
-// The run configuration shared by every command (DESIGN §4): typed sections with the paper's
+// The run configuration shared by every command (docs/design.md#configuration): typed sections with the paper's
 // defaults, loaded from JSON with unknown keys rejected, `--set key.path=value` overrides,
 // range validation, and the resolved dump written beside each run's outputs. Which keys a
 // command needs (e.g. expert.path) is checked by the command, not here.
@@ -53,6 +53,9 @@ struct PromptConfig {
 struct SampleConfig {
   int max_new_tokens = 128;
   int batch_size = 64;
+  // config: the four numbers below; generation_config: the expert's generation_config.json as
+  // generate() applies it (the official script; contrast/decoding.h)
+  std::string decoding = "config";
   double temperature = 0.0;  // 0 = greedy
   double top_p = 1.0;
   int top_k = 0;             // 0 = off
@@ -63,6 +66,7 @@ struct SampleConfig {
   void visit(V& v) {
     v.field("max_new_tokens", max_new_tokens, greater_than(0));
     v.field("batch_size", batch_size, greater_than(0));
+    v.field("decoding", decoding, one_of({"config", "generation_config"}));
     v.field("temperature", temperature, at_least(0.0));
     v.field("top_p", top_p, in_range(0.0, 1.0), greater_than(0.0));
     v.field("top_k", top_k, at_least(0));
@@ -110,9 +114,10 @@ struct LoraConfig {
 };
 
 struct TrainConfig {
-  std::string packing = "trajectory";  // trajectory | step
-  int batch_size = 16;
-  int grad_accum = 1;
+  std::string packing = "trajectory";  // trajectory | step: speed only (train/batch.h)
+  std::string order = "steps";         // steps (the official Trainer's shuffle) | rollouts
+  int batch_size = 16;   // examples per optimizer update (a selected step; an SFT sequence), all ranks
+  int grad_accum = 1;    // micro-batches per update: memory only
   int64_t max_steps = 1000;  // optimizer steps; 0 = use epochs
   double epochs = 0.0;       // used when max_steps is 0
   int max_seq_len = 512;
@@ -122,6 +127,7 @@ struct TrainConfig {
   template <class V>
   void visit(V& v) {
     v.field("packing", packing, one_of({"trajectory", "step"}));
+    v.field("order", order, one_of({"steps", "rollouts"}));
     v.field("batch_size", batch_size, greater_than(0));
     v.field("grad_accum", grad_accum, greater_than(0));
     v.field("max_steps", max_steps, at_least<int64_t>(0));
@@ -133,7 +139,7 @@ struct TrainConfig {
   }
 };
 
-// `sft`: the supervised fine-tuning baseline (method.md §2.3) and full fine-tuning of small models.
+// `sft`: the supervised fine-tuning baseline (docs/method.md#sft-baseline) and full fine-tuning of small models.
 struct SftConfig {
   std::string source = "reference";  // reference (the data's answer/solution) | rejection (own correct rollouts)
   bool full_finetune = false;        // false: LoRA (the `lora` section); true: every weight (needs expert.dtype f32)
@@ -176,7 +182,7 @@ struct OptimConfig {
 
 struct EvalConfig {
   std::vector<std::string> datasets = {"gsm8k"};
-  std::string data_dir = "data";
+  std::string data_dir;  // folder of <name>/test.jsonl; "" = the data/ shipped with the binary (core/resources.h)
   std::string template_name = "qwen25-math-cot";
   int max_new_tokens = 2048;
   int batch_size = 64;

@@ -1,5 +1,5 @@
-// The one training loop behind `train` and `sft`: seeded epoch shuffles of the packed units,
-// micro-batches with gradient accumulation, AdamW over the given trainable tensors only, the
+// The one training loop behind `train` and `sft`: updates of train.batch_size examples from the
+// seeded schedule (batch.h: UpdateSchedule), micro-batches with gradient accumulation, AdamW over the given trainable tensors only, the
 // LR schedule (linear/cosine/constant with warmup), gradient clipping, metrics.jsonl, progress,
 // atomic checkpoints every N steps (checkpoint.h) and `--resume` to the bitwise-same result.
 // Which tensors are trainable (LoRA or all) and what is saved at the end is the caller's.
@@ -24,8 +24,10 @@ struct TrainerOptions {
   Packing packing = Packing::kTrajectory;
   LossKind loss = LossKind::kSoftTargetKL;
   int64_t vocab = 0;  // shared vocabulary for the log-softmax
-  int64_t batch_size = 16;  // packed sequences per micro-batch
-  int64_t grad_accum = 1;
+  Order order = Order::kSteps;
+  bool rows_are_examples = false;  // an example is a whole row (SFT), not a step
+  int64_t batch_size = 16;  // examples per optimizer update, over all micro-batches and ranks
+  int64_t grad_accum = 1;   // micro-batches per update (memory, not optimisation)
   int64_t max_steps = 1000;  // 0: epochs decide
   double epochs = 0.0;
   int64_t checkpoint_every = 200;  // 0: never
@@ -44,11 +46,11 @@ struct TrainerOptions {
 
 TrainerOptions trainer_options_from_config(const config::RunConfig& config, LossKind loss, int64_t vocab);
 
+// Optimizer updates of the run: train.max_steps, or ceil(epochs * examples / batch_size) when it is 0.
+int64_t total_updates(const TrainerOptions& options, int64_t examples);
+
 // lr multiplier at optimizer step `step` (0-based), HF's get_*_schedule_with_warmup.
 double lr_factor(const std::string& schedule, int64_t step, int64_t warmup, int64_t total);
-
-// The units the loop shuffles: the rows (trajectory), or one single-step row per step (step).
-std::vector<TrainRow> training_units(const std::vector<TrainRow>& rows, Packing packing);
 
 struct TrainSummary {
   int64_t steps = 0;          // optimizer steps done in total

@@ -1,0 +1,24 @@
+// How `sample` decodes the expert's rollouts (sample.decoding): "config" takes sample.temperature/
+// top_p/top_k/min_p as written; "generation_config" does what the official sampling script gets
+// from expert_model.generate() called without sampling arguments: the expert directory's
+// generation_config.json read with transformers' defaults (do_sample absent or false → greedy;
+// otherwise temperature 1.0, top_p 1.0, top_k 50 unless the file sets them). Not done here: the
+// official script's πE is the *processed* score (after temperature/top-k/top-p); ours is the raw
+// softmax at temperature 1 in both modes (identical for greedy experts such as the Qwen2.5-Math bases).
+#pragma once
+
+#include <filesystem>
+
+#include "lightreasoner/config/run_config.h"
+#include "lightreasoner/contrast/meta.h"
+
+namespace lightreasoner::contrast {
+
+// The decoding a run config asks for, resolved (reads <expert.path>/generation_config.json when
+// sample.decoding is "generation_config"; a missing file means transformers' defaults: greedy).
+DecodingSettings resolved_decoding(const config::RunConfig& config);
+
+// transformers' GenerationConfig defaults applied to one generation_config.json (the testable core).
+DecodingSettings decoding_from_generation_config(const std::filesystem::path& file, int max_new_tokens, int64_t seed);
+
+}  // namespace lightreasoner::contrast
