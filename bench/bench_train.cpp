@@ -147,7 +147,10 @@ int main(int argc, char** argv) {
     train::TrainerOptions o;
     o.packing = packing;
     o.vocab = V;
-    o.batch_size = packing == train::Packing::kTrajectory ? rollouts_per_batch : rollouts_per_batch * selected;
+    // The same updates for both packings (train.batch_size counts steps): rollouts_per_batch
+    // whole rollouts each, kept together by the rollout order so trajectory packing can share them.
+    o.order = train::Order::kRollouts;
+    o.batch_size = rollouts_per_batch * selected;
     o.max_steps = max_steps;
     o.checkpoint_every = 0;
     o.log_every = max_steps;
