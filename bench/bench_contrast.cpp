@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   const int64_t vocab = 151936;
   torch::manual_seed(0);
   // The amateur is the expert plus noise: small (KL ≈ 0.05) on 4 rows of 5 and large (KL ≈ 1) on
-  // the fifth, so about 20% of the steps pass β = 0.4, as in the paper (method.md §1.7).
+  // the fifth, so about 20% of the steps pass β = 0.4, as in the paper (docs/method.md (KL and selection)).
   torch::Tensor expert = torch::randn({positions, vocab}) * 2.5;
   torch::Tensor noise_scale = torch::where(torch::arange(positions).remainder(5).eq(0), torch::tensor(1.5f),
                                            torch::tensor(0.3f)).unsqueeze(1);  // [N, 1]

@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   Args a = parse(argc, argv);
   try {
     if (!a.child_dir.empty()) return run_rank(a);
-    const fs::path tokenizer = fs::path(LR_SOURCE_DIR).parent_path() / "shared/fixtures/stories260K/hf";
+    const fs::path tokenizer = fs::path(LR_SOURCE_DIR) / "tests/fixtures/stories260K/hf";
     if (!fs::exists(tokenizer)) {
       std::fprintf(stderr, "bench_dist: needs %s\n", tokenizer.c_str());
       return 1;

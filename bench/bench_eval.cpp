@@ -5,7 +5,7 @@
 // loop on the same token ids and batch size. The ratio eval tok/s : bare tok/s is eval's overhead.
 // Usage: bench_eval [--device cpu|cuda] [--threads N] [--batch B] [--problems N] [--new-tokens N]
 // [--preset NAME --tokenizer DIR] (a release shape, e.g. qwen2.5-math-1.5b with
-// fixtures/qwen3-tokenizer; needs ../shared or $LR_SHARED_DIR for the tokenizer and the data).
+// fixtures/qwen3-tokenizer; reads the repository's tests/fixtures and data/).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -29,10 +29,6 @@ namespace {
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-fs::path shared_dir() {
-  if (const char* env = std::getenv("LR_SHARED_DIR")) return env;
-  return fs::path(LR_SOURCE_DIR).parent_path() / "shared";
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,14 +47,10 @@ int main(int argc, char** argv) {
     else if (a == "--tokenizer") tokenizer_dir = argv[i + 1];
   }
   set_threads(threads);
-  const fs::path shared = shared_dir();
-  if (!fs::exists(shared / "data/gsm8k/test.jsonl")) {
-    std::fprintf(stderr, "bench_eval needs ../shared (or LR_SHARED_DIR): %s not found\n", shared.c_str());
-    return 2;
-  }
+  const fs::path source = LR_SOURCE_DIR;
   auto device = parse_device(device_name);
   auto dtype = device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
-  auto tok = tokenizer::load_tokenizer(tokenizer_dir.empty() ? shared / "fixtures/stories260K/hf" : fs::path(tokenizer_dir));
+  auto tok = tokenizer::load_tokenizer(tokenizer_dir.empty() ? source / "tests/fixtures/stories260K/hf" : fs::path(tokenizer_dir));
   auto config = preset.empty() ? model::preset_config("qwen2", "small") : model::preset_config("", preset);
   if (preset.empty()) config.vocab_size = 512;  // stories260K's vocabulary
   if (tok->vocab_size() > config.vocab_size) {
@@ -74,7 +66,7 @@ int main(int argc, char** argv) {
   model::randomize_weights(lm, init);
   lm.eval();
 
-  eval::DatasetSpec spec = eval::resolve_dataset("gsm8k", shared / "data");
+  eval::DatasetSpec spec = eval::resolve_dataset("gsm8k", source / "data");
   eval::LoadedDataset data = eval::load_dataset(spec, io::BadRecordPolicy::kStop, problems);
   std::vector<std::string> prompts;
   for (const auto& ex : data.examples) prompts.push_back(eval::construct_prompt(ex.question, "gsm8k", "qwen25-math-cot", 0));

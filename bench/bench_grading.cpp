@@ -3,7 +3,7 @@
 // per-stage cost breakdown, the strip_string fast path against its reference, and (with
 // --emit-sympy FILE) the symbolic-stage pairs in Python syntax for the sympy peer
 // (bench/peer_sympy.py), which times sympy doing the same decisions.
-// Usage: bench_grading [SHARED_DIR] [--emit-sympy FILE]
+// Usage: bench_grading [VECTORS_DIR] [--emit-sympy FILE]  (default: tests/fixtures/grader_vectors)
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -36,18 +36,18 @@ std::string python_name_safe(std::string text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string shared = "../shared";
+  std::string vectors = std::string(LR_SOURCE_DIR) + "/tests/fixtures/grader_vectors";
   std::string emit_sympy;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--emit-sympy" && i + 1 < argc) {
       emit_sympy = argv[++i];
     } else {
-      shared = arg;
+      vectors = arg;
     }
   }
-  auto golds = io::read_jsonl(shared + "/data/grader_vectors/gold_answers.jsonl");
-  auto cases = io::read_jsonl(shared + "/data/grader_vectors/cases.jsonl");
+  auto golds = io::read_jsonl(vectors + "/gold_answers.jsonl");
+  auto cases = io::read_jsonl(vectors + "/cases.jsonl");
 
   // 1. Every gold: a completion boxing the gold (right) and one with a wrong last number.
   int64_t graded = 0, correct = 0;

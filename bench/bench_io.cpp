@@ -1,7 +1,7 @@
 // Benchmark of the foundation I/O: safetensors write (atomic, streamed) and open + read of every
 // tensor (zero-copy mmap) against the same process's raw file write and memory copy bandwidth,
 // and jsonl reading (records/s, MB/s) against reading the same bytes line by line without
-// parsing. Usage: bench_io [--mb N] [--jsonl FILE]  (default FILE: ../shared/data/gsm8k_openai/train.jsonl)
+// parsing. Usage: bench_io [--mb N] [--jsonl FILE]  (default FILE: data/gsm8k_openai/train.jsonl)
 #include <torch/torch.h>
 
 #include <chrono>
@@ -24,7 +24,7 @@ double now() { return std::chrono::duration<double>(std::chrono::steady_clock::n
 
 int main(int argc, char** argv) {
   int64_t mb = 256;
-  fs::path jsonl = fs::path(LR_SOURCE_DIR).parent_path() / "shared/data/gsm8k_openai/train.jsonl";
+  fs::path jsonl = fs::path(LR_SOURCE_DIR) / "data/gsm8k_openai/train.jsonl";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--mb") == 0) mb = std::atoll(argv[i + 1]);
     if (std::strcmp(argv[i], "--jsonl") == 0) jsonl = argv[i + 1];

@@ -48,9 +48,9 @@ std::string run_capture(const std::string& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const fs::path shared = fs::path(LR_SOURCE_DIR).parent_path() / "shared";
-  fs::path model = shared / "fixtures/qwen3-tokenizer";
-  fs::path data = shared / "data/gsm8k_openai/train.jsonl";
+  const fs::path source = LR_SOURCE_DIR;
+  fs::path model = source / "tests/fixtures/qwen3-tokenizer";
+  fs::path data = source / "data/gsm8k_openai/train.jsonl";
   bool peer = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

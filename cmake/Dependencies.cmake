@@ -13,6 +13,14 @@ endmacro()
 
 find_package(Torch QUIET)
 lr_require(Torch_FOUND "LibTorch (TorchConfig.cmake)" "libtorch-dev")
+# Debian's C++ libraries (spdlog, fmt, GiNaC, GoogleTest) use the C++11 string ABI; a LibTorch built
+# with the old ABI links, then fails on the first std::string that crosses (undefined references or
+# a crash). Refuse it here, naming the fix.
+if(TORCH_CXX_FLAGS MATCHES "_GLIBCXX_USE_CXX11_ABI=0")
+  message(FATAL_ERROR "lightreasoner: the LibTorch at ${Torch_DIR} uses the pre-C++11 ABI "
+    "(TORCH_CXX_FLAGS: ${TORCH_CXX_FLAGS}), but the system libraries it must link with use the C++11 ABI. "
+    "Use a LibTorch built with the C++11 ABI: PyTorch wheels >= 2.7, or the 'cxx11-abi' LibTorch zip.")
+endif()
 find_package(nlohmann_json 3.10 QUIET)
 lr_require(nlohmann_json_FOUND "nlohmann/json" "nlohmann-json3-dev")
 find_package(CLI11 QUIET)

@@ -1,21 +1,15 @@
 #!/usr/bin/env bash
 # The README's main command, until the toy world lands: the whole LightReasoner method end to end
-# on two tiny random models that share a real tokenizer (stories260K's, from ../shared) —
+# on two tiny random models that share a real tokenizer (stories260K's, from tests/fixtures) —
 # init → sample (rollouts, amateur scoring, KL selection, contrast targets) → inspect → train
 # (LoRA, PEFT adapter) → generate with the adapter — plus greedy generation from the real
 # pretrained stories260K checkpoint. Random models say nothing about accuracy; this shows the
-# machinery working. Without ../shared it lists what the binary can do instead.
+# machinery working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/lightreasoner
-shared=${LR_SHARED_DIR:-../shared}
-tok=$shared/fixtures/stories260K/hf
+tok=tests/fixtures/stories260K/hf
 $bin --version
-if [ ! -d "$tok" ]; then
-  echo "demo: $tok not found (the shared fixtures); showing the resolved default config instead"
-  $bin config --config configs/default.json
-  exit 0
-fi
 rm -rf runs/demo && mkdir -p runs/demo
 echo "--- real pretrained checkpoint (stories260K), greedy: prompt 'Once upon a time'"
 $bin --log-level warn generate --model "$tok" --prompt "Once upon a time" --template plain --max-new-tokens 40

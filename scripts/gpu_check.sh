@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One prepared run on the GPU machine (docs/gpu.md): versions, unpack the Debian packages brought in
+# One prepared run on the GPU machine (README, "GPU quick start"): versions, unpack the Debian packages brought in
 # .deps/, build against the PyTorch wheel's CUDA LibTorch, run ctest (CUDA visible), HF parity
 # fixtures, a 1-rank NCCL launch of sample and train, and the benchmarks. Logs and fixtures go to $OUT.
 # Steps are chosen with $LR_GPU_STEPS (default: "env build test parity dist bench"; also "evalbench");
@@ -38,7 +38,7 @@ if has build; then
 fi
 
 if has test && [ -x build-cuda/lightreasoner ]; then
-  LR_SHARED_DIR=${LR_SHARED_DIR:-$PWD/.fixtures/shared} timeout 150 ctest --test-dir build-cuda -j16 --output-on-failure \
+  timeout 150 ctest --test-dir build-cuda -j16 --output-on-failure \
     > "$OUT/ctest.log" 2>&1
   log "ctest: $(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -1)"
 fi
@@ -46,7 +46,7 @@ fi
 if has dist && [ -x build-cuda/lightreasoner ]; then
   # The NCCL path of data-parallel runs (dist/): a 1-rank torchrun-style launch of sample and train
   # on tiny models on cuda. The log must say "nccl on cuda:0"; 2+ GPUs would add real all-reduces.
-  tok=${LR_SHARED_DIR:-$PWD/.fixtures/shared}/fixtures/stories260K/hf; d=/tmp/lr_dist; rm -rf $d; mkdir -p $d
+  tok=tests/fixtures/stories260K/hf; d=/tmp/lr_dist; rm -rf $d; mkdir -p $d
   bin=build-cuda/lightreasoner
   $bin --log-level warn init --arch qwen2 --size tiny --std 0.1 --seed 1 --tokenizer "$tok" --out $d/expert > "$OUT/dist.log" 2>&1
   $bin --log-level warn init --arch llama --size tiny --std 0.1 --seed 2 --tokenizer "$tok" --out $d/amateur >> "$OUT/dist.log" 2>&1
@@ -76,10 +76,9 @@ if has bench && [ -d build-cuda ]; then
 fi
 if has evalbench && [ -x build-cuda/bench_eval ]; then
   # Model-backed eval at a release shape (random weights, bf16) against the bare generation loop.
-  SHARED=${LR_SHARED_DIR:-$PWD/.fixtures/shared}
   echo "=== bench_eval" >> "$OUT/bench.log"
-  LR_SHARED_DIR=$SHARED timeout "${BENCH_TIMEOUT:-150}" build-cuda/bench_eval --device cuda --preset qwen2.5-math-1.5b \
-    --tokenizer "$SHARED/fixtures/qwen3-tokenizer" --problems 128 --batch 64 --new-tokens 256 >> "$OUT/bench.log" 2>&1
+  timeout "${BENCH_TIMEOUT:-150}" build-cuda/bench_eval --device cuda --preset qwen2.5-math-1.5b \
+    --tokenizer tests/fixtures/qwen3-tokenizer --problems 128 --batch 64 --new-tokens 256 >> "$OUT/bench.log" 2>&1
   log "bench_eval: exit $?"
 fi
 log "done"

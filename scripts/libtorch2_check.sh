@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds and tests this tree against LibTorch 2.x on the CPU, without a GPU machine: Debian trixie
 # ships libtorch-dev 2.6, so a trixie chroot (debootstrap, made once and reused) with the packages of
-# scripts/setup.sh, the tree and ../shared bind-mounted at their own paths (the test binaries embed
-# absolute paths), a build in build-t26/ and ctest. Not the CUDA build (docs: ../shared/docs/gpu.md).
+# scripts/setup.sh, the tree bind-mounted at its own path (the test binaries embed absolute paths),
+# a build in build-t26/ and ctest. Not the CUDA build (scripts/setup.sh --cuda, README "GPU quick start").
 # Needs root and Debian's mirror; the chroot takes ~1.5 GB. Mounts are undone on exit.
 #
 # usage: scripts/libtorch2_check.sh [--chroot DIR] [--build-only] [ctest arguments...]
@@ -26,7 +26,6 @@ while [ $# -gt 0 ]; do
 done
 [ ${#ctest_args[@]} -gt 0 ] || ctest_args=(-j2)
 [ "$(id -u)" = 0 ] || { echo "libtorch2_check: needs root (debootstrap, chroot, mount)" >&2; exit 2; }
-shared=$(cd "$repo/.." && pwd)/shared
 
 if [ ! -f "$chroot_dir/etc/debian_version" ]; then
   command -v debootstrap > /dev/null || apt-get install -y -qq debootstrap > /dev/null
@@ -48,7 +47,6 @@ bind() {  # SOURCE TARGET-INSIDE-THE-CHROOT
 mountpoint -q "$chroot_dir/proc" || { mount -t proc proc "$chroot_dir/proc"; mounted+=("$chroot_dir/proc"); }
 bind /dev /dev
 bind "$repo" "$repo"
-[ -d "$shared" ] && bind "$shared" "$shared"
 cp /etc/resolv.conf "$chroot_dir/etc/resolv.conf"
 
 in_chroot() { chroot "$chroot_dir" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 bash -c "$1"; }

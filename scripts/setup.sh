@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Set-up for Debian bookworm: installs the packages lightreasoner needs (only the missing ones),
 # then configures (CMake preset "release", folder build/) and builds. Idempotent; quiet when
-# everything is present and up to date. Usage: scripts/setup.sh [--no-build | --binary | --packages]
+# everything is present and up to date.
+# Usage: scripts/setup.sh [--no-build | --binary | --packages | --cuda [LIBTORCH]]
 #   --binary  build only build/lightreasoner (what the toy world needs; about half the work of the
 #             full build, which adds the test suites and benchmarks)
 #   --packages  print the Debian package list and exit (scripts/libtorch2_check.sh installs the same)
+#   --cuda [LIBTORCH]  the GPU build: every package but Debian's CPU LibTorch, then scripts/setup_cuda.sh
+#             (a CUDA LibTorch >= 2.7 from a PyTorch wheel or an unpacked zip -> build-cuda/, tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +26,14 @@ PACKAGES=(
 mode=${1:-}
 case "$mode" in
   "" | --no-build | --binary | --packages) ;;
-  *) echo "setup: unknown argument '$mode' (usage: scripts/setup.sh [--no-build | --binary | --packages])" >&2; exit 2 ;;
+  --cuda)
+    shift
+    # Debian's libtorch-dev (1.13, CPU) would sit beside the CUDA LibTorch in the include path.
+    kept=()
+    for package in "${PACKAGES[@]}"; do [ "$package" = libtorch-dev ] || kept+=("$package"); done
+    PACKAGES=("${kept[@]}")
+    ;;
+  *) echo "setup: unknown argument '$mode' (usage: scripts/setup.sh [--no-build | --binary | --packages | --cuda [LIBTORCH]])" >&2; exit 2 ;;
 esac
 if [ "$mode" = --packages ]; then
   echo "${PACKAGES[*]}"
@@ -43,6 +53,7 @@ if ((${#missing[@]})); then
 fi
 
 [ "$mode" = --no-build ] && exit 0
+[ "$mode" = --cuda ] && exec scripts/setup_cuda.sh "$@"
 targets=()
 [ "$mode" = --binary ] && targets=(--target lightreasoner)
 

@@ -17,14 +17,9 @@ namespace lrtest {
 
 namespace fs = std::filesystem;
 
-std::optional<fs::path> shared_dir() {
-  if (const char* env = std::getenv("LR_SHARED_DIR")) {
-    if (fs::is_directory(env)) return fs::path(env);
-  }
-  fs::path candidate = fs::path(LR_SOURCE_DIR).parent_path() / "shared";
-  if (fs::is_directory(candidate / "fixtures")) return candidate;
-  return std::nullopt;
-}
+fs::path fixture_dir() { return fs::path(LR_SOURCE_DIR) / "tests" / "fixtures"; }
+
+fs::path data_dir() { return fs::path(LR_SOURCE_DIR) / "data"; }
 
 fs::path temp_dir(const std::string& tag) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -36,9 +31,11 @@ fs::path temp_dir(const std::string& tag) {
   return dir;
 }
 
-CommandResult run_binary(const std::string& args) {
+CommandResult run_binary(const std::string& args) { return run_shell(std::string("'") + LR_BINARY + "' " + args); }
+
+CommandResult run_shell(const std::string& command_line) {
   CommandResult result;
-  std::string command = std::string("'") + LR_BINARY + "' " + args + " 2>&1";
+  std::string command = command_line + " 2>&1";
   std::FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return result;
   std::array<char, 4096> buffer{};

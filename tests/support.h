@@ -1,4 +1,4 @@
-// Helpers shared by the test suites: locating ../shared (tests skip when absent), fresh
+// Helpers shared by the test suites: the repository's test fixtures and data folders, fresh
 // temporary directories under the build tree, running the lightreasoner binary, and
 // expecting an Error whose message contains given text.
 #pragma once
@@ -16,8 +16,11 @@
 
 namespace lrtest {
 
-// ../shared beside the source tree (or $LR_SHARED_DIR), when present.
-std::optional<std::filesystem::path> shared_dir();
+// tests/fixtures of this source tree: tokenizers, stories260K, HF parity models, grader vectors
+// (tests/fixtures/README.md says where each comes from). Always present in a clone.
+std::filesystem::path fixture_dir();
+// data/ of this source tree: the evaluation sets in the toolkit's layout (data/README.md).
+std::filesystem::path data_dir();
 
 // A fresh, empty directory named after the running test.
 std::filesystem::path temp_dir(const std::string& tag = "");
@@ -28,6 +31,8 @@ struct CommandResult {
 };
 // Runs the built lightreasoner binary with the given argument string (shell syntax).
 CommandResult run_binary(const std::string& args);
+// Runs a shell command line (stdout and stderr together).
+CommandResult run_shell(const std::string& command_line);
 
 // Starts the binary with `args` (argv, no shell; output discarded), polls `ready` every few ms and
 // kills the process with SIGKILL as soon as it returns true (or after `timeout`). Returns whether the
@@ -36,11 +41,6 @@ bool run_binary_and_kill_when(const std::vector<std::string>& args, const std::f
                               std::chrono::seconds timeout = std::chrono::seconds(120));
 
 }  // namespace lrtest
-
-#define LR_SKIP_WITHOUT_SHARED(var)                                                    \
-  auto var##_opt = lrtest::shared_dir();                                                \
-  if (!var##_opt) GTEST_SKIP() << "../shared not found (set LR_SHARED_DIR); skipping"; \
-  const std::filesystem::path var = *var##_opt
 
 // Expects `statement` to throw lightreasoner::Error whose message contains `needle`.
 #define EXPECT_LR_ERROR(statement, needle)                                                  \

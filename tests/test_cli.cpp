@@ -9,13 +9,44 @@
 #include "lightreasoner/core/openblas.h"
 #include "support.h"
 
-TEST(Cli, VersionPrintsProgramLibTorchAndDevices) {
+TEST(Cli, VersionPrintsWhatAHelpRequestNeeds) {
   auto r = lrtest::run_binary("--version");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("lightreasoner " LR_VERSION), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("LibTorch "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("LibTorch " + std::string(TORCH_VERSION) + ", C++11 ABI " +
+                          std::to_string(_GLIBCXX_USE_CXX11_ABI)),
+            std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("CUDA available: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cuDNN: "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("devices: cpu"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\nBLAS: "), std::string::npos) << r.output;
+  // The build tree's binary finds the shim beside itself and the repository's data/ one level up.
+  const std::filesystem::path binary = LR_BINARY;
+  EXPECT_NE(r.output.find("sentencepiece shim: loaded from " + (binary.parent_path() / "liblightreasoner_spm.so").string()),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("data: " + (std::filesystem::path(LR_SOURCE_DIR) / "data").lexically_normal().string()),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("\ndocs: "), std::string::npos) << r.output;
+}
+
+// `cmake --install` lays the binary, the shim and data/ out as the binary looks for them: the
+// installed copy finds its own (not the source tree's) data/ and shim.
+TEST(Cli, AnInstalledBinaryFindsItsOwnDataAndShim) {
+  const auto prefix = lrtest::temp_dir();
+  const auto install = lrtest::run_shell(std::string("'") + LR_CMAKE_COMMAND + "' --install '" + LR_BUILD_DIR +
+                                         "' --prefix '" + prefix.string() + "'");
+  ASSERT_EQ(install.exit_code, 0) << install.output;
+  const auto version = lrtest::run_shell("'" + (prefix / "bin/lightreasoner").string() + "' --version");
+  EXPECT_EQ(version.exit_code, 0) << version.output;
+  const std::string& output = version.output;
+  EXPECT_NE(output.find("data: " + (prefix / "share/lightreasoner/data").string()), std::string::npos) << output;
+  EXPECT_NE(output.find("sentencepiece shim: loaded from " + (prefix / "lib/lightreasoner/liblightreasoner_spm.so").string()),
+            std::string::npos)
+      << output;
+  EXPECT_TRUE(std::filesystem::is_regular_file(prefix / "share/lightreasoner/data/gsm8k/test.jsonl"));
 }
 
 // On virtual machines whose CPUID hides the model, OpenBLAS falls back to SSE3 kernels (measured
@@ -81,8 +112,7 @@ TEST(Cli, LogFileReceivesPlainLines) {
 }
 
 TEST(Cli, TensorsListsARealCheckpointAndRejectsCorruptOnes) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto r = lrtest::run_binary("tensors '" + (shared / "fixtures/stories260K/hf").string() + "'");
+  auto r = lrtest::run_binary("tensors '" + (lrtest::fixture_dir() / "stories260K/hf").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("model.embed_tokens.weight  F32 [512, 64]"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("47 tensors in 1 file(s), 260032 elements"), std::string::npos) << r.output;

@@ -1,10 +1,13 @@
 // Typed run config: defaults, unknown keys (with "did you mean"), wrong types, ranges, --set
-// overrides, the resolved-config round trip, and every file in configs/ loading cleanly.
+// overrides, the resolved-config round trip, every file in configs/ loading cleanly and naming only
+// paths the repository has, and where an unset eval.data_dir looks.
 #include "lightreasoner/config/run_config.h"
 
 #include "lightreasoner/contrast/decoding.h"
 
 #include "lightreasoner/core/atomic_file.h"
+#include "lightreasoner/core/resources.h"
+#include "lightreasoner/eval/dataset.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -124,6 +127,44 @@ TEST(Config, EveryShippedConfigLoads) {
     ++count;
   }
   EXPECT_GE(count, 1);
+}
+
+// A clone alone is the product: every file or folder a shipped config names is in the repository,
+// relative to its root as the README runs them. Excepted: model directories (users download them)
+// and runs/, which scripts/toy_world.sh and scripts/demo.sh create before they use those configs.
+TEST(Config, EveryPathAShippedConfigNamesIsInTheRepository) {
+  const fs::path root = LR_SOURCE_DIR;
+  auto generated = [](const std::string& path) { return path.rfind("runs/", 0) == 0; };
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(root / "configs")) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    RunConfig c = load_run_config(entry.path());
+    if (!c.data.path.empty() && !generated(c.data.path)) {
+      EXPECT_TRUE(fs::is_regular_file(root / c.data.path)) << "data.path " << c.data.path;
+      ++checked;
+    }
+    if (!c.eval.data_dir.empty()) {
+      EXPECT_TRUE(fs::is_directory(root / c.eval.data_dir)) << "eval.data_dir " << c.eval.data_dir;
+      ++checked;
+    }
+    for (const auto& name : c.eval.datasets) {
+      if (generated(name)) continue;
+      // A data set name resolves in the configured data dir, or the shipped data/ when unset.
+      const fs::path dir = c.eval.data_dir.empty() ? fs::path() : root / c.eval.data_dir;
+      EXPECT_NO_THROW(eval::resolve_dataset(name, dir, c.eval.data_name)) << "eval.datasets " << name;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 3);
+}
+
+TEST(Config, AnUnsetDataDirFindsTheRepositorysDataFolder) {
+  EXPECT_EQ(resolve_data_dir(""), (fs::path(LR_SOURCE_DIR) / "data").lexically_normal());
+  EXPECT_EQ(resolve_data_dir("/elsewhere"), fs::path("/elsewhere"));
+  auto spec = eval::resolve_dataset("gsm8k", "");
+  EXPECT_EQ(spec.path, (fs::path(LR_SOURCE_DIR) / "data/gsm8k/test.jsonl").lexically_normal());
+  EXPECT_LR_ERROR(eval::resolve_dataset("gsm8k", lrtest::temp_dir()), "dataset 'gsm8k' is neither a file nor a folder");
 }
 
 TEST(Config, EditDistanceAndClosestKey) {

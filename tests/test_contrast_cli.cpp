@@ -48,9 +48,8 @@ std::vector<std::string> lines_of(const fs::path& path) {
 }  // namespace
 
 TEST(ContrastCli, InspectWithTextAndOfficialRoundTrip) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  const fs::path tok_dir = shared / "fixtures/qwen3-tokenizer";
+  const fs::path tok_dir = lrtest::fixture_dir() / "qwen3-tokenizer";
   auto expert = make_model(dir / "expert", "qwen2", 11, tok_dir);
   auto amateur = make_model(dir / "amateur", "llama", 12, tok_dir);
   std::string problems;

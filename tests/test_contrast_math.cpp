@@ -1,4 +1,4 @@
-// KL, selection, α-mask and soft targets against hand-computed values (method.md §1.4–1.6), the
+// KL, selection, α-mask and soft targets against hand-computed values (docs/method.md#kl-and-selection), the
 // official ε-formula, extreme logits, unequal vocabularies, and chunked = unchunked.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -38,7 +38,7 @@ lr::ContrastOptions options_with(lr::TargetKind kind, double alpha = 0.2, double
   return options;
 }
 
-// The worked example of method.md §1.6: expert top-1 0.6 vs amateur 0.5 (ratio 1.2) and
+// The worked example of docs/method.md (Targets): expert top-1 0.6 vs amateur 0.5 (ratio 1.2) and
 // expert 0.15 vs amateur 0.001 (ratio 150). α = 0.2 → threshold 0.12 → mask {0, 1}.
 const std::vector<double> kExampleExpert = {0.6, 0.15, 0.1, 0.1, 0.05};
 const std::vector<double> kExampleAmateur = {0.5, 0.001, 0.2, 0.2, 0.099};

@@ -133,10 +133,10 @@ struct World {
   fs::path dir, expert, amateur, problems;
 };
 
-World make_world(const fs::path& shared, int problems) {
+World make_world(int problems) {
   World w;
   w.dir = lrtest::temp_dir();
-  const fs::path tok = shared / "fixtures/stories260K/hf";
+  const fs::path tok = lrtest::fixture_dir() / "stories260K/hf";
   auto make_model = [&](const fs::path& dir, const std::string& arch, uint64_t seed) {
     model::InitOptions init;
     init.seed = seed;
@@ -180,8 +180,8 @@ struct Sampled {
   fs::path data;
 };
 
-Sampled make_sampled_world(const fs::path& shared, int problems) {
-  Sampled s{make_world(shared, problems), {}};
+Sampled make_sampled_world(int problems) {
+  Sampled s{make_world(problems), {}};
   s.data = s.world.dir / "data";
   run_ok("sample --config '" + write_config(s.world, s.data, {}).string() + "'");
   return s;
@@ -295,8 +295,7 @@ TEST(DistParts, MergeRestoresWorkOrderAndDropsTornLines) {
 
 TEST(DistCli, TwoRankSampleWritesWhatOneRankWritesAndResumesFromParts) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto w = make_world(shared, 7);  // batches of 2: rank 0 runs batches 0 and 2, rank 1 runs 1 and 3 (one row)
+  auto w = make_world(7);  // batches of 2: rank 0 runs batches 0 and 2, rank 1 runs 1 and 3 (one row)
   auto one = w.dir / "one";
   run_ok("sample --config '" + write_config(w, one, {}).string() + "'");
   auto two = w.dir / "two";
@@ -332,8 +331,7 @@ TEST(DistCli, TwoRankSampleWritesWhatOneRankWritesAndResumesFromParts) {
 // ranks trains what it trains on one.
 TEST(DistCli, TwoRanksTrainTheAdapterOfOneRankWithTheSameConfig) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto sampled = make_sampled_world(shared, 6);
+  auto sampled = make_sampled_world(6);
   const World& w = sampled.world;
   const fs::path& data = sampled.data;
   const std::vector<std::string> common = {"train.max_steps=6", "train.grad_accum=2", "train.checkpoint_every=3"};
@@ -381,8 +379,7 @@ TEST(DistCli, TwoRanksTrainTheAdapterOfOneRankWithTheSameConfig) {
 
 TEST(DistCli, AKilledRankStopsTheOtherAndTheRunResumes) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto sampled = make_sampled_world(shared, 6);
+  auto sampled = make_sampled_world(6);
   const World& w = sampled.world;
   const fs::path& data = sampled.data;
   const std::vector<std::string> extra = {"train.max_steps=300", "train.checkpoint_every=5", "train.batch_size=2"};
@@ -427,12 +424,11 @@ TEST(DistCli, AKilledRankStopsTheOtherAndTheRunResumes) {
 
 TEST(DistCli, TwoRankEvalWritesWhatOneRankWrites) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
   // 150 GSM8K problems with given completions (right on even lines), of varied lengths: 3 batches
   // of 64, so rank 0 grades batches 0 and 2 and rank 1 batch 1.
   std::string text;
-  std::ifstream in(shared / "data/gsm8k/test.jsonl");
+  std::ifstream in(lrtest::data_dir() / "gsm8k/test.jsonl");
   std::string line;
   for (int i = 0; i < 150 && std::getline(in, line); ++i) {
     auto record = nlohmann::json::parse(line);
@@ -453,8 +449,7 @@ TEST(DistCli, TwoRankEvalWritesWhatOneRankWrites) {
 
 TEST(DistCli, TwoRankModelEvalWritesWhatOneRankWrites) {
   LR_SKIP_WITHOUT_GLOO();
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto w = make_world(shared, 1);
+  auto w = make_world(1);
   // 9 GSM8K problems in batches of 2: rank 0 generates batches 0, 2, 4 and rank 1 batches 1, 3.
   auto config = [&](const std::string& name) {
     nlohmann::json j = {{"expert", {{"path", w.expert.string()}, {"dtype", "f32"}}},
@@ -462,7 +457,7 @@ TEST(DistCli, TwoRankModelEvalWritesWhatOneRankWrites) {
                         {"output_dir", (w.dir / name).string()},
                         {"eval",
                          {{"datasets", {"gsm8k"}},
-                          {"data_dir", (shared / "data").string()},
+                          {"data_dir", (lrtest::data_dir()).string()},
                           {"template", "cot"},
                           {"max_new_tokens", 16},
                           {"batch_size", 2},

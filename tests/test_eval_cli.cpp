@@ -16,9 +16,9 @@ using namespace lightreasoner;
 using io::Json;
 
 // The toolkit's final golds (gold_answers.jsonl) for one file, by 0-based line.
-std::map<int64_t, std::string> toolkit_golds(const std::filesystem::path& shared, const std::string& file) {
+std::map<int64_t, std::string> toolkit_golds(const std::string& file) {
   std::map<int64_t, std::string> out;
-  for (const auto& r : io::read_jsonl(shared / "data/grader_vectors/gold_answers.jsonl")) {
+  for (const auto& r : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/gold_answers.jsonl")) {
     if (r.value.at("file") == file) out[r.value.at("line").get<int64_t>()] = r.value.at("gt");
   }
   return out;
@@ -26,10 +26,10 @@ std::map<int64_t, std::string> toolkit_golds(const std::filesystem::path& shared
 
 // Writes `n` records of `file` with a completion: right (boxed toolkit gold, or the letter for
 // multiple choice) on even lines, wrong on odd ones. Returns the number made right.
-int64_t write_grade_file(const std::filesystem::path& shared, const std::string& file, int64_t n, bool choice,
+int64_t write_grade_file(const std::string& file, int64_t n, bool choice,
                          const std::filesystem::path& out, const std::string& reasoning = "") {
-  auto golds = toolkit_golds(shared, file);
-  auto records = io::read_jsonl(shared / "data" / file);
+  auto golds = toolkit_golds(file);
+  auto records = io::read_jsonl(lrtest::data_dir() / file);
   std::ofstream stream(out);
   int64_t right = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -52,7 +52,6 @@ int64_t write_grade_file(const std::filesystem::path& shared, const std::string&
 Json summary_of(const std::filesystem::path& dir) { return Json::parse(read_file(dir / "summary.json")); }
 
 TEST(EvalCli, GradesSeveralDatasetFormats) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   struct Case {
     const char* dataset;
     const char* file;
@@ -63,8 +62,10 @@ TEST(EvalCli, GradesSeveralDatasetFormats) {
                         Case{"mmlu_stem", "mmlu_stem/test.jsonl", true}, Case{"asdiv", "asdiv/test.jsonl", false},
                         Case{"aqua", "aqua/test.jsonl", true}, Case{"amc23", "amc23/test.jsonl", false}}) {
     auto dir = lrtest::temp_dir(std::string("grade_") + c.dataset);
-    int64_t right = write_grade_file(shared, c.file, 24, c.choice, dir / "in.jsonl");
-    auto result = lrtest::run_binary("eval --grade '" + (dir / "in.jsonl").string() + "' --dataset " + c.dataset +
+    int64_t right = write_grade_file(c.file, 24, c.choice, dir / "in.jsonl");
+    // GSM8K is named as the model-backed form names data sets (--data); the others with --dataset.
+    const std::string names = std::string(c.dataset) == "gsm8k" ? " --data " : " --dataset ";
+    auto result = lrtest::run_binary("eval --grade '" + (dir / "in.jsonl").string() + "'" + names + c.dataset +
                                      " --out '" + (dir / "out").string() + "'");
     ASSERT_EQ(result.exit_code, 0) << c.dataset << ": " << result.output;
     Json summary = summary_of(dir / "out");
@@ -77,12 +78,11 @@ TEST(EvalCli, GradesSeveralDatasetFormats) {
 }
 
 TEST(EvalCli, ResumesAfterARealKill) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir("grade_kill");
   // Long reasoning before each answer makes the run last long enough to kill it mid-way.
   std::string reasoning;
   for (int i = 0; i < 400; ++i) reasoning += "We have 3x + 2 = 11, so x = 3; check: 9 + 2 = 11. ";
-  write_grade_file(shared, "gsm8k/test.jsonl", 1319, false, dir / "in.jsonl", reasoning);
+  write_grade_file("gsm8k/test.jsonl", 1319, false, dir / "in.jsonl", reasoning);
   std::string common = "eval --grade '" + (dir / "in.jsonl").string() + "' --dataset gsm8k";
   auto clean = lrtest::run_binary(common + " --out '" + (dir / "clean").string() + "'");
   ASSERT_EQ(clean.exit_code, 0) << clean.output;
@@ -110,9 +110,8 @@ TEST(EvalCli, ResumesAfterARealKill) {
 }
 
 TEST(EvalCli, BadRecordsNameFileAndLine) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir("grade_bad");
-  auto records = io::read_jsonl(shared / "data/gsm8k/test.jsonl");
+  auto records = io::read_jsonl(lrtest::data_dir() / "gsm8k/test.jsonl");
   {
     std::ofstream out(dir / "in.jsonl");
     Json good = records[0].value;
@@ -152,6 +151,9 @@ TEST(EvalCli, ModelFlagsAndUsageErrorsAreClear) {
   auto no_dataset = lrtest::run_binary("eval --grade /dev/null");
   EXPECT_NE(no_dataset.exit_code, 0);
   EXPECT_NE(no_dataset.output.find("--dataset"), std::string::npos) << no_dataset.output;
+  auto two = lrtest::run_binary("eval --grade /dev/null --data gsm8k --data svamp");
+  EXPECT_NE(two.exit_code, 0);
+  EXPECT_NE(two.output.find("--grade grades one data set"), std::string::npos) << two.output;
   auto unknown = lrtest::run_binary("eval --grade /dev/null --dataset math500x");
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_NE(unknown.output.find("unknown data_name 'math500x'"), std::string::npos) << unknown.output;

@@ -1,4 +1,4 @@
-// Grading against the toolkit's own outputs (shared/data/grader_vectors): every gold of every
+// Grading against the toolkit's own outputs (tests/fixtures/grader_vectors): every gold of every
 // test file parsed identically, every strip_string / extract / string+numeric math_equal case
 // identical, and the sympy-decided cases reported as an agreement rate with each disagreement.
 #include <gtest/gtest.h>
@@ -18,22 +18,21 @@ namespace {
 using namespace lightreasoner;
 using lightreasoner::io::Json;
 
-std::vector<Json> cases_of_kind(const std::filesystem::path& shared, const std::string& kind) {
+std::vector<Json> cases_of_kind(const std::string& kind) {
   std::vector<Json> out;
-  for (const auto& record : io::read_jsonl(shared / "data/grader_vectors/cases.jsonl")) {
+  for (const auto& record : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/cases.jsonl")) {
     if (record.value.at("kind") == kind) out.push_back(record.value);
   }
   return out;
 }
 
 TEST(EvalGrading, EveryGoldAnswerParsedIdentically) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   std::map<std::string, std::vector<io::JsonlRecord>> files;
   int64_t checked = 0, mismatched = 0;
-  for (const auto& expected : io::read_jsonl(shared / "data/grader_vectors/gold_answers.jsonl")) {
+  for (const auto& expected : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/gold_answers.jsonl")) {
     std::string file = expected.value.at("file");
     auto& records = files[file];
-    if (records.empty()) records = io::read_jsonl(shared / "data" / file);
+    if (records.empty()) records = io::read_jsonl(lrtest::data_dir() / file);
     int64_t line = expected.value.at("line");
     ASSERT_LT(line, static_cast<int64_t>(records.size())) << file;
     std::string data_name = expected.value.at("data_name");
@@ -52,11 +51,10 @@ TEST(EvalGrading, EveryGoldAnswerParsedIdentically) {
 }
 
 TEST(EvalGrading, QuestionsMatchTheToolkit) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   int64_t checked = 0;
-  for (const auto& expected : io::read_jsonl(shared / "data/grader_vectors/questions_sample.jsonl")) {
+  for (const auto& expected : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/questions_sample.jsonl")) {
     std::string file = expected.value.at("file");
-    auto records = io::read_jsonl(shared / "data" / file);
+    auto records = io::read_jsonl(lrtest::data_dir() / file);
     int64_t line = expected.value.at("line");
     EXPECT_EQ(eval::parse_question(records.at(line), expected.value.at("data_name")),
               expected.value.at("question").get<std::string>())
@@ -67,8 +65,7 @@ TEST(EvalGrading, QuestionsMatchTheToolkit) {
 }
 
 TEST(EvalGrading, StripStringCasesIdentical) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto cases = cases_of_kind(shared, "strip_string");
+  auto cases = cases_of_kind("strip_string");
   ASSERT_GT(cases.size(), 100u);
   for (const auto& c : cases) {
     std::string input = c.at("input");
@@ -79,8 +76,7 @@ TEST(EvalGrading, StripStringCasesIdentical) {
 }
 
 TEST(EvalGrading, ExtractCasesIdentical) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto cases = cases_of_kind(shared, "extract");
+  auto cases = cases_of_kind("extract");
   ASSERT_GT(cases.size(), 30u);
   for (const auto& c : cases) {
     std::string text = c.at("text"), data_name = c.at("data_name");
@@ -92,9 +88,8 @@ TEST(EvalGrading, ExtractCasesIdentical) {
 }
 
 TEST(EvalGrading, StringAndNumericMathEqualCasesIdentical) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   int checked = 0;
-  for (const auto& c : cases_of_kind(shared, "math_equal")) {
+  for (const auto& c : cases_of_kind("math_equal")) {
     if (c.at("decided_by") == "structural_or_sympy") continue;
     std::string pred = c.at("pred"), gold = c.at("gold");
     auto result = eval::math_equal(pred, gold);
@@ -106,9 +101,8 @@ TEST(EvalGrading, StringAndNumericMathEqualCasesIdentical) {
 }
 
 TEST(EvalGrading, SympyStageAgreementRate) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   int total = 0, agreed = 0, undecided = 0;
-  for (const auto& c : cases_of_kind(shared, "math_equal")) {
+  for (const auto& c : cases_of_kind("math_equal")) {
     if (c.at("decided_by") != "structural_or_sympy") continue;
     std::string pred = c.at("pred"), gold = c.at("gold");
     bool expected = c.at("equal");
@@ -130,7 +124,6 @@ TEST(EvalGrading, SympyStageAgreementRate) {
 }
 
 TEST(EvalGrading, StripStringFastPathMatchesReference) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   int64_t checked = 0;
   auto check = [&](const std::string& text) {
     for (bool skip : {false, true}) {
@@ -138,10 +131,10 @@ TEST(EvalGrading, StripStringFastPathMatchesReference) {
     }
     ++checked;
   };
-  for (const auto& c : cases_of_kind(shared, "strip_string")) check(c.at("input"));
-  for (const auto& c : cases_of_kind(shared, "math_equal")) check(c.value("pred_raw", c.at("pred").get<std::string>()));
+  for (const auto& c : cases_of_kind("strip_string")) check(c.at("input"));
+  for (const auto& c : cases_of_kind("math_equal")) check(c.value("pred_raw", c.at("pred").get<std::string>()));
   int64_t n = 0;
-  for (const auto& g : io::read_jsonl(shared / "data/grader_vectors/gold_answers.jsonl")) {
+  for (const auto& g : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/gold_answers.jsonl")) {
     if (n++ % 7 == 0) check(g.value.at("gt"));  // a spread sample keeps this test short
   }
   EXPECT_GT(checked, 2500);

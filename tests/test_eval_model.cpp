@@ -1,6 +1,6 @@
 // Model-backed eval on a generated tiny model with stories260K's tokenizer: the completion source
 // (stop strings cut as vLLM does, finish reasons, batched = one at a time, ids = generate's), the
-// binary over a slice of every data set format in ../shared/data, --adapter applied, --config runs,
+// binary over a slice of every data set format in data/, --adapter applied, --config runs,
 // resume after a real SIGKILL equal to an uninterrupted run, and bad input (unknown data set, broken
 // record).
 #include <torch/torch.h>
@@ -21,12 +21,12 @@ using namespace lightreasoner;
 
 namespace {
 
-fs::path make_tiny_model(const fs::path& dir, const fs::path& shared) {
+fs::path make_tiny_model(const fs::path& dir) {
   model::InitOptions init;
   init.seed = 7;
   init.std = 0.1;
   model::ModelDirOptions options;
-  options.tokenizer_dir = shared / "fixtures/stories260K/hf";
+  options.tokenizer_dir = lrtest::fixture_dir() / "stories260K/hf";
   model::init_model_dir("qwen2", "tiny", init, options, dir);
   return dir;
 }
@@ -79,9 +79,8 @@ Items make_items(const std::vector<std::string>& prompts) {
 }  // namespace
 
 TEST(EvalModel, SourceCutsAtStopStringsAndBatchesLikeOneAtATime) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto model_dir = make_tiny_model(dir / "model", shared);
+  auto model_dir = make_tiny_model(dir / "model");
   model::LoadOptions load;
   load.dtype = torch::kFloat32;
   auto model = model::load_model(model_dir, load);
@@ -141,9 +140,8 @@ TEST(EvalModel, SourceCutsAtStopStringsAndBatchesLikeOneAtATime) {
 }
 
 TEST(EvalModel, PromptFillingTheContextIsRecordedUnfinished) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto model_dir = make_tiny_model(dir / "model", shared);
+  auto model_dir = make_tiny_model(dir / "model");
   auto model = model::load_model(model_dir);
   auto tok = tokenizer::load_tokenizer(model_dir);
   std::string long_prompt;
@@ -163,11 +161,10 @@ TEST(EvalModel, PromptFillingTheContextIsRecordedUnfinished) {
 }
 
 TEST(EvalModel, EveryDataSetFormatEndToEndThroughTheBinary) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto model_dir = make_tiny_model(dir / "model", shared);
+  auto model_dir = make_tiny_model(dir / "model");
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(shared / "data")) {
+  for (const auto& entry : fs::directory_iterator(lrtest::data_dir())) {
     if (fs::exists(entry.path() / "test.jsonl")) names.push_back(entry.path().filename().string());
   }
   std::sort(names.begin(), names.end());
@@ -176,7 +173,7 @@ TEST(EvalModel, EveryDataSetFormatEndToEndThroughTheBinary) {
   for (const auto& name : names) data_args += " --data " + name;
   auto out = dir / "out";
   auto run = lrtest::run_binary("--threads 2 eval --model '" + model_dir.string() + "' --data-dir '" +
-                                (shared / "data").string() + "'" + data_args +
+                                (lrtest::data_dir()).string() + "'" + data_args +
                                 " --limit 2 --max-new-tokens 8 --batch-size 16 --dtype f32 --out '" + out.string() + "'");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   auto predictions = read_jsonl(out / "predictions.jsonl");
@@ -201,16 +198,15 @@ TEST(EvalModel, EveryDataSetFormatEndToEndThroughTheBinary) {
 }
 
 TEST(EvalModel, ConfigRunResumesAfterKillToTheSamePredictions) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto model_dir = make_tiny_model(dir / "model", shared);
+  auto model_dir = make_tiny_model(dir / "model");
   auto write_config = [&](const std::string& name) {
     io::Json config = {{"expert", {{"path", model_dir.string()}, {"dtype", "f32"}}},
                        {"device", "cpu"},
                        {"output_dir", (dir / name).string()},
                        {"eval",
                         {{"datasets", {"gsm8k"}},
-                         {"data_dir", (shared / "data").string()},
+                         {"data_dir", (lrtest::data_dir()).string()},
                          {"template", "cot"},
                          {"max_new_tokens", 48},
                          {"batch_size", 2},
@@ -249,11 +245,10 @@ TEST(EvalModel, ConfigRunResumesAfterKillToTheSamePredictions) {
 }
 
 TEST(EvalModel, BadInputGetsAClearError) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto model_dir = make_tiny_model(dir / "model", shared);
+  auto model_dir = make_tiny_model(dir / "model");
   const std::string model_arg = " eval --model '" + model_dir.string() + "' --out '" + (dir / "out").string() + "'";
-  auto unknown = lrtest::run_binary(model_arg + " --data no_such_set --data-dir '" + (shared / "data").string() + "'");
+  auto unknown = lrtest::run_binary(model_arg + " --data no_such_set --data-dir '" + (lrtest::data_dir()).string() + "'");
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_NE(unknown.output.find("no_such_set"), std::string::npos) << unknown.output;
 
@@ -270,9 +265,8 @@ TEST(EvalModel, BadInputGetsAClearError) {
 }
 
 TEST(EvalModel, AdapterIsAppliedToTheEvaluatedModel) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto model_dir = make_tiny_model(dir / "model", shared);
+  auto model_dir = make_tiny_model(dir / "model");
   // Two PEFT adapters on the tiny model: B = 0 (the base exactly) and a random B.
   auto model = model::load_model(model_dir);
   model::LoraSpec spec;
@@ -287,7 +281,7 @@ TEST(EvalModel, AdapterIsAppliedToTheEvaluatedModel) {
     auto out = dir / name;
     auto r = lrtest::run_binary("--threads 1 eval --model '" + model_dir.string() + "'" +
                                 (adapter.empty() ? "" : " --adapter '" + (dir / adapter).string() + "'") +
-                                " --data gsm8k --data-dir '" + (shared / "data").string() +
+                                " --data gsm8k --data-dir '" + (lrtest::data_dir()).string() +
                                 "' --template cot --limit 6 --max-new-tokens 16 --dtype f32 --out '" + out.string() + "'");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     std::vector<std::string> completions;

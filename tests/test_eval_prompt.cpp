@@ -14,13 +14,12 @@ namespace {
 using namespace lightreasoner;
 
 TEST(EvalPrompt, EverySampledPromptReproducedExactly) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   int checked = 0, few_shot = 0;
-  for (const auto& expected : io::read_jsonl(shared / "data/grader_vectors/prompts_sample.jsonl")) {
+  for (const auto& expected : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/prompts_sample.jsonl")) {
     std::string file = expected.value.at("file"), data_name = expected.value.at("data_name");
     std::string type = expected.value.at("prompt_type");
     int shots = expected.value.at("num_shots");
-    auto records = io::read_jsonl(shared / "data" / file);
+    auto records = io::read_jsonl(lrtest::data_dir() / file);
     std::string question = eval::parse_question(records.at(expected.value.at("line").get<size_t>()), data_name);
     EXPECT_EQ(eval::construct_prompt(question, data_name, type, shots), expected.value.at("prompt").get<std::string>())
         << file << " " << type << " " << shots << "-shot";

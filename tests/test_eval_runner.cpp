@@ -51,16 +51,15 @@ struct Fixture {
   std::vector<std::string> prompts;
 };
 
-Fixture gsm8k_slice(const std::filesystem::path& shared, int64_t n) {
+Fixture gsm8k_slice(int64_t n) {
   Fixture f;
-  f.dataset = eval::load_dataset(eval::resolve_dataset("gsm8k", shared / "data"), io::BadRecordPolicy::kStop, n);
+  f.dataset = eval::load_dataset(eval::resolve_dataset("gsm8k", lrtest::data_dir()), io::BadRecordPolicy::kStop, n);
   for (const auto& e : f.dataset.examples) f.prompts.push_back(e.question);
   return f;
 }
 
 TEST(EvalRunner, GradesAndSummarises) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  Fixture f = gsm8k_slice(shared, 20);
+  Fixture f = gsm8k_slice(20);
   ASSERT_EQ(f.dataset.examples.size(), 20u);
   int64_t asked = 0;
   eval::EvalOptions options;
@@ -86,8 +85,7 @@ TEST(EvalRunner, GradesAndSummarises) {
 }
 
 TEST(EvalRunner, ResumesFromATornPredictionsFile) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  Fixture f = gsm8k_slice(shared, 30);
+  Fixture f = gsm8k_slice(30);
   int64_t asked = 0;
   eval::EvalOptions clean;
   clean.out_dir = lrtest::temp_dir("runner_clean");
@@ -115,8 +113,7 @@ TEST(EvalRunner, ResumesFromATornPredictionsFile) {
 }
 
 TEST(EvalRunner, RefusesToResumeADifferentRun) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  Fixture f = gsm8k_slice(shared, 3);
+  Fixture f = gsm8k_slice(3);
   int64_t asked = 0;
   eval::EvalOptions options;
   options.out_dir = lrtest::temp_dir("runner_mismatch");
@@ -130,8 +127,7 @@ TEST(EvalRunner, RefusesToResumeADifferentRun) {
 }
 
 TEST(EvalRunner, RejectsASourceThatDropsCompletions) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  Fixture f = gsm8k_slice(shared, 3);
+  Fixture f = gsm8k_slice(3);
   eval::CompletionSource broken;
   broken.name = "broken";
   broken.batch_size = 2;

@@ -1,6 +1,6 @@
 // LoRA adapters: B = 0 leaves the base logits bitwise unchanged, merged = unmerged, only A/B get
 // gradients, dropout only while training, the saved PEFT directory has exactly the classic
-// config keys and the key names/shapes/dtype of formats.md §3, save → load round-trips, PEFT 0.21
+// config keys and the key names/shapes/dtype of docs/formats.md (PEFT adapter), save → load round-trips, PEFT 0.21
 // adapters (tests/fixtures/hf_parity/<arch>/adapter) reproduce PEFT's logits, bad adapters are
 // refused with clear messages, and `merge` writes a directory our loader reads back.
 #include <torch/torch.h>

@@ -34,8 +34,7 @@ std::vector<int64_t> greedy(model::CausalLM& lm, const std::vector<int64_t>& pro
 // ---------------- stories260K: a real checkpoint with golden outputs ----------------
 
 TEST(Stories260K, LogitsAndGreedyIdsMatchLlama2c) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto dir = shared / "fixtures/stories260K/hf";
+  const auto dir = lrtest::fixture_dir() / "stories260K/hf";
   auto reference = nlohmann::json::parse(read_file(dir / "reference_logits.json"));
   const auto prompt = reference["prompt_ids"].get<std::vector<int64_t>>();
   const auto expected_ids = reference["greedy_ids"].get<std::vector<int64_t>>();

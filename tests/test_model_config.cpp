@@ -1,5 +1,5 @@
 // ModelConfig parsing (both transformers spellings, derived sizes, architecture flags, clear
-// errors) and the rope inv_freq variants against values worked out by hand from formats.md §2.5.
+// errors) and the rope inv_freq variants against values worked out by hand (docs/formats.md (Rope scaling)).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 

@@ -54,8 +54,7 @@ TEST(Safetensors, MatchesReferenceWriterBytes) {
 }
 
 TEST(Safetensors, RewritingStories260KIsByteIdentical) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  fs::path original = shared / "fixtures/stories260K/hf/model.safetensors";
+  fs::path original = lrtest::fixture_dir() / "stories260K/hf/model.safetensors";
   auto file = SafetensorsFile::open(original);
   NamedTensors tensors;
   for (const auto& info : file->tensors()) tensors.emplace_back(info.name, file->tensor(info.name));
@@ -63,8 +62,7 @@ TEST(Safetensors, RewritingStories260KIsByteIdentical) {
 }
 
 TEST(Safetensors, Stories260KNamesShapesValues) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto file = SafetensorsFile::open(shared / "fixtures/stories260K/hf/model.safetensors");
+  auto file = SafetensorsFile::open(lrtest::fixture_dir() / "stories260K/hf/model.safetensors");
   EXPECT_EQ(file->tensors().size(), 47u);
   EXPECT_EQ(file->header().metadata.at("format"), "pt");
   EXPECT_EQ(file->find("lm_head.weight"), nullptr);  // tied: HF drops the copy
@@ -74,7 +72,7 @@ TEST(Safetensors, Stories260KNamesShapesValues) {
   EXPECT_EQ(file->tensor("model.layers.0.self_attn.k_proj.weight").sizes(), (std::vector<int64_t>{32, 64}));
   EXPECT_EQ(file->tensor("model.layers.4.mlp.down_proj.weight").sizes(), (std::vector<int64_t>{64, 172}));
   // Values read back equal the raw little-endian floats at the header's offsets.
-  std::string bytes = read_file(shared / "fixtures/stories260K/hf/model.safetensors");
+  std::string bytes = read_file(lrtest::fixture_dir() / "stories260K/hf/model.safetensors");
   const auto* info = file->find("model.norm.weight");
   ASSERT_NE(info, nullptr);
   auto norm = file->tensor("model.norm.weight");

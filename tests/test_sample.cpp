@@ -49,9 +49,9 @@ void write_problems(const fs::path& path, int n) {
   write_file_atomic(path, text);
 }
 
-TinyPair make_pair_in(const fs::path& dir, const fs::path& shared, int problems = 6) {
+TinyPair make_pair_in(const fs::path& dir, int problems = 6) {
   TinyPair pair;
-  fs::path tok = shared / "fixtures/stories260K/hf";
+  fs::path tok = lrtest::fixture_dir() / "stories260K/hf";
   pair.expert = make_model(dir / "expert", "qwen2", 11, tok);
   pair.amateur = make_model(dir / "amateur", "llama", 12, tok);
   pair.problems = dir / "problems.jsonl";
@@ -69,9 +69,8 @@ config::RunConfig sample_config(const TinyPair& pair, const fs::path& out, int b
 }  // namespace
 
 TEST(Sample, EndToEndDatasetAndMeta) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto pair = make_pair_in(dir, shared);
+  auto pair = make_pair_in(dir);
   auto report = contrast::run_sample(sample_config(pair, dir / "run"));
   auto records = contrast::read_contrast(dir / "run/contrast.jsonl");
   ASSERT_EQ(records.size(), 6u);
@@ -117,9 +116,8 @@ TEST(Sample, EndToEndDatasetAndMeta) {
 }
 
 TEST(Sample, TeacherForcedScoringIsAlignedWithTheRollout) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto pair = make_pair_in(dir, shared);
+  auto pair = make_pair_in(dir);
   model::LoadOptions load;
   load.dtype = torch::kFloat32;
   auto expert = model::load_model(pair.expert, load);
@@ -156,9 +154,8 @@ TEST(Sample, TeacherForcedScoringIsAlignedWithTheRollout) {
 }
 
 TEST(Sample, BatchedEqualsOneAtATime) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto pair = make_pair_in(dir, shared, 5);
+  auto pair = make_pair_in(dir, 5);
   contrast::run_sample(sample_config(pair, dir / "b1", 1));
   contrast::run_sample(sample_config(pair, dir / "b4", 4));
   auto one = contrast::read_contrast(dir / "b1/contrast.jsonl");
@@ -178,9 +175,8 @@ TEST(Sample, BatchedEqualsOneAtATime) {
 }
 
 TEST(Sample, ResumeAfterKillEqualsUninterrupted) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto pair = make_pair_in(dir, shared, 60);
+  auto pair = make_pair_in(dir, 60);
   auto write_config = [&](const fs::path& out) {
     auto config = sample_config(pair, out, 2);
     config.sample.max_new_tokens = 24;
@@ -211,9 +207,8 @@ TEST(Sample, ResumeAfterKillEqualsUninterrupted) {
 }
 
 TEST(Sample, BadInputs) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   auto dir = lrtest::temp_dir();
-  auto pair = make_pair_in(dir, shared, 3);
+  auto pair = make_pair_in(dir, 3);
   // Missing field and empty question: an error naming file:line, or a counted skip.
   write_file_atomic(dir / "bad.jsonl", "{\"question\": \"ok one\"}\n{\"text\": \"no question\"}\n{\"question\": \"  \"}\n");
   auto config = sample_config(pair, dir / "bad_stop");
@@ -234,7 +229,7 @@ TEST(Sample, BadInputs) {
   EXPECT_LR_ERROR(contrast::run_sample(config), "exceeds the models' context of 512");
 
   // Mismatched tokenizers: the amateur with another tokenizer (Mistral's) is refused, naming both.
-  auto other = make_model(dir / "other", "llama", 13, shared / "fixtures/mistral-tokenizer");
+  auto other = make_model(dir / "other", "llama", 13, lrtest::fixture_dir() / "mistral-tokenizer");
   config = sample_config(pair, dir / "mismatch");
   config.amateur.path = other.string();
   EXPECT_LR_ERROR(contrast::run_sample(config), "the expert and the amateur use different tokenizers: expert '");

@@ -1,4 +1,4 @@
-// Tokenizer correctness on the shared fixtures: every id of every reference_ids.json /
+// Tokenizer correctness on the fixtures in tests/fixtures: every id of every reference_ids.json /
 // chat_reference.json (Qwen3 byte-level BPE, Mistral and stories260K byte-fallback BPE, Llama 2
 // sentencepiece), decode round trips, the fast BPE path against the slow reference loop,
 // streaming decode, hostile input and fingerprints. Templates and the node peer have own suites.
@@ -44,14 +44,13 @@ std::string decode_all_streamed(const Tokenizer& tok, const std::vector<TokenId>
 }  // namespace
 
 TEST(TokenizerFixtures, Qwen3ReferenceIdsTokensAndRoundTrip) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& tok = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
+  const auto& tok = lrtest::fixture_tokenizer("qwen3-tokenizer");
   EXPECT_EQ(tok.kind(), TokenizerKind::kByteLevelBpe);
   EXPECT_EQ(tok.vocab_size(), 151669);
   EXPECT_FALSE(tok.bos_id().has_value());
   EXPECT_EQ(tok.eos_id(), 151645);  // tokenizer_config eos_token <|im_end|>
   EXPECT_EQ(tok.pad_id(), 151643);
-  const auto ref = lrtest::read_json(shared / "fixtures/qwen3-tokenizer/reference_ids.json");
+  const auto ref = lrtest::read_json(lrtest::fixture_dir() / "qwen3-tokenizer/reference_ids.json");
   int checked = 0;
   for (const auto& c : ref["cases"]) {
     const std::string text = c["text"];
@@ -67,9 +66,8 @@ TEST(TokenizerFixtures, Qwen3ReferenceIdsTokensAndRoundTrip) {
 }
 
 TEST(TokenizerFixtures, Qwen3ChatReference) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& tok = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
-  const auto ref = lrtest::read_json(shared / "fixtures/qwen3-tokenizer/chat_reference.json");
+  const auto& tok = lrtest::fixture_tokenizer("qwen3-tokenizer");
+  const auto ref = lrtest::read_json(lrtest::fixture_dir() / "qwen3-tokenizer/chat_reference.json");
   ASSERT_EQ(ref["cases"].size(), 4u);
   for (const auto& c : ref["cases"]) {
     const std::string text = c["text"];
@@ -81,14 +79,13 @@ TEST(TokenizerFixtures, Qwen3ChatReference) {
 }
 
 TEST(TokenizerFixtures, MistralReferenceIdsWithBos) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& tok = lrtest::fixture_tokenizer(shared, "mistral-tokenizer");
+  const auto& tok = lrtest::fixture_tokenizer("mistral-tokenizer");
   EXPECT_EQ(tok.kind(), TokenizerKind::kByteFallbackBpe);
   EXPECT_EQ(tok.vocab_size(), 32000);
   EXPECT_EQ(tok.bos_id(), 1);
   EXPECT_EQ(tok.eos_id(), 2);
   EXPECT_EQ(tok.prefix_ids(), std::vector<TokenId>{1});
-  const auto ref = lrtest::read_json(shared / "fixtures/mistral-tokenizer/reference_ids.json");
+  const auto ref = lrtest::read_json(lrtest::fixture_dir() / "mistral-tokenizer/reference_ids.json");
   ASSERT_EQ(ref["cases"].size(), 11u);
   for (const auto& c : ref["cases"]) {
     const std::string text = c["text"];
@@ -105,10 +102,9 @@ TEST(TokenizerFixtures, MistralReferenceIdsWithBos) {
 }
 
 TEST(TokenizerFixtures, Stories260kReferenceIds) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& tok = lrtest::fixture_tokenizer(shared, "stories260K/hf");
+  const auto& tok = lrtest::fixture_tokenizer("stories260K/hf");
   EXPECT_EQ(tok.vocab_size(), 512);
-  const auto ref = lrtest::read_json(shared / "fixtures/stories260K/hf/reference_ids.json");
+  const auto ref = lrtest::read_json(lrtest::fixture_dir() / "stories260K/hf/reference_ids.json");
   ASSERT_EQ(ref["cases"].size(), 11u);
   for (const auto& c : ref["cases"]) {
     const std::string text = c["text"];
@@ -128,15 +124,14 @@ TEST(TokenizerFixtures, Stories260kReferenceIds) {
 }
 
 TEST(TokenizerFixtures, Llama2SentencePieceReferenceIds) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& tok = lrtest::fixture_tokenizer(shared, "llama2-sentencepiece");
+  const auto& tok = lrtest::fixture_tokenizer("llama2-sentencepiece");
   EXPECT_EQ(tok.kind(), TokenizerKind::kSentencePiece);
   EXPECT_EQ(tok.vocab_size(), 32000);
   EXPECT_EQ(tok.bos_id(), 1);
   EXPECT_EQ(tok.eos_id(), 2);
   EXPECT_FALSE(tok.pad_id().has_value());
   EXPECT_EQ(tok.id_to_token(15043), "\xE2\x96\x81Hello");
-  const auto ref = lrtest::read_json(shared / "fixtures/llama2-sentencepiece/reference_ids.json");
+  const auto ref = lrtest::read_json(lrtest::fixture_dir() / "llama2-sentencepiece/reference_ids.json");
   ASSERT_EQ(ref["cases"].size(), 11u);
   for (const auto& c : ref["cases"]) {
     const std::string text = c["text"];
@@ -154,22 +149,20 @@ TEST(TokenizerFixtures, Llama2SentencePieceReferenceIds) {
 }
 
 TEST(TokenizerFixtures, NoSpecialTreatsSpecialTextAsText) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
+  const auto& qwen = lrtest::fixture_tokenizer("qwen3-tokenizer");
   const auto plain = qwen.encode("<|im_end|>", options(false, true));
   EXPECT_GT(plain.size(), 1u);
   EXPECT_EQ(qwen.decode(plain), "<|im_end|>");
-  const auto& mistral = lrtest::fixture_tokenizer(shared, "mistral-tokenizer");
+  const auto& mistral = lrtest::fixture_tokenizer("mistral-tokenizer");
   EXPECT_EQ(mistral.encode("Hello world", options(true, false)),
             (std::vector<TokenId>{22557, 1526}));
 }
 
 TEST(TokenizerBpe, FastPathEqualsReferenceLoop) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   std::mt19937 rng(1234);
   const std::vector<std::string> alphabet = {"a", "b", "e", "n", "t", " ", "  ", "\n", "1", "é", "你", "🙂", "'s", "!", "\t", "th", "ing"};
   for (const char* folder : {"qwen3-tokenizer", "mistral-tokenizer", "stories260K/hf"}) {
-    const auto& tok = lrtest::fixture_tokenizer(shared, folder);
+    const auto& tok = lrtest::fixture_tokenizer(folder);
     EncodeOptions reference;
     reference.reference_bpe = true;
     for (int trial = 0; trial < 400; ++trial) {
@@ -184,8 +177,7 @@ TEST(TokenizerBpe, FastPathEqualsReferenceLoop) {
 }
 
 TEST(TokenizerStream, NeverSplitsCharactersAndEqualsDecode) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
+  const auto& qwen = lrtest::fixture_tokenizer("qwen3-tokenizer");
   const std::string text = "héllo 你好，世界 🙂 𝔘 𠀋 ꙮ naïve <think>x</think> done";
   const auto ids = qwen.encode(text);
   StreamDecoder stream(qwen);
@@ -204,15 +196,14 @@ TEST(TokenizerStream, NeverSplitsCharactersAndEqualsDecode) {
   const std::vector<TokenId> cut(ids.begin(), ids.begin() + 9);
   EXPECT_EQ(decode_all_streamed(qwen, cut, false), qwen.decode(cut));
   // Byte-fallback stream with the leading-space strip.
-  const auto& mistral = lrtest::fixture_tokenizer(shared, "mistral-tokenizer");
+  const auto& mistral = lrtest::fixture_tokenizer("mistral-tokenizer");
   const auto mids = mistral.encode("héllo 你好 🙂 𝔘 end");
   EXPECT_EQ(decode_all_streamed(mistral, mids, true), "héllo 你好 🙂 𝔘 end");
 }
 
 TEST(TokenizerHostile, InvalidUtf8IsAnErrorWithOffset) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   for (const char* folder : {"qwen3-tokenizer", "mistral-tokenizer", "llama2-sentencepiece"}) {
-    const auto& tok = lrtest::fixture_tokenizer(shared, folder);
+    const auto& tok = lrtest::fixture_tokenizer(folder);
     EXPECT_LR_ERROR(tok.encode(std::string("ab\xFF" "cd")), "not valid UTF-8 at byte offset 2");
     EXPECT_LR_ERROR(tok.encode(std::string("x\xC3")), "byte offset 1");                 // truncated
     EXPECT_LR_ERROR(tok.encode(std::string("\xED\xA0\x80 lone surrogate")), "byte offset 0");  // U+D800 in UTF-8
@@ -221,30 +212,28 @@ TEST(TokenizerHostile, InvalidUtf8IsAnErrorWithOffset) {
 }
 
 TEST(TokenizerHostile, NulBytesAreOrdinaryCharacters) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   const std::string text("a\0b\0\0c", 6);
   for (const char* folder : {"qwen3-tokenizer", "mistral-tokenizer", "llama2-sentencepiece"}) {
-    const auto& tok = lrtest::fixture_tokenizer(shared, folder);
+    const auto& tok = lrtest::fixture_tokenizer(folder);
     const auto ids = tok.encode(text);
     EXPECT_EQ(tok.decode(ids, true), text) << folder;
   }
   // Byte-level: NUL is the byte character "Ā".
-  const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
+  const auto& qwen = lrtest::fixture_tokenizer("qwen3-tokenizer");
   EXPECT_EQ(qwen.encode(std::string("\0", 1)), std::vector<TokenId>{qwen.token_to_id("\xC4\x80").value()});
 }
 
 TEST(TokenizerHostile, OneMegabyteWord) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   const std::string word(1 << 20, 'a');
   for (const char* folder : {"qwen3-tokenizer", "mistral-tokenizer", "llama2-sentencepiece"}) {
-    const auto& tok = lrtest::fixture_tokenizer(shared, folder);
+    const auto& tok = lrtest::fixture_tokenizer(folder);
     const auto ids = tok.encode(word);
     EXPECT_GT(ids.size(), 1000u) << folder;
     EXPECT_LT(ids.size(), word.size()) << folder;
     EXPECT_EQ(tok.decode(ids, true), word) << folder;
   }
   // Also a megabyte of spaces and of one CJK character (multi-byte symbols).
-  const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
+  const auto& qwen = lrtest::fixture_tokenizer("qwen3-tokenizer");
   const std::string spaces(1 << 20, ' ');
   EXPECT_EQ(qwen.decode(qwen.encode(spaces)), spaces);
   std::string cjk;
@@ -253,8 +242,7 @@ TEST(TokenizerHostile, OneMegabyteWord) {
 }
 
 TEST(TokenizerHostile, OnlySpecialTokenText) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
+  const auto& qwen = lrtest::fixture_tokenizer("qwen3-tokenizer");
   EXPECT_EQ(qwen.encode("<|im_start|><|im_end|><|endoftext|><think></think>"),
             (std::vector<TokenId>{151644, 151645, 151643, 151667, 151668}));
   // Leftmost-longest: "<|im_start|>" wins over nothing; a partial token is plain text.
@@ -263,14 +251,13 @@ TEST(TokenizerHostile, OnlySpecialTokenText) {
   EXPECT_EQ(qwen.decode(partial), "<|im_start|<|im_end|>");
   // skip_special drops special tokens but keeps non-special added tokens (<think>).
   EXPECT_EQ(qwen.decode({151644, 151667, 151645}, true), "<think>");
-  const auto& mistral = lrtest::fixture_tokenizer(shared, "mistral-tokenizer");
+  const auto& mistral = lrtest::fixture_tokenizer("mistral-tokenizer");
   EXPECT_EQ(mistral.encode("<s></s><unk>"), (std::vector<TokenId>{1, 1, 2, 0}));
   EXPECT_EQ(mistral.decode({1, 1, 2, 0}, true), "");
 }
 
 TEST(TokenizerIds, IdsWithoutATokenAreSkippedByDecodeAndRefusedByTokenBytes) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
+  const auto& qwen = lrtest::fixture_tokenizer("qwen3-tokenizer");
   // A model with 151936 embedding rows can emit ids past the tokenizer's 151669: HF skips them.
   EXPECT_EQ(qwen.decode({9707, 151700, 1879, -1}), "Hello world");
   lightreasoner::tokenizer::StreamDecoder stream(qwen);
@@ -285,22 +272,21 @@ TEST(TokenizerIds, IdsWithoutATokenAreSkippedByDecodeAndRefusedByTokenBytes) {
 }
 
 TEST(TokenizerFingerprint, EqualForSameFilesDifferentOtherwise) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
-  const auto& mistral = lrtest::fixture_tokenizer(shared, "mistral-tokenizer");
-  const auto& stories = lrtest::fixture_tokenizer(shared, "stories260K/hf");
-  const auto& llama2 = lrtest::fixture_tokenizer(shared, "llama2-sentencepiece");
+  const auto& qwen = lrtest::fixture_tokenizer("qwen3-tokenizer");
+  const auto& mistral = lrtest::fixture_tokenizer("mistral-tokenizer");
+  const auto& stories = lrtest::fixture_tokenizer("stories260K/hf");
+  const auto& llama2 = lrtest::fixture_tokenizer("llama2-sentencepiece");
   EXPECT_EQ(qwen.fingerprint().size(), 16u);
   // A second load (a copy in another directory) gives the same fingerprint.
   const auto dir = lrtest::temp_dir();
-  std::filesystem::copy_file(shared / "fixtures/mistral-tokenizer/tokenizer.json", dir / "tokenizer.json");
+  std::filesystem::copy_file(lrtest::fixture_dir() / "mistral-tokenizer/tokenizer.json", dir / "tokenizer.json");
   EXPECT_EQ(load_tokenizer(dir)->fingerprint(), mistral.fingerprint());
-  EXPECT_EQ(load_tokenizer(shared / "fixtures/llama2-sentencepiece")->fingerprint(), llama2.fingerprint());
+  EXPECT_EQ(load_tokenizer(lrtest::fixture_dir() / "llama2-sentencepiece")->fingerprint(), llama2.fingerprint());
   EXPECT_NE(qwen.fingerprint(), mistral.fingerprint());
   EXPECT_NE(mistral.fingerprint(), stories.fingerprint());
   EXPECT_NE(mistral.fingerprint(), llama2.fingerprint());
   // One more added token changes it.
-  auto j = lrtest::read_json(shared / "fixtures/stories260K/hf/tokenizer.json");
+  auto j = lrtest::read_json(lrtest::fixture_dir() / "stories260K/hf/tokenizer.json");
   j["added_tokens"].push_back({{"id", 512}, {"content", "<extra>"}, {"special", true}});
   std::ofstream(dir / "tokenizer.json") << j.dump();
   auto extended = load_tokenizer(dir);
@@ -340,7 +326,6 @@ TEST(TokenizerUtf8, LossyRepairAndCompletePrefix) {
 }
 
 TEST(TokenizerSentencePiece, TrainsLoadsAndRoundTripsASmallModel) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   // Training runs the spm_train program (Debian `sentencepiece`, installed by scripts/setup.sh);
   // machines set up otherwise (the GPU image) may lack it.
   if (std::system("command -v spm_train > /dev/null 2>&1") != 0) GTEST_SKIP() << "spm_train not on PATH";
@@ -348,7 +333,7 @@ TEST(TokenizerSentencePiece, TrainsLoadsAndRoundTripsASmallModel) {
   {
     std::ofstream corpus(dir / "corpus.txt");
     int lines = 0;
-    for (const auto& r : io::read_jsonl(shared / "data/gsm8k_openai/test.jsonl")) {
+    for (const auto& r : io::read_jsonl(lrtest::data_dir() / "gsm8k_openai/test.jsonl")) {
       corpus << r.string_field("question") << "\n";
       if (++lines == 400) break;
     }

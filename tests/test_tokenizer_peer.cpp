@@ -1,6 +1,6 @@
 // Peer comparison at scale: scripts/peer_tokenizers/peer_encode.mjs (the official Tokenizers.js,
 // @huggingface/tokenizers 0.2.0) encodes every question and answer/solution text of the jsonl
-// files in shared/data with the Qwen3 and the Mistral tokenizer.json; our ids must be identical
+// files in data/ with the Qwen3 and the Mistral tokenizer.json; our ids must be identical
 // on all of them. Skipped when node or the installed peer (scripts/install_peer_tokenizers.sh) is absent.
 #include <gtest/gtest.h>
 
@@ -16,7 +16,6 @@
 using namespace lightreasoner::tokenizer;
 
 TEST(TokenizerPeer, AllDataTextsIdenticalToTokenizersJs) {
-  LR_SKIP_WITHOUT_SHARED(shared);
   const std::filesystem::path peer_dir = std::filesystem::path(LR_SOURCE_DIR) / "scripts/peer_tokenizers";
   if (!std::filesystem::exists(peer_dir / "node_modules/@huggingface/tokenizers/package.json")) {
     GTEST_SKIP() << "peer not installed (run scripts/install_peer_tokenizers.sh)";
@@ -24,12 +23,12 @@ TEST(TokenizerPeer, AllDataTextsIdenticalToTokenizersJs) {
   if (std::system("node --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "node not found";
   const auto out = lrtest::temp_dir() / "peer.jsonl";
   const std::string command = "node '" + (peer_dir / "peer_encode.mjs").string() + "' dump '" +
-                              (shared / "fixtures/qwen3-tokenizer").string() + "' '" +
-                              (shared / "fixtures/mistral-tokenizer").string() + "' '" + (shared / "data").string() +
+                              (lrtest::fixture_dir() / "qwen3-tokenizer").string() + "' '" +
+                              (lrtest::fixture_dir() / "mistral-tokenizer").string() + "' '" + (lrtest::data_dir()).string() +
                               "' > '" + out.string() + "'";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
-  const auto& mistral = lrtest::fixture_tokenizer(shared, "mistral-tokenizer");
+  const auto& qwen = lrtest::fixture_tokenizer("qwen3-tokenizer");
+  const auto& mistral = lrtest::fixture_tokenizer("mistral-tokenizer");
   std::ifstream in(out);
   std::string line;
   int64_t texts = 0, qwen_ids = 0, mistral_ids = 0;

@@ -18,8 +18,7 @@ const std::string kMathSystem = "Please reason step by step, and put your final 
 }
 
 TEST(Templates, QwenChatReferenceRendersAndIds) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto ref = lrtest::read_json(shared / "fixtures/qwen3-tokenizer/chat_reference.json");
+  const auto ref = lrtest::read_json(lrtest::fixture_dir() / "qwen3-tokenizer/chat_reference.json");
   const std::string user = ref["messages_user"];
   const auto& cases = ref["cases"];
   ASSERT_EQ(cases.size(), 4u);
@@ -28,14 +27,13 @@ TEST(Templates, QwenChatReferenceRendersAndIds) {
   EXPECT_EQ(qwen_chat(user, std::nullopt), cases[1]["text"]);
   EXPECT_EQ(qwen25_math_cot(user), cases[2]["text"]);
   EXPECT_EQ(chatml({{"user", user}, {"assistant", "4"}}, false, kMathSystem), cases[3]["text"]);
-  const auto& qwen = lrtest::fixture_tokenizer(shared, "qwen3-tokenizer");
+  const auto& qwen = lrtest::fixture_tokenizer("qwen3-tokenizer");
   EXPECT_EQ(encode_prompt(qwen, "qwen25-math-cot", user), cases[2]["ids"].get<std::vector<TokenId>>());
   EXPECT_EQ(encode_prompt(qwen, "qwen-chat", user), cases[1]["ids"].get<std::vector<TokenId>>());
 }
 
 TEST(Templates, ToolkitZeroShotPromptsByteIdentical) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto dir = shared / "data/grader_vectors";
+  const auto dir = lrtest::fixture_dir() / "grader_vectors";
   std::map<std::string, std::string> question_of;  // file -> question of its first record
   for (const auto& r : io::read_jsonl(dir / "questions_sample.jsonl")) {
     if (r.value["line"] == 0) question_of[r.string_field("file")] = r.string_field("question");
@@ -73,8 +71,7 @@ TEST(Templates, ExactTextOfTheOtherTemplates) {
 }
 
 TEST(Templates, BosHandlingFollowsTheTemplate) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  const auto& llama2 = lrtest::fixture_tokenizer(shared, "llama2-sentencepiece");
+  const auto& llama2 = lrtest::fixture_tokenizer("llama2-sentencepiece");
   // llama2-chat writes "<s>" itself: exactly one BOS.
   const auto ids = encode_prompt(llama2, "llama2-chat", "Hi");
   ASSERT_GE(ids.size(), 2u);

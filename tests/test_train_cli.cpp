@@ -42,10 +42,10 @@ struct Setup {
   fs::path dir, expert, amateur, problems;
 };
 
-Setup make_setup(const fs::path& shared, int problems = 8) {
+Setup make_setup(int problems = 8) {
   Setup s;
   s.dir = lrtest::temp_dir();
-  const fs::path tok = shared / "fixtures/stories260K/hf";
+  const fs::path tok = lrtest::fixture_dir() / "stories260K/hf";
   s.expert = make_model(s.dir / "expert", "qwen2", 11, tok);
   s.amateur = make_model(s.dir / "amateur", "llama", 12, tok);
   s.problems = s.dir / "problems.jsonl";
@@ -84,8 +84,7 @@ std::string run_ok(const std::string& args) {
 }  // namespace
 
 TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto s = make_setup(shared);
+  auto s = make_setup();
   auto out = s.dir / "run";
   auto config = write_config(s, out, {"train.max_steps=6", "train.checkpoint_every=2", "train.keep_checkpoints=2"});
   auto output = run_ok("train --config '" + config.string() + "'");
@@ -128,8 +127,7 @@ TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
 }
 
 TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto s = make_setup(shared);
+  auto s = make_setup();
   auto full = s.dir / "full";
   const std::vector<std::string> extra = {"train.max_steps=400", "train.checkpoint_every=5",
                                           "train.grad_accum=2", "optim.warmup_steps=3"};
@@ -169,13 +167,12 @@ TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
 }
 
 TEST(TrainCli, BadDatasetsAreRefused) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto s = make_setup(shared, 3);
+  auto s = make_setup(3);
   auto out = s.dir / "run";
   auto config = write_config(s, out, {"train.max_steps=1"});
   run_ok("sample --config '" + config.string() + "'");
   // Another expert: same shapes and tokenizer, other weights.
-  auto other = make_model(s.dir / "other", "qwen2", 99, shared / "fixtures/stories260K/hf");
+  auto other = make_model(s.dir / "other", "qwen2", 99, lrtest::fixture_dir() / "stories260K/hf");
   auto other_config = write_config(s, out, {"train.max_steps=1", "expert.path=" + other.string()});
   auto r = lrtest::run_binary("train --config '" + other_config.string() + "'");
   EXPECT_EQ(r.exit_code, 1);
@@ -190,8 +187,7 @@ TEST(TrainCli, BadDatasetsAreRefused) {
 }
 
 TEST(TrainCli, SftLoraAndFullFineTuning) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto s = make_setup(shared, 6);
+  auto s = make_setup(6);
   auto lora_out = s.dir / "sft-lora";
   auto lora_config = write_config(s, lora_out, {"train.max_steps=8", "train.checkpoint_every=4", "optim.lr=1e-2",
                                                 "optim.schedule=constant"});
@@ -219,8 +215,7 @@ TEST(TrainCli, SftLoraAndFullFineTuning) {
 }
 
 TEST(TrainCli, RejectionSamplingKeepsTheFinishedRolloutsGradedCorrect) {
-  LR_SKIP_WITHOUT_SHARED(shared);
-  auto s = make_setup(shared, 1);
+  auto s = make_setup(1);
   // 9 problems with gold 10 + i. The scripted rollouts: i % 3 == 0 correct and finished, 1 correct
   // but cut at the token limit, 2 finished with a wrong answer.
   std::string text;

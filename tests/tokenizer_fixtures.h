@@ -13,12 +13,11 @@
 
 namespace lrtest {
 
-// The tokenizer in shared/fixtures/<folder>, loaded on first use and kept for the process.
-inline const lightreasoner::tokenizer::Tokenizer& fixture_tokenizer(const std::filesystem::path& shared,
-                                                                     const std::string& folder) {
+// The tokenizer in tests/fixtures/<folder>, loaded on first use and kept for the process.
+inline const lightreasoner::tokenizer::Tokenizer& fixture_tokenizer(const std::string& folder) {
   static std::map<std::string, std::unique_ptr<lightreasoner::tokenizer::Tokenizer>> cache;
   auto& slot = cache[folder];
-  if (!slot) slot = lightreasoner::tokenizer::load_tokenizer(shared / "fixtures" / folder);
+  if (!slot) slot = lightreasoner::tokenizer::load_tokenizer(lrtest::fixture_dir() / folder);
   return *slot;
 }
 

@@ -63,7 +63,7 @@ void print_summary(const eval::EvalSummary& summary, const std::filesystem::path
 }
 
 void run_grade(const EvalArgs& args) {
-  LR_CHECK(!args.dataset.empty(), "--grade needs --dataset NAME (which data set's fields the records have)");
+  LR_CHECK(!args.dataset.empty(), "--grade needs --dataset NAME or --data NAME (which data set's fields the records have)");
   eval::DatasetSpec spec;
   spec.label = args.dataset;
   spec.data_name = args.data_name.empty() ? eval::data_name_of_folder(args.dataset) : args.data_name;
@@ -176,6 +176,10 @@ Command make_eval_command(CLI::App& root, const GlobalOptions& global) {
             if (!args->grade_file.empty()) {
               LR_CHECK(args->model.empty() && args->config.path.empty(),
                        "--grade grades given completions; do not combine it with --model/--config");
+              // `eval --grade F --data gsm8k` names the data set as the model-backed form does.
+              if (args->dataset.empty() && args->data.size() == 1) args->dataset = args->data.front();
+              LR_CHECK(args->data.empty() || (args->data.size() == 1 && args->data.front() == args->dataset),
+                       "--grade grades one data set: give it once, as --dataset NAME or --data NAME");
               join_launch(torch::kCPU, global);  // under torchrun the ranks share the grading
               run_grade(*args);
               return;

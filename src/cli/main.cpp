@@ -12,16 +12,32 @@
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/logging.h"
 #include "lightreasoner/core/openblas.h"
+#include "lightreasoner/core/resources.h"
 #include "lightreasoner/dist/launch.h"
+#include "lightreasoner/tokenizer/tokenizer.h"
 
 namespace {
 
+// What a user pastes when asking for help: versions, the C++ ABI, accelerators, the BLAS kernels,
+// the sentencepiece shim and the shipped folders this binary finds (core/resources.h).
 std::string version_text() {
+  using namespace lightreasoner;
+  auto found = [](const std::string& name) {
+    auto dir = find_resource_dir(name);
+    return dir ? dir->string() : std::string("NOT found (looked beside the binary and in ") + LR_SOURCE_DIR + ")";
+  };
+  const std::string blas = openblas_core();
   std::ostringstream out;
   out << "lightreasoner " << LR_VERSION << "\n"
-      << "LibTorch " << TORCH_VERSION << "\n"
-      << "CUDA available: " << (torch::cuda::is_available() ? "yes" : "no") << "\n"
-      << "devices: " << lightreasoner::describe_devices();
+      << "LibTorch " << TORCH_VERSION << ", C++11 ABI " << _GLIBCXX_USE_CXX11_ABI << "\n"
+      << "CUDA available: " << (torch::cuda::is_available() ? "yes" : "no") << " (" << torch::cuda::device_count()
+      << " device(s)), cuDNN: " << (torch::cuda::cudnn_is_available() ? "yes" : "no") << "\n"
+      << "devices: " << describe_devices() << "\n"
+      << "BLAS: " << (blas.empty() ? std::string("not OpenBLAS (LibTorch's own, e.g. MKL)") : "OpenBLAS, " + blas + " kernels")
+      << "\n"
+      << "sentencepiece shim: " << tokenizer::sentencepiece_shim_status() << "\n"
+      << "data: " << found("data") << "\n"
+      << "docs: " << found("docs");
   return out.str();
 }
 

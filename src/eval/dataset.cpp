@@ -1,4 +1,4 @@
-// Dataset resolution and the toolkit's parse_question / parse_ground_truth (math_eval.md §2, §4),
+// Dataset resolution and the toolkit's parse_question / parse_ground_truth (docs/grading.md (Data sets)),
 // one branch per data_name. JSON numbers are rendered as Python's str() would (145.0, 39).
 #include "lightreasoner/eval/dataset.h"
 
@@ -8,6 +8,7 @@
 #include <map>
 
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/core/resources.h"
 #include "lightreasoner/eval/extract_answer.h"
 #include "lightreasoner/eval/pyregex.h"
 #include "lightreasoner/eval/pytext.h"
@@ -115,7 +116,7 @@ std::string first_pass_gold(const io::JsonlRecord& r, const std::string& data_na
 }  // namespace
 
 std::string data_name_of_folder(const std::string& folder) {
-  // Folders in shared/data whose name is not the toolkit's data_name.
+  // Folders in data/ whose name is not the toolkit's data_name.
   static const std::map<std::string, std::string> aliases = {
       {"gsm8k_openai", "gsm8k"}, {"math_prm800k", "math"}, {"math500", "math"}};
   auto it = aliases.find(folder);
@@ -131,9 +132,11 @@ DatasetSpec resolve_dataset(const std::string& name_or_path, const fs::path& dat
     spec.data_name = data_name.empty() ? data_name_of_folder(fs::absolute(as_path).parent_path().filename().string())
                                        : data_name;
   } else {
-    fs::path candidate = data_dir / name_or_path / "test.jsonl";
+    // An empty data_dir means the data/ folder shipped with the binary (core/resources.h).
+    const fs::path dir = resolve_data_dir(data_dir.string());
+    fs::path candidate = dir / name_or_path / "test.jsonl";
     LR_CHECK(fs::is_regular_file(candidate), "dataset '" << name_or_path << "' is neither a file nor a folder with "
-                                                         << candidate.string() << " (data dir " << data_dir.string()
+                                                         << candidate.string() << " (data dir " << dir.string()
                                                          << ")");
     spec.path = candidate;
     spec.label = name_or_path;

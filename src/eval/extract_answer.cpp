@@ -1,5 +1,5 @@
 // extract_answer / choice_answer_clean / run_execute, ported from Qwen2.5-Math parser.py and
-// math_eval.py (math_eval.md §5). Pure string logic; the only regexes are the toolkit's.
+// math_eval.py (docs/grading.md (Answer extraction)). Pure string logic; the only regexes are the toolkit's.
 #include "lightreasoner/eval/extract_answer.h"
 
 #include <vector>

@@ -1,4 +1,4 @@
-// math_equal stage by stage (math_eval.md §7). String and numeric logic is exact; structural
+// math_equal stage by stage (docs/grading.md (Equality)). String and numeric logic is exact; structural
 // stages recurse with a depth limit; the last stage is symbolic_equal (GiNaC). A shared
 // deadline bounds the whole comparison including its recursive calls.
 #include "lightreasoner/eval/math_equal.h"

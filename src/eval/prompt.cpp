@@ -1,4 +1,4 @@
-// The toolkit's PROMPT_TEMPLATES and construct_prompt/load_prompt rules (math_eval.md §2-3).
+// The toolkit's PROMPT_TEMPLATES and construct_prompt/load_prompt rules (docs/grading.md (Prompts)).
 // Only templates the spec gives verbatim are listed; unknown names are refused, not guessed.
 #include "lightreasoner/eval/prompt.h"
 

@@ -1,5 +1,5 @@
 // strip_string and word_to_num, ported line by line from Qwen2.5-Math evaluation/parser.py and
-// word2number 1.1 (see math_eval.md §6). Every regex is the toolkit's own, run through PyRegex
+// word2number 1.1 (docs/grading.md (Normalisation)). Every regex is the toolkit's own, run through PyRegex
 // with Python semantics. The unit-word pass has a literal prefilter (a unit can only match
 // where its literal text occurs); strip_string_reference() runs it without, for the tests.
 #include "lightreasoner/eval/strip_string.h"

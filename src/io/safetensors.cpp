@@ -1,4 +1,4 @@
-// safetensors reader (mmap, every check of formats.md §1.2), sharded index, and writer.
+// safetensors reader (mmap, every check of docs/formats.md (Safetensors)), sharded index, and writer.
 #include "lightreasoner/io/safetensors.h"
 
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 // Presets, seeded random initialisation and HF-layout model directories for `init`. Release
-// presets copy the shapes of the published config.json files (formats.md §2.1, §2.8, §2.9) so
+// presets copy the shapes of the published config.json files (docs/formats.md (Model directory)) so
 // benchmarks on random weights cost what the real checkpoints cost.
 #include "lightreasoner/model/init.h"
 

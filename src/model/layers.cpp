@@ -1,4 +1,4 @@
-// Linear, RMSNorm and the SwiGLU MLP (formats.md §2.3). Parameters are created uninitialised in
+// Linear, RMSNorm and the SwiGLU MLP (docs/design.md (Model)). Parameters are created uninitialised in
 // the requested dtype/device; the loader or `init` fills them.
 #include "lightreasoner/model/layers.h"
 

@@ -1,4 +1,4 @@
-// Name-to-name loading of HF checkpoints into CausalLM (formats.md §1.5, §2.2), strict like
+// Name-to-name loading of HF checkpoints into CausalLM (docs/design.md (Model)), strict like
 // llama.cpp's check_tensor_dims: one error lists everything that is wrong, so a user fixes a bad
 // conversion in one go. Copies go through the memory-mapped CPU view straight into the
 // preallocated parameter (dtype conversion and device transfer in the same copy_).

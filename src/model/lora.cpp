@@ -1,4 +1,4 @@
-// LoRA adapters (formats.md §3): attach/detach by module name, PEFT directory write/read, merge,
+// LoRA adapters (docs/formats.md (PEFT adapter)): attach/detach by module name, PEFT directory write/read, merge,
 // and the model+adapter loading helper. No optimiser or loss here (train/).
 #include "lightreasoner/model/lora.h"
 

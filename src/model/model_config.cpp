@@ -1,5 +1,5 @@
-// ModelConfig from/to Hugging Face config.json and generation_config.json (formats.md §2.1,
-// §2.5, §2.8–2.10). Every key is read with its type checked and the file and key named in the
+// ModelConfig from/to Hugging Face config.json and generation_config.json (keys: see
+// docs/formats.md (Model directory)). Every key is read with its type checked and the file and key named in the
 // error; keys we do not need are ignored (HF configs carry many informational ones).
 #include "lightreasoner/model/model_config.h"
 

@@ -1,4 +1,4 @@
-// The decoder forward in Hugging Face eager order (formats.md §2.3, §2.9): embed → per layer
+// The decoder forward in Hugging Face eager order (docs/design.md (Model)): embed → per layer
 // [RMSNorm → q/k/v (→ q/k norm) → RoPE → cache → attention → o_proj → residual, RMSNorm → MLP →
 // residual] → final RMSNorm. Residual adds stay in the model dtype; RMSNorm statistics and the
 // softmax run in fp32, as in HF, so bf16 runs match HF's bf16 rounding points.

@@ -1,6 +1,6 @@
 // Sentencepiece tokenizers through liblightreasoner_spm.so (see spm_shim/sentencepiece_shim.h).
 // The shim is dlopen()ed with RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND, first beside the running
-// executable, then at its build path; linking libsentencepiece into the program instead crashes
+// executable, then in <prefix>/lib/lightreasoner (an installed binary), then at its build path; linking libsentencepiece into the program instead crashes
 // at start-up (its protobuf clashes with LibTorch's). Encoding of each text piece is
 // sentencepiece's own; added-token splitting, BOS and decoding are the shared Tokenizer code,
 // with the decoding rules of HF's converted Llama tokenizers (▁ -> space, <0xNN> -> byte,
@@ -49,25 +49,38 @@ std::vector<std::filesystem::path> shim_candidates() {
   std::vector<std::filesystem::path> paths;
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) paths.push_back(exe.parent_path() / LR_SPM_SHIM_NAME);
+  if (!ec) {
+    paths.push_back(exe.parent_path() / LR_SPM_SHIM_NAME);
+    paths.push_back(exe.parent_path().parent_path() / "lib" / "lightreasoner" / LR_SPM_SHIM_NAME);
+  }
 #ifdef LR_SPM_SHIM_BUILD_PATH
   paths.emplace_back(LR_SPM_SHIM_BUILD_PATH);
 #endif
   return paths;
 }
 
-const ShimApi& shim() {
+struct ShimState {
+  ShimApi api;
+  std::string failure;      // empty when loaded
+  std::string loaded_from;  // the module's path
+};
+
+const ShimState& shim_state() {
   static std::once_flag once;
-  static ShimApi api;
-  static std::string failure;
+  static ShimState state;
   std::call_once(once, [] {
+    ShimApi& api = state.api;
+    std::string& failure = state.failure;
     void* handle = nullptr;
     std::string tried;
     for (const auto& path : shim_candidates()) {
       tried += (tried.empty() ? "" : ", ") + path.string();
       if (!std::filesystem::exists(path)) continue;
       handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-      if (handle != nullptr) break;
+      if (handle != nullptr) {
+        state.loaded_from = path.string();
+        break;
+      }
       const char* why = dlerror();
       tried += std::string(" (") + (why ? why : "dlopen failed") + ")";
     }
@@ -101,8 +114,13 @@ const ShimApi& shim() {
                 std::to_string(LR_SPM_SHIM_API_VERSION) + " (stale " LR_SPM_SHIM_NAME "? rebuild)";
     }
   });
-  LR_CHECK(failure.empty(), failure);
-  return api;
+  return state;
+}
+
+const ShimApi& shim() {
+  const ShimState& state = shim_state();
+  LR_CHECK(state.failure.empty(), state.failure);
+  return state.api;
 }
 
 const std::string kMetaspace = "\xE2\x96\x81";  // "▁"
@@ -207,6 +225,11 @@ class SentencePieceTokenizer final : public Tokenizer {
 };
 
 }  // namespace
+
+std::string sentencepiece_shim_status() {
+  const ShimState& state = shim_state();
+  return state.failure.empty() ? "loaded from " + state.loaded_from : "NOT loaded: " + state.failure;
+}
 
 std::unique_ptr<Tokenizer> load_sentencepiece_tokenizer(const std::filesystem::path& model, const TokenizerConfig& config) {
   return std::make_unique<SentencePieceTokenizer>(model, config);

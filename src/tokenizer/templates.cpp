@@ -1,5 +1,5 @@
 // The prompt templates (see templates.h). Strings are copied from the references: the Qwen2.5-Math
-// toolkit's PROMPT_TEMPLATES (docs/math_eval.md §2), Qwen2.5's chat_template (formats.md §4.9),
+// toolkit's PROMPT_TEMPLATES (docs/grading.md#prompts), Qwen2.5's chat_template (docs/formats.md#tokenizer-files),
 // and the DeepSeek-R1-Distill, Llama 2 and Llama 3 chat templates as transformers renders them.
 #include "lightreasoner/tokenizer/templates.h"
 

@@ -1,4 +1,4 @@
-// The run configuration shared by every command (DESIGN §4): typed sections with the paper's
+// The run configuration shared by every command (docs/design.md#configuration): typed sections with the paper's
 // defaults, loaded from JSON with unknown keys rejected, `--set key.path=value` overrides,
 // range validation, and the resolved dump written beside each run's outputs. Which keys a
 // command needs (e.g. expert.path) is checked by the command, not here.
@@ -139,7 +139,7 @@ struct TrainConfig {
   }
 };
 
-// `sft`: the supervised fine-tuning baseline (method.md §2.3) and full fine-tuning of small models.
+// `sft`: the supervised fine-tuning baseline (docs/method.md#sft-baseline) and full fine-tuning of small models.
 struct SftConfig {
   std::string source = "reference";  // reference (the data's answer/solution) | rejection (own correct rollouts)
   bool full_finetune = false;        // false: LoRA (the `lora` section); true: every weight (needs expert.dtype f32)
@@ -182,7 +182,7 @@ struct OptimConfig {
 
 struct EvalConfig {
   std::vector<std::string> datasets = {"gsm8k"};
-  std::string data_dir = "data";
+  std::string data_dir;  // folder of <name>/test.jsonl; "" = the data/ shipped with the binary (core/resources.h)
   std::string template_name = "qwen25-math-cot";
   int max_new_tokens = 2048;
   int batch_size = 64;

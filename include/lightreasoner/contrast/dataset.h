@@ -1,4 +1,4 @@
-// The contrast dataset (DESIGN §4): contrast.jsonl, one expert rollout per line with its selected
+// contrast.jsonl (docs/formats.md#contrast-dataset): one expert rollout per line with its selected
 // steps and their sparse soft targets. Typed record, JSON mapping with validation (errors name
 // file:line and key), a streaming reader, and an appending writer (batch by batch, torn last line
 // dropped on reopen). Run-level facts live in contrast.meta.json (meta.h), not here.
@@ -31,7 +31,7 @@ struct ContrastStep {
 };
 
 struct ContrastRecord {
-  std::string id;                       // problem id (DESIGN §4)
+  std::string id;                       // problem id
   std::optional<std::string> question;  // problem text: the official format's prompt_id
   std::vector<int64_t> prompt_ids;      // rendered template + question
   std::vector<int64_t> completion_ids;  // the expert rollout
@@ -46,7 +46,7 @@ struct ContrastRecord {
 // [first_position, first_position + completion_ids.size()) are this rollout's steps t = 0, 1, ….
 void attach_contrast(ContrastRecord& record, const ContrastResult& result, int64_t first_position = 0);
 
-// Keys in the order of DESIGN §4 (id first), so the file reads well.
+// Keys in the order of docs/formats.md (Contrast dataset), id first, so the file reads well.
 nlohmann::ordered_json record_to_json(const ContrastRecord& record);
 // Validates every field; errors name `where` (file:line) and the key.
 ContrastRecord record_from_json(const io::Json& json, const std::string& where);

@@ -1,4 +1,4 @@
-// Per-step distributions and divergences of the method (DESIGN §2.2–2.3): fp32 log-softmax of
+// Per-step distributions and divergences of the method (docs/method.md#kl-and-selection): fp32 log-softmax of
 // expert and amateur logits over their shared vocabulary (the first min(V_E, V_A) columns), the
 // per-step KL(πE‖πA) over that full vocabulary, and the KL ≥ β step selection. Pure tensor
 // functions: they run on whatever device the inputs live on and never move data to the host.

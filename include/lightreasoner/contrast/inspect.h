@@ -68,7 +68,7 @@ struct ContrastSummary {
   int64_t steps_scored = 0;  // KL known (step_kl)
   int64_t steps_selected = 0;
   Quantiles kl_all, kl_selected;
-  Histogram kl_all_histogram, kl_selected_histogram;  // width 0.1 up to 5 (method.md §1.8)
+  Histogram kl_all_histogram, kl_selected_histogram;  // width 0.1 up to 5 (docs/method.md#inspect-statistics)
   std::vector<double> kl_mean_by_position;             // over records with step_kl
   std::vector<int64_t> scored_by_position, selected_by_position;
   std::map<int64_t, int64_t> mask_sizes;  // support size → steps

@@ -1,4 +1,4 @@
-// Export to and import from the official LightReasoner per-step jsonl (method.md §1.7): one line
+// Export to and import from the official LightReasoner per-step jsonl (docs/formats.md#official-format): one line
 // per selected step {prompt_id, step, prefix, tokens, token_ids, weights, kl_divergence}, where
 // prompt_id is the question text (the official fine-tuning reads it as the question) and prefix is
 // the decoded rollout before the step. Text needs a tokenizer: it comes in as callbacks, so this

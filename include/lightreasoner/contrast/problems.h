@@ -1,4 +1,4 @@
-// The problems `sample` reads (DESIGN §4): a jsonl file of GSM8K, MATH or Qwen2.5-Math-eval
+// The problems `sample` reads (docs/formats.md#problems-file): a jsonl file of GSM8K, MATH or Qwen2.5-Math-eval
 // records; the question is the first of `question` | `problem` | `input`, the id is `id` or
 // `idx` when present, else "line-N". Takes the first max_problems in file order or after a
 // seeded shuffle. Bad or empty records stop with file:line or are counted, per the policy.

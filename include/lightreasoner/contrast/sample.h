@@ -1,4 +1,4 @@
-// The `sample` pipeline (DESIGN §2 steps 1–4): expert rollouts (batched generation), one
+// The `sample` pipeline (docs/method.md#rollouts to #targets): expert rollouts (batched generation), one
 // teacher-forced forward of the expert and of the amateur over the exact rollout ids, per-step
 // KL, selection, masks and soft targets (builder.h), appended batch by batch to contrast.jsonl
 // with contrast.meta.json beside it. A rerun with the same config resumes where a killed run

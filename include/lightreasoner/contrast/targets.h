@@ -1,4 +1,4 @@
-// The α plausibility mask on the expert and the soft training targets of DESIGN §2.4: `contrast`
+// The α plausibility mask on the expert and the soft training targets of docs/method.md (Targets): `contrast`
 // = softmax(log πE − log πA) on the mask, `expert` = πE renormalised on the mask, `onehot` = the
 // expert's argmax (the paper's ablations), and their sparse form (row, id, probability) that is
 // all that leaves the device. Pure fp32 tensor functions on the inputs' device; no selection here.

@@ -1,7 +1,7 @@
 // Evaluation data sets: resolving a name (a folder under the data dir, as the toolkit's
 // <data_dir>/<data_name>/test.jsonl) or a path, and the toolkit's dataset-specific question
 // text (parse_question) and gold answer (parse_ground_truth, as evaluate() finally compares it)
-// for every data set in shared/data, multiple choice included. Bad records are reported with
+// for every data set in data/, multiple choice included. Bad records are reported with
 // file:line and the field. No prompts (prompt.h) and no grading here.
 #pragma once
 
@@ -30,7 +30,7 @@ struct DatasetSpec {
 };
 
 // `name_or_path`: a known folder name under data_dir (gsm8k_openai -> data_name gsm8k,
-// math_prm800k/math500 -> math), or a .jsonl path whose data_name is `data_name` when given,
+// math_prm800k/math500 -> math; an empty data_dir is the shipped data/, core/resources.h), or a .jsonl path whose data_name is `data_name` when given,
 // else its parent folder's name. Throws naming what was tried.
 DatasetSpec resolve_dataset(const std::string& name_or_path, const std::filesystem::path& data_dir,
                             const std::string& data_name = "");

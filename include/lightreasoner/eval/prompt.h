@@ -1,7 +1,7 @@
-// Prompt text exactly as the toolkit's construct_prompt builds it (math_eval.md §2): the
+// Prompt text exactly as the toolkit's construct_prompt builds it (docs/grading.md#prompts): the
 // templates (input, output, splitter), few-shot assembly (the qwen25-math-cot one-user-turn
 // hotfix, platypus wrapping), the data-set name mapping for demos, strip(" "), and the stop
-// strings per template (§3). Produces TEXT; tokenising special tokens is the tokenizer's job.
+// strings per template. Produces TEXT; tokenising special tokens is the tokenizer's job.
 #pragma once
 
 #include <map>

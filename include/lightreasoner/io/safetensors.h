@@ -1,4 +1,4 @@
-// safetensors I/O (formats.md §1): a memory-mapped, fully validated reader that hands out
+// safetensors I/O (docs/formats.md#safetensors): a memory-mapped, fully validated reader that hands out
 // LibTorch tensors without copying when the data is aligned; sharded checkpoints through
 // model.safetensors.index.json; and a writer byte-compatible with the reference (Rust) one,
 // atomic (temp file + rename). Nothing here knows about models: names are opaque strings.

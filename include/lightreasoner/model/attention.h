@@ -1,6 +1,6 @@
 // Scaled dot-product attention kernels over [B, H, T, D] queries and [B, KV, S, D] keys/values
 // (grouped-query: query head h reads kv head h / n_rep), plus the additive mask builder
-// (causal AND key-not-padding, dtype-min where disallowed, formats.md §2.6). Three paths:
+// (causal AND key-not-padding, dtype-min where disallowed, docs/design.md#model). Three paths:
 // the reference (HF eager: repeat_kv copy, fp32 softmax), the grouped one (same math without
 // copying K/V, the portable default) and the fused SDPA of LibTorch >= 2.0. No projections here.
 #pragma once

@@ -1,5 +1,5 @@
 // A static, preallocated key/value cache: per layer K and V of [B, KV, capacity, D] (post-RoPE
-// keys, formats.md §2.6) plus which slots hold real tokens ([B, capacity] bool, false for left
+// keys, docs/design.md#model) plus which slots hold real tokens ([B, capacity] bool, false for left
 // padding). A forward call writes T new slots at the current length for every layer, then
 // advances once. Rows can be dropped (batch compaction when sequences finish). No attention math.
 #pragma once

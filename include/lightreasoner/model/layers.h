@@ -40,7 +40,7 @@ class RMSNorm : public torch::nn::Module {
   double eps;
 };
 
-// Token embedding table (no scaling, formats.md §2.3).
+// Token embedding table (no scaling, docs/design.md (Model)).
 class Embedding : public torch::nn::Module {
  public:
   Embedding(int64_t vocab, int64_t dim, const torch::TensorOptions& options);

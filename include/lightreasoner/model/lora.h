@@ -1,4 +1,4 @@
-// LoRA (formats.md §3): a model::LinearAdapter adding B·A·dropout(x)·scale to a frozen projection,
+// LoRA (docs/formats.md#peft-adapter): a model::LinearAdapter adding B·A·dropout(x)·scale to a frozen projection,
 // attached by module name (q_proj … down_proj) to a CausalLM; the PEFT adapter directory
 // (adapter_config.json + adapter_model.safetensors) written and read; merging ΔW into the base
 // weights; and the `--adapter` loading helper every command uses. Training loops live in train/.
@@ -67,7 +67,7 @@ io::NamedTensors lora_tensors(const std::vector<LoraModule>& modules);
 void load_lora_tensors(const std::vector<LoraModule>& modules, const io::NamedTensors& tensors,
                        const std::string& where);
 
-// adapter_config.json with exactly the classic PEFT key set (formats.md §3.2) + F32 weights.
+// adapter_config.json with exactly the classic PEFT key set (docs/formats.md (PEFT adapter)) + F32 weights.
 void save_peft_adapter(const std::filesystem::path& dir, const std::vector<LoraModule>& modules,
                        const LoraSpec& spec, const std::string& base_model_name_or_path);
 // Reads adapter_config.json (ours or PEFT's, new keys ignored; unsupported features refused).

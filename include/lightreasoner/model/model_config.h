@@ -18,7 +18,7 @@ namespace lightreasoner::model {
 enum class RopeType { kDefault, kLinear, kDynamic, kYarn, kLlama3 };
 const char* rope_type_name(RopeType type);
 
-// formats.md §2.4–2.5. Only the fields of the chosen type matter.
+// docs/formats.md (Rope scaling). Only the fields of the chosen type matter.
 struct RopeConfig {
   RopeType type = RopeType::kDefault;
   double theta = 10000.0;

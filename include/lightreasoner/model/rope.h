@@ -1,4 +1,4 @@
-// Rotary position embedding as Hugging Face computes it (formats.md §2.4–2.5): inv_freq for the
+// Rotary position embedding as Hugging Face computes it (docs/formats.md (Rope scaling)): inv_freq for the
 // default, linear, dynamic (NTK), yarn and llama3 rope types (fp32, same op order as
 // modeling_rope_utils.py), cos/sin tables for per-row position ids, and the rotate_half
 // application. It does not know about attention or caches.

@@ -127,4 +127,8 @@ class StreamDecoder {
 // add_bos_token and the bos/eos/pad tokens. Throws Error naming the directory and what is missing.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir);
 
+// "loaded from <path>" or "NOT loaded: <why>": the sentencepiece shim (tokenizer.model support), for
+// `lightreasoner --version`. Loads the shim on first call.
+std::string sentencepiece_shim_status();
+
 }  // namespace lightreasoner::tokenizer

@@ -1,5 +1,5 @@
 // The two training objectives on a packed batch (batch.h): KL(target ‖ model) over sparse soft
-// targets (LightReasoner, method.md §2.1) and token cross-entropy (SFT, formats.md §2.7). The
+// targets (LightReasoner, docs/method.md#loss) and token cross-entropy (SFT, docs/method.md#sft-baseline). The
 // lm_head runs only at the supervised positions; the log-softmax runs in fp32 over the shared
 // vocabulary. A dense reference of the KL is kept beside the sparse one for tests.
 #pragma once

@@ -1,4 +1,4 @@
-// Rejection-sampled SFT data (method.md §2.3): one greedy rollout of the model per problem of
+// Rejection-sampled SFT data (docs/method.md#sft-baseline): one greedy rollout of the model per problem of
 // data.path, made and graded by eval's model source and runner (the Qwen2.5-Math toolkit's
 // extraction and math_equal; resumable predictions under <output_dir>/rejection/). A rollout is
 // kept when it is judged correct and ended on its own (eos or a stop string of eval.template),

@@ -1,4 +1,4 @@
-// `lightreasoner train`: the method's second half (DESIGN §2 items 5–6). Runs `sample` first when
+// `lightreasoner train`: the method's second half (docs/design.md#data-flow, steps 4–6). Runs `sample` first when
 // <output_dir>/contrast.jsonl is absent, refuses a dataset made for another expert/tokenizer/
 // prompt, attaches LoRA to the expert, trains on the selected steps' soft targets (trainer.h) and
 // writes <output_dir>/adapter/ (PEFT format) and config.resolved.json. SFT is in sft.h.

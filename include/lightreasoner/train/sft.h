@@ -1,4 +1,4 @@
-// `lightreasoner sft`: the paper's supervised baseline (method.md §2.3) and plain full
+// `lightreasoner sft`: the paper's supervised baseline (docs/method.md#sft-baseline) and plain full
 // fine-tuning. Examples are (problem, reference solution) pairs from data.path — GSM8K "answer",
 // MATH "solution" — or, with sft.source=rejection, the model's own greedy rollouts that the eval
 // grader judges correct (rejection.h) — rendered with the run's prompt template; the loss is token cross-entropy
