@@ -154,7 +154,7 @@ TEST(WorldCorpora, GeneralAnswersOnlyMathWorksSolutionsAndOnlyInstructPutsThemAf
     EXPECT_EQ(r.prompt.rfind("Question: ", 0), 0u) << r.prompt;
     EXPECT_EQ(r.prompt.substr(r.prompt.size() - 10), "\nSolution:") << r.prompt;
     EXPECT_EQ(r.text.find("Answer:"), std::string::npos) << r.text;
-    EXPECT_TRUE(std::regex_search(r.text, std::regex(R"(^ [A-Z].* = \d+.*\nThe answer is \d+\.$)"))) << r.text;
+    EXPECT_TRUE(std::regex_search(r.text, std::regex(R"(^ [A-Z][^\n]* = \d+[\s\S]*\nThe answer is \d+\.$)"))) << r.text;
     solved_questions.insert(r.prompt.substr(10, r.prompt.size() - 20));
   }
   EXPECT_EQ(solutions, 350);
@@ -163,7 +163,7 @@ TEST(WorldCorpora, GeneralAnswersOnlyMathWorksSolutionsAndOnlyInstructPutsThemAf
   for (const auto& r : c.instruct) {
     EXPECT_EQ(r.prompt.rfind("Question: ", 0), 0u);
     EXPECT_EQ(r.prompt.substr(r.prompt.size() - 8), "\nAnswer:");
-    EXPECT_TRUE(std::regex_search(r.text, std::regex(R"(^ [A-Z].* = \d+.*\nThe answer is \d+\.$)"))) << r.text;
+    EXPECT_TRUE(std::regex_search(r.text, std::regex(R"(^ [A-Z][^\n]* = \d+[\s\S]*\nThe answer is \d+\.$)"))) << r.text;
   }
   EXPECT_EQ(world::worked_solution(splits.train[0]).find("####"), std::string::npos);
   o.math_general_share = 1.0;
