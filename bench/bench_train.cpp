@@ -156,8 +156,7 @@ int main(int argc, char** argv) {
     o.log_every = max_steps;
     o.run_dir = fs::temp_directory_path() / ("bench_train_" + std::to_string(::getpid()));
     fs::remove_all(o.run_dir);
-    auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o,
-                                      [&](bool t) { model::set_lora_training(modules, t); });
+    auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o);
     fs::remove_all(o.run_dir);
     return summary;
   };

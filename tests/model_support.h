@@ -28,6 +28,20 @@ inline std::filesystem::path make_tiny_model(const std::string& arch, const std:
   return dir;
 }
 
+// The same kind of model at `dir` with stories260K's tokenizer copied in, so that the CLI
+// commands (which load the tokenizer from the model directory) run on it.
+inline std::filesystem::path make_stories_model(const std::filesystem::path& dir, const std::string& arch,
+                                                uint64_t seed) {
+  lightreasoner::model::InitOptions init;
+  init.seed = seed;
+  init.std = 0.1;
+  init.perturb_norms = true;
+  lightreasoner::model::ModelDirOptions options;
+  options.tokenizer_dir = fixture_dir() / "stories260K/hf";
+  lightreasoner::model::init_model_dir(arch, "tiny", init, options, dir);
+  return dir;
+}
+
 inline std::shared_ptr<lightreasoner::model::CausalLM> load_tiny(const std::filesystem::path& dir,
                                                                  torch::ScalarType dtype = torch::kFloat32) {
   lightreasoner::model::LoadOptions options;

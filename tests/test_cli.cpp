@@ -127,6 +127,31 @@ TEST(Cli, ConfigPrintsResolvedConfigWithGlobalOverrides) {
   EXPECT_DOUBLE_EQ(j["optim"]["lr"].get<double>(), 0.001);
 }
 
+TEST(Cli, GlobalOptionsAreAcceptedAfterTheSubcommandToo) {
+  auto dir = lrtest::temp_dir();
+  auto log = dir / "after.log";
+  auto r = lrtest::run_binary("config --set optim.lr=0.001 --seed 7 --device cpu --threads 1 --dist-timeout 30 "
+                              "--log-level info --log-file '" + log.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["seed"], 7);
+  EXPECT_EQ(j["device"], "cpu");
+  // --log-file after the subcommand reaches the logger: a failing run writes its error there.
+  auto bad = lrtest::run_binary("config --set optim.lr=-1 --log-file '" + log.string() + "'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(lightreasoner::read_file(log).find("optim.lr must be > 0"), std::string::npos);
+  EXPECT_EQ(lrtest::run_binary("config --log-level loud").exit_code, 1);
+  // A subcommand's own option of the same name keeps its meaning (init --seed), and unknown
+  // options after a subcommand still fail.
+  EXPECT_NE(lrtest::run_binary("config --no-such-flag").exit_code, 0);
+  // The example: generate takes --device after its own options.
+  // (dir holds no model, so it fails later, at loading, not at parsing.)
+  auto generate = lrtest::run_binary("generate --model '" + dir.string() + "' --device cpu --prompt hi");
+  EXPECT_EQ(generate.exit_code, 1) << generate.output;
+  EXPECT_EQ(generate.output.find("not expected"), std::string::npos) << generate.output;
+  EXPECT_NE(generate.output.find("config.json"), std::string::npos) << generate.output;
+}
+
 TEST(Cli, LogFileReceivesPlainLines) {
   auto dir = lrtest::temp_dir();
   auto log = dir / "run.log";

@@ -208,8 +208,8 @@ TEST(ContrastMeta, RoundTripAndCompatibility) {
   meta.tokenizer_fingerprint = "tok";
   meta.counts.rollouts = 3;
   meta.wall_seconds = 1.5;
-  EXPECT_EQ(meta.beta, 0.4);
-  EXPECT_EQ(meta.template_name, "qwen25-math-cot");
+  EXPECT_EQ(lr::meta_setting(meta, "selection.beta"), 0.4);
+  EXPECT_EQ(lr::meta_setting(meta, "prompt.template"), "qwen25-math-cot");
   const auto path = lr::meta_path_for(dir / "contrast.jsonl");
   EXPECT_EQ(path.filename(), "contrast.meta.json");
   lr::write_meta(path, meta);
@@ -223,15 +223,41 @@ TEST(ContrastMeta, RoundTripAndCompatibility) {
 
   lr::ContrastMeta other = meta;
   other.expert.weights_checksum = "w9";
-  other.beta = 0.5;
+  other.settings["selection"]["beta"] = 0.5;
   other.amateur.weights_checksum = "w8";
   EXPECT_LR_ERROR(lr::check_meta_compatible(meta, other, lr::MetaUse::kTrain, path),
                   "expert.weights_checksum: dataset has w1, this run has w9");
+  EXPECT_LR_ERROR(lr::check_meta_compatible(meta, other, lr::MetaUse::kTrain, path), "train --resample");
   auto resume = lr::meta_mismatches(meta, other, lr::MetaUse::kResume);
   EXPECT_EQ(resume.size(), 3u);  // expert weights, amateur weights, beta
+  EXPECT_EQ(lr::meta_mismatches(meta, other, lr::MetaUse::kTrain), resume);  // train compares the same
   other.expert.weights_checksum = "w1";
-  EXPECT_TRUE(lr::meta_mismatches(meta, other, lr::MetaUse::kTrain).empty());  // train ignores amateur and β
-  EXPECT_LR_ERROR(lr::check_meta_compatible(meta, other, lr::MetaUse::kResume, path), "beta: dataset has 0.4");
+  EXPECT_LR_ERROR(lr::check_meta_compatible(meta, other, lr::MetaUse::kResume, path),
+                  "selection.beta: dataset has 0.4, this run has 0.5");
+  other.amateur.path.clear();  // a run that names no amateur (train on a dataset) does not compare it
+  EXPECT_EQ(lr::meta_mismatches(meta, other, lr::MetaUse::kTrain).size(), 1u);
+
+  // Format 1 (flat keys) is still read, into the same settings.
+  Json v1 = lr::meta_to_json(meta);
+  v1["format_version"] = 1;
+  v1.erase("settings");
+  v1["template"] = "qwen25-math-cot";
+  v1["system_prompt"] = nullptr;
+  v1["alpha"] = 0.2;
+  v1["beta"] = 0.4;
+  v1["selection_enabled"] = true;
+  v1["skip_first_step"] = false;
+  v1["target_kind"] = "contrast";
+  v1["decoding"] = {{"max_new_tokens", 128}, {"temperature", 0.0}, {"top_p", 1.0}, {"top_k", 0}, {"min_p", 0.0},
+                    {"seed", 42}};
+  v1["data"] = {{"path", "data/gsm8k.jsonl"}, {"max_problems", 1000}, {"shuffle", false}};
+  write_text(dir / "v1.json", v1.dump());
+  EXPECT_TRUE(lr::meta_mismatches(lr::read_meta(dir / "v1.json"), meta, lr::MetaUse::kResume).empty());
+  // A recorded setting of the wrong type names the key.
+  Json bad = lr::meta_to_json(meta);
+  bad["settings"]["selection"]["beta"] = "high";
+  write_text(dir / "bad_settings.json", bad.dump());
+  EXPECT_LR_ERROR(lr::read_meta(dir / "bad_settings.json"), "selection.beta");
 
   lr::ContrastMeta unhashed = meta;  // no checksums: models matched by path
   unhashed.expert.weights_checksum.clear();
@@ -241,11 +267,11 @@ TEST(ContrastMeta, RoundTripAndCompatibility) {
   j["format_version"] = 99;
   write_text(dir / "v99.json", j.dump());
   EXPECT_LR_ERROR(lr::read_meta(dir / "v99.json"), "format_version 99 is not supported");
-  j = lr::meta_to_json(meta);
+  j = v1;
   j["decoding"].erase("top_p");
   write_text(dir / "missing.json", j.dump());
   EXPECT_LR_ERROR(lr::read_meta(dir / "missing.json"), "'decoding': missing key 'top_p'");
-  j = lr::meta_to_json(meta);
+  j = v1;
   j["beta"] = "high";
   write_text(dir / "typed.json", j.dump());
   EXPECT_LR_ERROR(lr::read_meta(dir / "typed.json"), "key 'beta' has the wrong type");

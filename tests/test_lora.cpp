@@ -135,16 +135,20 @@ TEST(Lora, OnlyLoraParametersReceiveGradients) {
   }
 }
 
-TEST(Lora, DropoutOnlyWhileTraining) {
+TEST(Lora, DropoutFollowsTheModelsTrainAndEvalModes) {
   auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2"));
   auto spec = all_targets_spec();
   spec.dropout = 0.5;
   auto modules = model::attach_lora(*model, spec, 1);
   randomize_b(modules, 4);
   auto ids = some_ids(model->config().vocab_size);
+  ASSERT_FALSE(model->is_training());  // loaded for inference: the adapters joined in eval mode
   auto eval1 = logits_of(*model, ids);
   EXPECT_TRUE(torch::equal(eval1, logits_of(*model, ids)));
-  model::set_lora_training(modules, true);
+  // The adapters are submodules: the model's train() reaches them.
+  for (const auto& m : modules) EXPECT_TRUE(model->named_modules().contains(m.path + ".lora")) << m.path;
+  model->train();
+  for (const auto& m : modules) EXPECT_TRUE(m.adapter->is_training()) << m.path;
   torch::manual_seed(1);
   auto train1 = logits_of(*model, ids);
   torch::manual_seed(2);
@@ -152,6 +156,15 @@ TEST(Lora, DropoutOnlyWhileTraining) {
   EXPECT_GT(lrtest::max_abs_diff(train1, train2), 1e-4);
   torch::manual_seed(1);
   EXPECT_TRUE(torch::equal(train1, logits_of(*model, ids)));  // reseeding reproduces the masks
+  // model.eval() disables LoRA dropout again: the output is the deterministic one.
+  model->eval();
+  torch::manual_seed(3);
+  EXPECT_TRUE(torch::equal(eval1, logits_of(*model, ids)));
+  // The base model's parameter names stay the checkpoint's.
+  for (const auto& item : model->named_parameters()) EXPECT_EQ(item.key().find("lora"), std::string::npos) << item.key();
+  // Detaching unregisters them.
+  model::detach_lora(*model);
+  for (const auto& item : model->named_modules()) EXPECT_EQ(item.key().find(".lora"), std::string::npos) << item.key();
 }
 
 TEST(Lora, SavedAdapterMatchesPeftFormatAndRoundTrips) {

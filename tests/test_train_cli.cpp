@@ -10,6 +10,8 @@
 #include <fstream>
 
 #include "lightreasoner/config/run_config.h"
+#include "lightreasoner/contrast/dataset.h"
+#include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
@@ -184,6 +186,61 @@ TEST(TrainCli, BadDatasetsAreRefused) {
   r = lrtest::run_binary("train --config '" + config.string() + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("has no rollouts"), std::string::npos) << r.output;
+}
+
+TEST(TrainCli, ChangedSettingsOnAnExistingDatasetAreRefusedNamingEachDifference) {
+  auto s = make_setup(3);
+  auto out = s.dir / "run";
+  run_ok("sample --config '" + write_config(s, out, {}).string() + "'");
+  auto other = make_model(s.dir / "other", "qwen2", 99, lrtest::fixture_dir() / "stories260K/hf");
+  // β lowered (needs steps the dataset dropped), α, target kind, template and expert changed.
+  auto changed = write_config(s, out, {"train.max_steps=1", "selection.beta=0.01", "target.alpha=0.5",
+                                       "target.kind=expert", "prompt.template=question-answer",
+                                       "expert.path=" + other.string()});
+  auto r = lrtest::run_binary("train --config '" + changed.string() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  // Same shapes, other weights: the checksum differs, the config hash does not.
+  for (const char* needle :
+       {"refusing to train on it (5 difference(s))", "expert.weights_checksum: dataset has", "selection.beta: dataset has 0.05, this run has 0.01",
+        "target.alpha: dataset has 0.2, this run has 0.5", "target.kind: dataset has \"contrast\", this run has \"expert\"",
+        "prompt.template: dataset has \"plain\", this run has \"question-answer\"", "train --resample"}) {
+    EXPECT_NE(r.output.find(needle), std::string::npos) << needle << "\n" << r.output;
+  }
+  EXPECT_FALSE(fs::exists(out / "adapter"));
+  // Decoding and data settings too, and `sample` refuses to resume into the dataset the same way.
+  auto decoding = write_config(s, out, {"sample.max_new_tokens=8", "data.max_problems=2"});
+  r = lrtest::run_binary("sample --config '" + decoding.string() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("sample.max_new_tokens: dataset has 16, this run has 8"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data.max_problems: dataset has 1000, this run has 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("refusing to resume into it"), std::string::npos) << r.output;
+
+  // β raised: a pure filter of the stored steps, applied with a message.
+  const auto dataset = contrast::read_contrast(out / "contrast.jsonl");
+  int64_t above = 0;
+  for (const auto& record : dataset)
+    for (const auto& step : record.steps) above += step.kl >= 0.2;
+  ASSERT_GT(above, 0);
+  auto raised = write_config(s, out, {"train.max_steps=1", "selection.beta=0.2"});
+  auto output = run_ok("train --config '" + raised.string() + "'");
+  EXPECT_NE(output.find("selection.beta 0.05 -> 0.2 differs from the dataset's selection; applied as a filter"),
+            std::string::npos) << output;
+  EXPECT_NE(output.find("kept " + std::to_string(above) + " steps"), std::string::npos) << output;
+
+  // --resample: the changed settings sample a new dataset and train on it.
+  auto again = s.dir / "again";
+  run_ok("sample --config '" + write_config(s, again, {}).string() + "'");
+  auto resampled = write_config(s, again, {"train.max_steps=1", "target.alpha=0.5"});
+  output = run_ok("train --resample --config '" + resampled.string() + "'");
+  EXPECT_NE(output.find("--resample: "), std::string::npos) << output;
+  EXPECT_EQ(contrast::meta_setting(contrast::read_meta(again / "contrast.meta.json"), "target.alpha"), 0.5);
+  EXPECT_TRUE(fs::exists(again / "adapter/adapter_model.safetensors"));
+  // The adapter carries its training prompt (plain): eval with another template is refused.
+  r = lrtest::run_binary("eval --model '" + s.expert.string() + "' --adapter '" + (again / "adapter").string() +
+                         "' --data '" + s.problems.string() + "' --data-name gsm8k --template cot --device cpu");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("renders other prompts than the model was trained with (prompt.template 'plain'"),
+            std::string::npos) << r.output;
 }
 
 TEST(TrainCli, SftLoraAndFullFineTuning) {
