@@ -52,8 +52,10 @@ struct TableTokenizer {
 };
 
 // A record built the way `sample` builds one: driver result over its completion positions.
+// `kl`, when given, receives the builder's unrounded KL per position (the record keeps 4 significant digits).
 lr::ContrastRecord scored_record(const std::string& id, const std::string& question, const std::string& completion,
-                                 const TableTokenizer& tok, uint64_t seed) {
+                                 const TableTokenizer& tok, uint64_t seed, std::vector<float>* kl = nullptr,
+                                 double beta = 0.3) {
   lr::ContrastRecord record;
   record.id = id;
   record.question = question;
@@ -64,8 +66,10 @@ lr::ContrastRecord scored_record(const std::string& id, const std::string& quest
   torch::manual_seed(seed);
   torch::Tensor expert = torch::randn({n, 15}) * 3, amateur = torch::randn({n, 15}) * 3;
   lr::ContrastOptions options;
-  options.selection.beta = 0.3;
-  lr::attach_contrast(record, lr::build_contrast(expert, amateur, {}, options));
+  options.selection.beta = beta;
+  auto result = lr::build_contrast(expert, amateur, {}, options);
+  if (kl) *kl = result.kl;
+  lr::attach_contrast(record, result);
   return record;
 }
 
@@ -99,8 +103,9 @@ void expect_records_equal(const lr::ContrastRecord& a, const lr::ContrastRecord&
 TEST(ContrastDataset, RecordsRoundTripThroughTheFile) {
   TableTokenizer tok;
   auto dir = lrtest::temp_dir();
-  std::vector<lr::ContrastRecord> records = {scored_record("p0", "2+2", "2+2=4 so ab\n", tok, 1),
-                                             scored_record("p1", "ab", "ab ba so 4", tok, 2)};
+  std::vector<std::vector<float>> kl(2);
+  std::vector<lr::ContrastRecord> records = {scored_record("p0", "2+2", "2+2=4 so ab\n", tok, 1, &kl[0], 4.0),
+                                             scored_record("p1", "ab", "ab ba so 4", tok, 2, &kl[1], 4.0)};
   ASSERT_FALSE(records[0].steps.empty());
   ASSERT_EQ(records[0].step_kl.size(), records[0].completion_ids.size());
   {
@@ -115,11 +120,23 @@ TEST(ContrastDataset, RecordsRoundTripThroughTheFile) {
     ASSERT_EQ(back[i].step_kl.size(), records[i].step_kl.size());
     for (size_t t = 0; t < back[i].step_kl.size(); ++t) EXPECT_NEAR(back[i].step_kl[t], records[i].step_kl[t], 1e-12);
   }
-  // The selected steps are exactly those with KL >= β, and the stored KL equals step_kl[t].
-  for (const auto& step : back[0].steps) EXPECT_NEAR(step.kl, back[0].step_kl[step.t], 1e-3 * step.kl);
-  int64_t above = 0;
-  for (double kl : back[0].step_kl) above += kl >= 0.3;
-  EXPECT_NEAR(static_cast<double>(back[0].steps.size()), static_cast<double>(above), 1.0);  // rounding at β
+  // The selected steps are exactly those whose KL (the builder's, unrounded) is >= β = 4 (these
+  // random logits give KLs of 1-9, so β splits them); each step
+  // carries that KL, and step_kl[t] is it rounded to 4 significant digits (relative error ≤ 5e-4).
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    ASSERT_EQ(kl[i].size(), r.step_kl.size()) << r.id;
+    std::vector<int64_t> selected, above;
+    for (const auto& step : r.steps) selected.push_back(step.t);
+    for (size_t t = 0; t < kl[i].size(); ++t) {
+      if (kl[i][t] >= 4.0f) above.push_back(static_cast<int64_t>(t));
+      EXPECT_NEAR(r.step_kl[t], kl[i][t], 5e-4 * kl[i][t]) << r.id << " t " << t;
+    }
+    EXPECT_EQ(selected, above) << r.id;
+    EXPECT_FALSE(selected.empty()) << r.id;
+    EXPECT_LT(selected.size(), kl[i].size()) << r.id;  // β really splits the steps
+    for (const auto& step : r.steps) EXPECT_EQ(static_cast<float>(step.kl), kl[i][step.t]) << r.id << " t " << step.t;
+  }
 }
 
 TEST(ContrastDataset, AppendsBatchByBatchAndDropsATornLine) {

@@ -249,7 +249,26 @@ TEST(TrainCli, SftLoraAndFullFineTuning) {
   auto lora_config = write_config(s, lora_out, {"train.max_steps=8", "train.checkpoint_every=4", "optim.lr=1e-2",
                                                 "optim.schedule=constant"});
   run_ok("sft --config '" + lora_config.string() + "'");
-  EXPECT_TRUE(fs::exists(lora_out / "adapter/adapter_model.safetensors"));
+  // LoRA SFT trains: 8 logged steps whose loss falls, and an adapter that loads with B moved off zero.
+  auto losses_of = [](const fs::path& run) {
+    std::ifstream in(run / "metrics.jsonl");
+    std::vector<double> losses;
+    for (std::string line; std::getline(in, line);) losses.push_back(nlohmann::json::parse(line)["loss"].get<double>());
+    return losses;
+  };
+  const auto lora_losses = losses_of(lora_out);
+  ASSERT_EQ(lora_losses.size(), 8u);
+  // Batches of 2 from 6 problems: the first and the last 3 steps each see every problem about once.
+  const double first3 = (lora_losses[0] + lora_losses[1] + lora_losses[2]) / 3;
+  const double last3 = (lora_losses[5] + lora_losses[6] + lora_losses[7]) / 3;
+  EXPECT_LT(last3, first3) << "mean loss of steps 1-3 " << first3 << ", of steps 6-8 " << last3;
+  {
+    auto base = model::load_model(s.expert, {torch::kFloat32});
+    double b_max = 0;
+    for (const auto& m : model::load_peft_adapter(*base, lora_out / "adapter"))
+      b_max = std::max(b_max, m.adapter->B.abs().max().item<double>());
+    EXPECT_GT(b_max, 0.0);
+  }
   auto full_out = s.dir / "sft-full";
   auto full_config = write_config(s, full_out, {"train.max_steps=30", "sft.full_finetune=true", "optim.lr=3e-3",
                                                 "optim.schedule=constant", "train.batch_size=6",
@@ -258,10 +277,7 @@ TEST(TrainCli, SftLoraAndFullFineTuning) {
   auto trained = model::load_model(full_out / "model", {torch::kFloat32});  // a whole, loadable model dir
   EXPECT_TRUE(fs::exists(full_out / "model/tokenizer.json") || fs::exists(full_out / "model/tokenizer.model"));
   // Memorising 6 short solutions: the loss falls well below its start.
-  std::ifstream in(full_out / "metrics.jsonl");
-  std::string line;
-  std::vector<double> losses;
-  while (std::getline(in, line)) losses.push_back(nlohmann::json::parse(line)["loss"].get<double>());
+  const auto losses = losses_of(full_out);
   ASSERT_EQ(losses.size(), 30u);
   EXPECT_LT(losses.back(), 0.5 * losses.front()) << losses.front() << " -> " << losses.back();
   // bf16 weights cannot be the optimizer's master copy.
