@@ -28,7 +28,8 @@
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/io/safetensors.h"
 #include "lightreasoner/model/init.h"
-#include "lightreasoner/train/run_train.h"
+#include "lightreasoner/pipeline/sample.h"
+#include "lightreasoner/pipeline/train.h"
 
 extern char** environ;
 
@@ -78,8 +79,8 @@ int run_rank(const Args& a) {
   const fs::path out = a.child_dir / ("run-" + std::to_string(a.world));
   const int train_batch = a.batch * 2 / a.world;
   auto config = run_config(a, a.child_dir, out, train_batch);
-  auto sample = contrast::run_sample(config);
-  auto train = train::run_train(config, /*resume=*/false);
+  auto sample = pipeline::run_sample(config);
+  auto train = pipeline::run_train(config, /*resume=*/false);
   auto totals = group.sum_of({static_cast<double>(train.summary.supervised_steps), train.summary.allreduce_seconds},
                              "bench totals");
   auto slowest = group.max_of({train.summary.seconds}, "bench seconds");

@@ -1,8 +1,10 @@
 // Grading throughput of the eval toolkit port: completions/s over every gold answer (each graded
 // against a boxed copy of itself and against a wrong number) and over the hand-made cases, a
 // per-stage cost breakdown, the strip_string fast path against its reference, and (with
-// --emit-sympy FILE) the symbolic-stage pairs in Python syntax for the sympy peer
-// (bench/peer_sympy.py), which times sympy doing the same decisions.
+// --emit-sympy FILE) the symbolic-stage pairs in Python syntax, each with our verdict, for the sympy
+// peer (bench/peer_sympy.py), which times sympy doing the same decisions and lists every pair where
+// its verdict differs from ours. The golds' verdicts are checked case by case: a boxed copy must be
+// judged equal (the toolkit quirks that are not are listed) and the wrong number must not be.
 // Usage: bench_grading [VECTORS_DIR] [--emit-sympy FILE]  (default: tests/fixtures/grader_vectors)
 #include <chrono>
 #include <cstdio>
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
   int64_t graded = 0, correct = 0;
   double extract_s = 0, equal_s = 0;
   std::vector<std::string> unmatched;  // golds that a boxed copy of themselves does not match
+  std::vector<std::string> wrong_equal;  // golds that the wrong number was judged equal to
   for (const auto& g : golds) {
     std::string data_name = g.value.at("data_name"), gold = g.value.at("gt");
     for (const std::string& completion :
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
       bool equal = eval::math_equal(pred, gold).equal;
       correct += equal;
       if (!equal && completion[0] == 'S') unmatched.push_back(data_name + ": '" + gold + "' -> '" + pred + "'");
+      if (equal && completion[0] != 'S') wrong_equal.push_back(data_name + ": '" + gold + "' -> '" + pred + "'");
       equal_s += since(t1);
       extract_s += std::chrono::duration<double>(t1 - t0).count();
       ++graded;
@@ -74,7 +78,10 @@ int main(int argc, char** argv) {
               static_cast<long long>(graded), golds_s, graded / golds_s, 1e6 * extract_s / graded,
               1e6 * equal_s / graded, static_cast<long long>(correct));
 
+  std::printf("golds, case by case: %lld of %zu boxed copies judged equal, %zu of %zu wrong numbers judged equal\n",
+              static_cast<long long>(golds.size() - unmatched.size()), golds.size(), wrong_equal.size(), golds.size());
   for (const auto& u : unmatched) std::printf("  a boxed gold that does not match itself (toolkit quirk): %s\n", u.c_str());
+  for (const auto& u : wrong_equal) std::printf("  a wrong number judged equal to the gold: %s\n", u.c_str());
 
   // 2. The hand-made cases, repeated, with the math_equal time split by deciding stage.
   std::map<std::string, std::pair<int64_t, double>> by_stage;
@@ -148,7 +155,12 @@ int main(int argc, char** argv) {
       };
       if (plain(pa) && plain(pb)) {
         peer_pairs.emplace_back(a, b);
-        if (sympy_out) sympy_out << io::Json{{"a", python_name_safe(pa)}, {"b", python_name_safe(pb)}}.dump() << "\n";
+        const bool ours = eval::symbolic_equal(a, b) == eval::SymbolicVerdict::kEqual;
+        if (sympy_out)
+          sympy_out << io::Json{{"a", python_name_safe(pa)}, {"b", python_name_safe(pb)}, {"ours", ours},
+                                {"latex_a", a}, {"latex_b", b}}
+                           .dump()
+                    << "\n";
       }
     }
   }

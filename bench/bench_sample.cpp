@@ -2,7 +2,9 @@
 // (expert ~28M = preset "small", amateur ~5M with the same vocabulary) — rollouts/s and scored
 // tokens/s, broken down into generation, the two teacher-forced forwards (incl. lm_head at the
 // scored positions), and KL/selection/target building, so the share of time outside the models'
-// forwards is visible. Usage: bench_sample [--device cpu|cuda] [--threads N] [--batch B] [--rollouts N]
+// forwards is visible. One untimed batch warms both models up first (first-touch allocations,
+// OpenBLAS/oneDNN buffers), and at least two batches are timed, as in scripts/hf_baseline_sample.py,
+// so the two sides of a comparison are measured alike. Usage: bench_sample [--device cpu|cuda] [--threads N] [--batch B] [--rollouts N]
 // [--new-tokens N] [--expert PRESET --amateur PRESET] (presets of `lightreasoner init`).
 #include <torch/torch.h>
 
@@ -43,6 +45,11 @@ int main(int argc, char** argv) {
     else if (a == "--expert") expert_preset = argv[i + 1];     // e.g. qwen2.5-math-1.5b
     else if (a == "--amateur") amateur_preset = argv[i + 1];   // e.g. qwen2.5-0.5b
   }
+  if (batch < 1 || rollouts < 2 * batch) {
+    std::fprintf(stderr, "bench_sample: --rollouts (%d) must be at least 2 x --batch (%d): two timed batches\n",
+                 rollouts, batch);
+    return 2;
+  }
   set_threads(threads);
   auto device = parse_device(device_name);
   auto dtype = device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
@@ -79,6 +86,15 @@ int main(int argc, char** argv) {
   generate::GenerationOptions gen;
   gen.max_new_tokens = new_tokens;  // no eos: random models would stop at random points
   contrast::ContrastOptions contrast_options;
+
+  {  // untimed warm-up: one batch of the same shapes through generation and scoring
+    std::vector<std::vector<int64_t>> p(prompts.begin(), prompts.begin() + batch);
+    auto generated = generate::generate(expert, p, gen);
+    std::vector<std::vector<int64_t>> completions;
+    for (auto& c : generated.completions) completions.push_back(c.ids);
+    (void)contrast::score_rollouts(expert, amateur, p, completions, contrast_options, nullptr);
+    sync(device);
+  }
 
   double t_gen = 0, t_fwd = 0, t_lm_head = 0, t_targets = 0;
   int64_t gen_tokens = 0, scored_tokens = 0, scored_steps = 0, selected = 0;

@@ -93,16 +93,23 @@ int main(int argc, char** argv) {
       const fs::path script = fs::path(LR_SOURCE_DIR) / "scripts/peer_tokenizers/peer_encode.mjs";
       const std::string out = run_capture("node '" + script.string() + "' bench '" + model.string() + "' '" +
                                           data.string() + "' 2>&1");
+      Pass node{};
       try {
         const auto j = nlohmann::json::parse(out);
-        Pass node{j["seconds"].get<double>(), j["tokens"].get<int64_t>()};
-        report("@huggingface/tokenizers 0.2.0 (node)", node);
-        if (node.tokens != cold.tokens) std::printf("WARNING: token counts differ (%lld vs %lld)\n",
-                                                    static_cast<long long>(node.tokens), static_cast<long long>(cold.tokens));
-        std::printf("speed-up vs peer: cold %.1fx, warm %.1fx\n", node.seconds / cold.seconds, node.seconds / warm.seconds);
+        node = {j["seconds"].get<double>(), j["tokens"].get<int64_t>()};
       } catch (const std::exception&) {
         std::printf("peer unavailable (run scripts/install_peer_tokenizers.sh): %s\n", out.substr(0, 300).c_str());
+        return 1;
       }
+      report("@huggingface/tokenizers 0.2.0 (node)", node);
+      // A speed ratio means something only when both sides did the same work: refuse otherwise.
+      if (node.tokens != cold.tokens || warm.tokens != cold.tokens || slow.tokens != cold.tokens) {
+        spdlog::error("token counts differ: peer {}, ours cold {}, warm {}, reference loop {}: no speed-up reported",
+                      node.tokens, cold.tokens, warm.tokens, slow.tokens);
+        return 1;
+      }
+      std::printf("speed-up vs the peer (Tokenizers.js in node): cold %.1fx, warm %.1fx\n", node.seconds / cold.seconds,
+                  node.seconds / warm.seconds);
     }
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

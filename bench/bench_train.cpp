@@ -2,12 +2,18 @@
 // (preset "small") with LoRA (r 8, q_proj+v_proj), a synthetic contrast dataset shaped like the
 // paper's (prompt 96 tokens, rollout 128, a few selected steps per rollout, 3-token targets), and
 // the same optimizer steps run with `trajectory` and with `step` packing. Reports supervised steps/s,
-// input tokens/s and achieved FLOP/s against this process's measured fp32 matmul rate.
+// input tokens/s and achieved FLOP/s against the GEMM-only time of the step: every weight matmul the
+// step runs (forward and backward to the activations, each projection shape and the lm_head at the
+// supervised positions), timed alone in this process at that packing's tokens per optimizer step.
+// One untimed optimizer step runs first, so neither packing is timed cold.
 // Usage: bench_train [--device cpu|cuda] [--threads N] [--steps N] [--rollouts-per-batch N]
-// [--selected N] (steps selected per rollout).
+// [--selected N] (steps selected per rollout) [--fast 1|0] [--preset small] (a shape of `lightreasoner init`).
+// Also prints "RESULT kind=train ..." lines for scripts/gpu_goals.sh.
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <cstdio>
 #include <random>
 #include <set>
@@ -28,19 +34,45 @@ namespace {
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-// fp32 GEMM rate at the shape the model's projections run at ([tokens, d] x [d, d]).
-double matmul_flops(torch::Device device, int64_t m, int64_t k, int64_t n) {
-  auto a = torch::randn({m, k}, torch::TensorOptions().device(device));
-  auto b = torch::randn({k, n}, torch::TensorOptions().device(device));
+// GEMM rate (FLOP/s) of [m, k] x [k, n] in `dtype`, after one untimed call; at least 0.3 s of calls.
+double matmul_flops(torch::Device device, torch::ScalarType dtype, int64_t m, int64_t k, int64_t n) {
+  auto options = torch::TensorOptions().device(device).dtype(dtype);
+  auto a = torch::randn({m, k}, options), b = torch::randn({k, n}, options);
   auto c = torch::mm(a, b);
+  if (device.is_cuda()) torch::cuda::synchronize();
   int reps = 0;
   const double t0 = now();
-  while (now() - t0 < 2.0) {
+  while (now() - t0 < 0.3) {
     c = torch::mm(a, b);
     if (device.is_cuda()) torch::cuda::synchronize();
     ++reps;
   }
   return 2.0 * static_cast<double>(m * k * n) * reps / (now() - t0);
+}
+
+// Seconds the weight GEMMs of `steps` optimizer steps take alone at their measured rates: for every
+// frozen projection [out, in] the forward [m, in] x [in, out] and the backward to the activations
+// [m, out] x [out, in] (no weight gradients: the base is frozen; LoRA's rank-r matmuls are left out),
+// with m = input tokens per step; the lm_head [V, d] at the supervised positions, forward and
+// backward. Counted on unpadded tokens, so padding shows up as time outside the GEMMs. A slight
+// over-count: layer 0's q/k/v need no input gradient (nothing below them trains).
+double gemm_seconds(const model::CausalLM& model, torch::Device device, torch::ScalarType dtype, int64_t vocab,
+                    int64_t hidden, double tokens, double supervised, double steps) {
+  std::map<std::pair<int64_t, int64_t>, int64_t> shapes;  // (out, in) → how many projections
+  for (const auto& item : model.named_parameters())
+    if (item.key().find("proj.weight") != std::string::npos) ++shapes[{item.value().size(0), item.value().size(1)}];
+  const auto m = std::max<int64_t>(1, std::llround(tokens / steps));
+  const auto s = std::max<int64_t>(1, std::llround(supervised / steps));
+  double seconds = 0;
+  for (const auto& [shape, count] : shapes) {
+    const auto [out, in] = shape;
+    const double flops = 2.0 * m * in * out;
+    seconds += count * (flops / matmul_flops(device, dtype, m, in, out) + flops / matmul_flops(device, dtype, m, out, in));
+  }
+  const double head_flops = 2.0 * s * hidden * vocab;
+  seconds += head_flops / matmul_flops(device, dtype, s, hidden, vocab) +
+             head_flops / matmul_flops(device, dtype, s, vocab, hidden);
+  return seconds * steps;
 }
 
 }  // namespace
@@ -50,6 +82,8 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu";
   int threads = 0;
   int64_t steps = 6, rollouts_per_batch = 2, selected = 6, prompt_len = 96, rollout_len = 128;
+  std::string preset = "small";
+  bool fast = true;  // --fast 0: the model's 2835eea code paths (CausalLM::set_fast_paths)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--device") device_name = argv[i + 1];
@@ -57,15 +91,18 @@ int main(int argc, char** argv) {
     else if (a == "--steps") steps = std::atoll(argv[i + 1]);
     else if (a == "--rollouts-per-batch") rollouts_per_batch = std::atoll(argv[i + 1]);
     else if (a == "--selected") selected = std::atoll(argv[i + 1]);
+    else if (a == "--preset") preset = argv[i + 1];
+    else if (a == "--fast") fast = std::string(argv[i + 1]) != "0";
   }
   set_threads(threads);
   const auto device = parse_device(device_name);
   const auto dtype = device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
-  auto config = model::preset_config("qwen2", "small");
+  auto config = model::preset_config("qwen2", preset);
   model::CausalLM model(config, torch::TensorOptions().dtype(dtype).device(device));
   model::InitOptions init;
   init.seed = 1;
   model::randomize_weights(model, init);
+  model.set_fast_paths(fast);
   model::LoraSpec spec;  // paper defaults
   auto modules = model::attach_lora(model, spec, 42);
 
@@ -90,23 +127,21 @@ int main(int argc, char** argv) {
   }
 
   // Frozen base: forward 2·N·tokens, backward to the activations 2·N·tokens (no weight grads);
-  // N = non-embedding matmul parameters. The lm_head at the supervised positions: 3 × 2·d·V.
+  // N = non-embedding matmul parameters. The lm_head at the supervised positions: forward and
+  // backward to the hidden states, 2 × 2·d·V (frozen: no weight gradient).
   double n_matmul = 0;
   for (const auto& item : model.named_parameters())
     if (item.key().find("proj.weight") != std::string::npos) n_matmul += static_cast<double>(item.value().numel());
-  const double peak = matmul_flops(device, prompt_len + rollout_len, config.hidden_size, config.hidden_size);
-  std::printf("bench_train: %s, %d threads, model small (%.1fM matmul params, d %ld, V %ld), LoRA r %ld on q/v\n",
-              device.str().c_str(), torch::get_num_threads(), n_matmul / 1e6, static_cast<long>(config.hidden_size),
+  std::printf("bench_train: %s, %d threads, model %s (%.1fM matmul params, d %ld, V %ld), LoRA r %ld on q/v\n",
+              device.str().c_str(), torch::get_num_threads(), preset.c_str(), n_matmul / 1e6, static_cast<long>(config.hidden_size),
               static_cast<long>(V), static_cast<long>(spec.r));
   std::printf("  dataset: %ld rollouts, prompt %ld + rollout %ld tokens, %ld selected steps each, 3-token targets\n",
               static_cast<long>(n_rows), static_cast<long>(prompt_len), static_cast<long>(rollout_len),
               static_cast<long>(selected));
-  std::printf("  measured fp32 matmul [%ld x %ld x %ld]: %.1f GFLOP/s\n", static_cast<long>(prompt_len + rollout_len),
-              static_cast<long>(config.hidden_size), static_cast<long>(config.hidden_size), peak / 1e9);
 
-  for (auto packing : {train::Packing::kTrajectory, train::Packing::kStep}) {
+  auto run = [&](train::Packing packing, int64_t max_steps) {
     {
-      torch::NoGradGuard no_grad;  // the same starting adapter for both packings
+      torch::NoGradGuard no_grad;  // the same starting adapter for every run
       for (const auto& m : modules) m.adapter->B.zero_();
     }
     train::TrainerOptions o;
@@ -116,22 +151,35 @@ int main(int argc, char** argv) {
     // whole rollouts each, kept together by the rollout order so trajectory packing can share them.
     o.order = train::Order::kRollouts;
     o.batch_size = rollouts_per_batch * selected;
-    o.max_steps = steps;
+    o.max_steps = max_steps;
     o.checkpoint_every = 0;
-    o.log_every = steps;
+    o.log_every = max_steps;
     o.run_dir = fs::temp_directory_path() / ("bench_train_" + std::to_string(::getpid()));
     fs::remove_all(o.run_dir);
-    auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o,
-                                      [&](bool t) { model::set_lora_training(modules, t); });
+    auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o);
     fs::remove_all(o.run_dir);
+    return summary;
+  };
+  (void)run(train::Packing::kTrajectory, 1);  // untimed warm-up: first packing, allocator, GEMM buffers
+
+  for (auto packing : {train::Packing::kTrajectory, train::Packing::kStep}) {
+    const auto summary = run(packing, steps);
     const double flops = 4.0 * n_matmul * static_cast<double>(summary.tokens) +
-                         6.0 * static_cast<double>(config.hidden_size * V) * static_cast<double>(summary.supervised_steps);
+                         4.0 * static_cast<double>(config.hidden_size * V) * static_cast<double>(summary.supervised_steps);
+    const double gemm_s = gemm_seconds(model, device, dtype, V, config.hidden_size, static_cast<double>(summary.tokens),
+                                       static_cast<double>(summary.supervised_steps), static_cast<double>(summary.steps));
     std::printf("  %-10s: %ld optimizer steps, %ld supervised steps, %ld input tokens in %.2fs: %.1f sup. steps/s, "
-                "%.0f tokens/s, %.1f GFLOP/s = %.0f%% of the matmul rate\n",
+                "%.0f tokens/s, %.1f GFLOP/s; its GEMMs alone (same shapes, this process) %.2fs = %.0f%% of the time\n",
                 packing == train::Packing::kTrajectory ? "trajectory" : "step", static_cast<long>(summary.steps),
                 static_cast<long>(summary.supervised_steps), static_cast<long>(summary.tokens), summary.seconds,
                 summary.supervised_steps / summary.seconds, summary.tokens / summary.seconds,
-                flops / summary.seconds / 1e9, 100.0 * flops / summary.seconds / peak);
+                flops / summary.seconds / 1e9, gemm_s, 100.0 * gemm_s / summary.seconds);
+    std::printf("RESULT kind=train fast=%d device=%s packing=%s steps=%ld supervised=%ld tokens=%ld seconds=%.3f "
+                "tokens_s=%.1f gflops=%.2f gemm_share=%.3f\n",
+                fast ? 1 : 0, device.str().c_str(), packing == train::Packing::kTrajectory ? "trajectory" : "step",
+                static_cast<long>(summary.steps), static_cast<long>(summary.supervised_steps),
+                static_cast<long>(summary.tokens), summary.seconds, summary.tokens / summary.seconds,
+                flops / summary.seconds / 1e9, gemm_s / summary.seconds);
   }
   return 0;
 }

@@ -3,6 +3,8 @@
 reader, emitted with --emit-sympy) decided the way grader.py::symbolic_equal does after parsing:
 a == b, then simplify(a - b) == 0, then isclose(float(N(a)), float(N(b)), rel_tol=1e-4).
 Parsing is excluded on both sides' peer timing (sympy's parse_latex needs antlr4, absent here).
+Each pair's verdict is compared with ours (the "ours" field bench_grading wrote): every disagreement
+is listed, and the exit status is 1 when there is one.
 Usage: python3 bench/peer_sympy.py PAIRS.jsonl [repeats]"""
 import json
 import math
@@ -35,14 +37,18 @@ def main():
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     parsed = [(parse_expr(p["a"]), parse_expr(p["b"])) for p in pairs]
     start = time.perf_counter()
-    equal = 0
+    verdicts = []
     for _ in range(repeats):
-        for a, b in parsed:
-            equal += decide(a, b)
+        verdicts = [decide(a, b) for a, b in parsed]
     elapsed = time.perf_counter() - start
     calls = repeats * len(parsed)
     print(f"sympy peer: {calls} decisions ({len(parsed)} pairs x {repeats}) in {elapsed:.3f} s = "
-          f"{1e6 * elapsed / calls:.1f} us/call ({equal // repeats} equal per pass)")
+          f"{1e6 * elapsed / calls:.1f} us/call ({sum(verdicts)} equal per pass)")
+    disagree = [(p, v) for p, v in zip(pairs, verdicts) if "ours" in p and bool(p["ours"]) != bool(v)]
+    for p, v in disagree:
+        print(f"  disagreement: {p.get('latex_a', p['a'])!r} vs {p.get('latex_b', p['b'])!r}: sympy {v}, ours {p['ours']}")
+    print(f"verdicts compared with ours: {len(pairs) - len(disagree)} of {len(pairs)} agree")
+    sys.exit(1 if disagree else 0)
 
 
 if __name__ == "__main__":

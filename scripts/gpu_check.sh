@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # One prepared run on the GPU machine (README, "GPU quick start"): versions, unpack the Debian packages brought in
 # .deps/, build against the PyTorch wheel's CUDA LibTorch, run ctest (CUDA visible), HF parity
-# fixtures, a 1-rank NCCL launch of sample and train, and the benchmarks. Logs and fixtures go to $OUT.
-# Steps are chosen with $LR_GPU_STEPS (default: "env build test parity dist bench"; also "evalbench");
+# fixtures, PEFT loading the adapters we write, a 1-rank NCCL launch of sample and train, and the
+# benchmarks. Logs and fixtures go to $OUT.
+# Steps are chosen with $LR_GPU_STEPS (default: "env build test parity peft dist bench"; also "evalbench");
 # each step's failure is logged and the next one still runs.
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-STEPS=${LR_GPU_STEPS:-"env build test parity dist bench"}
+STEPS=${LR_GPU_STEPS:-"env build test parity peft dist bench"}
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/summary.txt"; }
 has() { [[ " $STEPS " == *" $1 "* ]]; }
 
@@ -43,6 +44,19 @@ if has test && [ -x build-cuda/lightreasoner ]; then
   log "ctest: $(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -1)"
 fi
 
+if has peft && [ -x build-cuda/test_lora ]; then
+  # Our PEFT writer → PEFT: test_lora writes our adapter for each parity model (it exits 77, skipped,
+  # until the result is committed), PEFT loads it and records its logits; commit
+  # $OUT/hf_parity_peft/<arch>/peft_loads_ours.json as tests/fixtures/hf_parity/<arch>/peft_loads_ours.json.
+  rm -rf /tmp/lr_peft_export
+  LR_PEFT_EXPORT_DIR=/tmp/lr_peft_export build-cuda/test_lora --gtest_filter=Lora.AdaptersWeWriteArePeftLoadable \
+    > "$OUT/peft.log" 2>&1
+  if [ -f /tmp/lr_peft_export/qwen3/adapter_model.safetensors ] && timeout 300 python3 scripts/hf_parity_fixtures.py \
+       --peft-check /tmp/lr_peft_export "$OUT" >> "$OUT/peft.log" 2>&1; then
+    log "peft loads our adapters: ok ($OUT/hf_parity_peft)"
+  else log "peft loads our adapters: FAILED (see peft.log)"; fi
+fi
+
 if has dist && [ -x build-cuda/lightreasoner ]; then
   # The NCCL path of data-parallel runs (dist/): a 1-rank torchrun-style launch of sample and train
   # on tiny models on cuda. The log must say "nccl on cuda:0"; 2+ GPUs would add real all-reduces.
@@ -67,9 +81,9 @@ if has bench && [ -d build-cuda ]; then
   # transformers (one prompt at a time) and transformers batched, in the same run.
   bench() { echo "=== $*" >> "$OUT/bench.log"; timeout "${BENCH_TIMEOUT:-150}" "$@" >> "$OUT/bench.log" 2>&1; log "$1: exit $?"; }
   [ -x build-cuda/bench_sample ] && bench build-cuda/bench_sample --device cuda --expert qwen2.5-math-1.5b \
-    --amateur qwen2.5-0.5b --batch 64 --rollouts 64 --new-tokens 128
+    --amateur qwen2.5-0.5b --batch 64 --rollouts 128 --new-tokens 128
   bench python3 scripts/hf_baseline_sample.py --rollouts 4 --batch 1
-  bench python3 scripts/hf_baseline_sample.py --rollouts 64 --batch 64
+  bench python3 scripts/hf_baseline_sample.py --rollouts 128 --batch 64
   # Data-parallel scaling on CPU (Gloo, 1 vs 2 processes of 1 thread): this machine has idle cores.
   [ -x build-cuda/bench_dist ] && bench build-cuda/bench_dist
   for b in ${LR_GPU_BENCHES:-}; do [ -x "build-cuda/$b" ] && bench "build-cuda/$b" --device cuda; done

@@ -3,7 +3,8 @@
 bench_sample on the GPU machine. Random-weight models of the paper's shapes (Qwen2.5-Math-1.5B expert,
 Qwen2.5-0.5B amateur, bf16, vocab 151936), one prompt at a time: expert generate (greedy, N new tokens,
 no eos), one teacher-forced forward of each model over prompt + rollout, full-vocabulary fp32 KL per step,
-selection at beta 0.4, alpha-mask contrast targets. Prints rollouts/s and tokens/s.
+selection at beta 0.4, alpha-mask contrast targets. Prints rollouts/s and tokens/s. One untimed batch
+first, then at least two timed batches, like bench_sample.
 Usage: hf_baseline_sample.py [--rollouts 8] [--new-tokens 128] [--prompt-len 96] [--batch 1]
 """
 import argparse
@@ -18,6 +19,8 @@ p.add_argument("--new-tokens", type=int, default=128)
 p.add_argument("--prompt-len", type=int, default=96)
 p.add_argument("--batch", type=int, default=1, help="1 = the official one-prompt-at-a-time loop")
 args = p.parse_args()
+if args.batch < 1 or args.rollouts < 2 * args.batch:
+    p.error(f"--rollouts ({args.rollouts}) must be at least 2 x --batch ({args.batch}): two timed batches, as bench_sample")
 
 COMMON = dict(vocab_size=151936, max_position_embeddings=4096, rms_norm_eps=1e-6, rope_theta=10000.0,
               tie_word_embeddings=True, hidden_act="silu")
@@ -61,7 +64,7 @@ def run(prompts):
         new_tokens += (out.shape[1] - width) * out.shape[0]
     return gen_s, score_s, new_tokens, selected, steps
 
-run(prompts[:1])  # warm-up
+run(prompts[:args.batch])  # untimed warm-up: one batch of the timed shape (bench_sample does the same)
 gen_s, score_s, new_tokens, selected, steps = run(prompts)
 total = gen_s + score_s
 print(f"hf_baseline_sample transformers batch={args.batch} rollouts={args.rollouts} new_tokens={args.new_tokens}")

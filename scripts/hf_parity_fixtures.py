@@ -6,6 +6,14 @@ scaling) it builds a tiny random model with a fixed seed, saves it with save_pre
 records fp32 eager-attention logits on fixed prompts, greedy continuations (each prompt alone and as one
 left-padded batch), bf16 logits, the rotary inv_freq, and logits with a random non-zero PEFT LoRA adapter
 (saved beside it). Output: OUT/hf_parity/<arch>/... plus OUT/hf_parity.tar.gz. Usage: hf_parity_fixtures.py OUT
+
+With --peft-check EXPORT_DIR OUT it checks the other direction, that PEFT loads the adapters *we* write:
+EXPORT_DIR/<arch> holds the adapter tests/test_lora.cpp (Lora.AdaptersWeWriteArePeftLoadable, run with
+LR_PEFT_EXPORT_DIR=EXPORT_DIR) wrote for the committed parity model tests/fixtures/hf_parity/<arch>. Each is
+loaded with peft.PeftModel.from_pretrained; every tensor of the file must have landed in PEFT's model with
+the same values (no key silently dropped) and must change the logits; PEFT's logits on the fixture prompts
+and the file's FNV-1a 64 hash go to OUT/hf_parity_peft/<arch>/peft_loads_ours.json, which is committed
+beside the fixture and compared with our logits by that test on every CI run.
 """
 import json
 import math
@@ -18,8 +26,7 @@ import transformers
 from transformers import (LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config,
                           Qwen3ForCausalLM)
 
-out_root = os.path.join(sys.argv[1], "hf_parity")
-os.makedirs(out_root, exist_ok=True)
+out_root = None  # OUT/hf_parity, set in main()
 
 COMMON = dict(vocab_size=320, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
               num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-6, bos_token_id=1,
@@ -92,7 +99,9 @@ def batched_greedy(model, prompts, n):
 
 
 def main():
-    global PROMPTS
+    global PROMPTS, out_root
+    out_root = os.path.join(sys.argv[1], "hf_parity")
+    os.makedirs(out_root, exist_ok=True)
     g = torch.Generator().manual_seed(1234)
     PROMPTS = [torch.randint(3, 320, (n,), generator=g).tolist() for n in (5, 9, 12)]
     for index, (arch, (config_cls, model_cls, extra)) in enumerate(ARCHS.items()):
@@ -142,5 +151,51 @@ def main():
         tar.add(out_root, arcname="hf_parity")
 
 
+def fnv1a64(path):
+    """core/hash.h's FNV-1a 64 of a file's bytes, as 16 hex digits."""
+    h = 0xcbf29ce484222325
+    with open(path, "rb") as f:
+        for byte in f.read():
+            h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def peft_check(export_dir, out):
+    import peft
+    from safetensors.torch import load_file
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "hf_parity")
+    failed = False
+    for arch, (config_cls, model_cls, extra) in ARCHS.items():
+        with open(os.path.join(fixtures, arch, "reference.json")) as f:
+            prompts = json.load(f)["prompts"]
+        model = model_cls.from_pretrained(os.path.join(fixtures, arch), attn_implementation="eager").float().eval()
+        base = [logits_of(model, p) for p in prompts]
+        adapter_dir = os.path.join(export_dir, arch)
+        peft_model = peft.PeftModel.from_pretrained(model, adapter_dir).eval()
+        params = dict(peft_model.named_parameters())
+        for key, value in load_file(os.path.join(adapter_dir, "adapter_model.safetensors")).items():
+            live = key.replace(".lora_A.weight", ".lora_A.default.weight").replace(".lora_B.weight", ".lora_B.default.weight")
+            if live not in params or not torch.equal(params[live].detach().float(), value.float()):
+                print(arch, "tensor", key, "did not load into PEFT's model as written", flush=True)
+                failed = True
+        logits = [logits_of(peft_model, p) for p in prompts]
+        moved = max(float((a - b).abs().max()) for a, b in zip(logits, base))
+        if moved < 1e-2:
+            print(arch, "the adapter did not change PEFT's logits (max change", moved, ")", flush=True)
+            failed = True
+        arch_out = os.path.join(out, "hf_parity_peft", arch)
+        os.makedirs(arch_out, exist_ok=True)
+        record = {"peft": peft.__version__, "transformers": transformers.__version__, "torch": torch.__version__,
+                  "adapter_fnv1a64": fnv1a64(os.path.join(adapter_dir, "adapter_model.safetensors")),
+                  "logits": [l.tolist() for l in logits]}
+        with open(os.path.join(arch_out, "peft_loads_ours.json"), "w") as f:
+            json.dump(record, f)
+        print(arch, "PEFT loaded our adapter; logits moved by", moved, "from the base", flush=True)
+    sys.exit(1 if failed else 0)
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--peft-check":
+        peft_check(sys.argv[2], sys.argv[3])
+    else:
+        main()

@@ -81,7 +81,9 @@ def main():
     parser.add_argument("--beta", type=float, default=None, help="selection threshold line (default: from meta, else 0.4)")
     args = parser.parse_args()
     s = load(args.input)
-    beta = args.beta if args.beta is not None else s.get("meta", {}).get("beta", 0.4)
+    meta = s.get("meta", {})  # format 2 keeps the settings as config sections; format 1 had a flat "beta"
+    recorded = meta.get("settings", {}).get("selection", {}).get("beta", meta.get("beta"))
+    beta = args.beta if args.beta is not None else (recorded if recorded is not None else 0.4)
 
     fig, (ax_hist, ax_pos) = plt.subplots(1, 2, figsize=(13, 4.5))
     for key, label, color in (("kl_all_histogram", "every scored step", "tab:blue"),

@@ -51,6 +51,7 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
+if [ "$mode" != --binary ]; then scripts/install_peer_tokenizers.sh; fi  # test_tokenizer_peer's Node peer
 
 [ "$mode" = --no-build ] && exit 0
 [ "$mode" = --cuda ] && exec scripts/setup_cuda.sh "$@"

@@ -57,39 +57,10 @@ else
   out=${out:-runs/world-ci}
 fi
 : "${WORLD_SEED:=0}" "${MAX_NEW_TOKENS:=128}"
-# One LibTorch thread: these models' matrices are too small to split across cores, and on a shared
-# machine a second spinning OpenMP thread costs more CPU than it saves (measured: 7x the CPU time).
-: "${LR_THREADS:=1}"
 # A failed stage stops the script; a model training in the background stops with it.
 trap 'kill $(jobs -p) 2> /dev/null || true' EXIT
-lr() { "$bin" --log-level "${LR_LOG_LEVEL:-info}" --threads "$LR_THREADS" "$@"; }
-
-# stage NAME DIR COMMAND...: runs COMMAND unless DIR/.done holds the same command (then "cached")
-# and no earlier stage it depends on ran in this invocation (`rebuilt`: the pipeline is a chain).
-# Records the wall seconds in DIR/.done, which the report reads (cached stages keep their time).
-stage_number=0
-rebuilt=0
-stage() {
-  local name=$1 dir=$2
-  shift 2
-  stage_number=$((stage_number + 1))
-  local command="$*"
-  if [ "$rebuilt" = 0 ] && [ -f "$dir/.done" ] && [ "$(sed -n 1p "$dir/.done")" = "$command" ]; then
-    echo "[$stage_number] $name: cached ($dir)"
-    return
-  fi
-  echo "[$stage_number] $name ..."
-  rebuilt=1
-  rm -rf "$dir"
-  mkdir -p "$(dirname "$dir")"
-  local start end
-  start=$(date +%s.%N)
-  "$@"
-  end=$(date +%s.%N)
-  mkdir -p "$dir"
-  printf '%s\n%s\n' "$command" "$(awk "BEGIN { printf \"%.1f\", $end - $start }")" > "$dir/.done"
-  echo "[$stage_number] $name: done in $(sed -n 2p "$dir/.done") s"
-}
+# shellcheck source=scripts/world_lib.sh
+. scripts/world_lib.sh
 
 world=$out/world
 stage "world: generate problems" "$world/data" \
@@ -138,28 +109,11 @@ for seed in "${seeds[@]}"; do
           --set "amateur.path=$run/amateur/model" --set "data.path=$train" --set "seed=$seed"
           --set "data.max_problems=$LR_PROBLEMS" --set "train.max_steps=$LR_STEPS"
           --set "sample.max_new_tokens=$MAX_NEW_TOKENS" --set "sft.max_new_tokens=$MAX_NEW_TOKENS")
-  contrast_run() {  # DIR TRAIN-ARGS...: sample + train into DIR, then the contrast summary the report reads
-    local dir=$1
-    shift
-    lr train "$@" --set "output_dir=$dir"
-    LR_LOG_LEVEL=warn lr inspect --json "$dir/contrast.jsonl" > "$dir/inspect.json"
-  }
   stage "LightReasoner: sample + train" "$run/lightreasoner" contrast_run "$run/lightreasoner" "${common[@]}"
   stage "ablation: no selection" "$run/no-selection" \
     contrast_run "$run/no-selection" "${common[@]}" --set selection.enabled=false
   stage "ablation: no contrast" "$run/no-contrast" \
     contrast_run "$run/no-contrast" "${common[@]}" --set target.kind=expert
-  rejection_run() {  # DIR SFT-ARGS...: rejection-sampled SFT into DIR. A weak expert may get no
-    # problem right: then there is nothing to train on, which the report shows instead of failing.
-    local dir=$1
-    shift
-    if ! lr sft "$@" --set "output_dir=$dir" 2>&1 | tee "$dir.log"; then
-      grep -q "rejection sampling kept no rollout" "$dir.log" || return 1
-      echo "toy_world: rejection sampling kept no rollout; the rejection-SFT variant is the expert unchanged"
-      mkdir -p "$dir" && touch "$dir/no-examples"
-    fi
-    mv "$dir.log" "$dir/sft.log"
-  }
   stage "baseline: rejection-sampled SFT (same LoRA)" "$run/rejection-sft" \
     rejection_run "$run/rejection-sft" "${common[@]}" --set sft.source=rejection
 

@@ -195,18 +195,18 @@ def reference_ids(out):
     return dict(zip(problem_ids, token_ids))
 
 
-def gold_path_diagnostics(out, seed_dir, reference):
+def gold_path_diagnostics(out, seed_dir, reference, main_run="lightreasoner"):
     """Scores the contrast targets of the no-selection run (every step of every rollout) against the
     reference solutions (`reference`: reference_ids(out)). At the uncertain steps of the gold path
     (the α-mask holds more than one token) it counts how often the expert's argmax, the contrast
     target's argmax and the amateur's argmax are the reference token — all steps, and the selected
     ones (KL ≥ β). At each rollout's first wrong token it counts how often the reference token was
     inside the α-mask and how often the contrast target's argmax was the reference token (the
-    expert's argmax never is: greedy)."""
+    expert's argmax never is: greedy). β is read from the `main_run` directory's resolved config."""
     contrast = os.path.join(out, seed_dir, "no-selection", "contrast.jsonl")
     if reference is None or not os.path.exists(contrast):
         return None
-    resolved = read_json(os.path.join(out, seed_dir, "lightreasoner", "config.resolved.json")) or {}
+    resolved = read_json(os.path.join(out, seed_dir, main_run, "config.resolved.json")) or {}
     beta = resolved.get("selection", {}).get("beta", 0.4)
     count = {k: 0 for k in ("uncertain", "uncertain_expert", "uncertain_contrast", "uncertain_amateur",
                             "selected", "selected_expert", "selected_contrast", "selected_amateur",

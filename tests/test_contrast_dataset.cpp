@@ -52,8 +52,10 @@ struct TableTokenizer {
 };
 
 // A record built the way `sample` builds one: driver result over its completion positions.
+// `kl`, when given, receives the builder's unrounded KL per position (the record keeps 4 significant digits).
 lr::ContrastRecord scored_record(const std::string& id, const std::string& question, const std::string& completion,
-                                 const TableTokenizer& tok, uint64_t seed) {
+                                 const TableTokenizer& tok, uint64_t seed, std::vector<float>* kl = nullptr,
+                                 double beta = 0.3) {
   lr::ContrastRecord record;
   record.id = id;
   record.question = question;
@@ -64,8 +66,10 @@ lr::ContrastRecord scored_record(const std::string& id, const std::string& quest
   torch::manual_seed(seed);
   torch::Tensor expert = torch::randn({n, 15}) * 3, amateur = torch::randn({n, 15}) * 3;
   lr::ContrastOptions options;
-  options.selection.beta = 0.3;
-  lr::attach_contrast(record, lr::build_contrast(expert, amateur, {}, options));
+  options.selection.beta = beta;
+  auto result = lr::build_contrast(expert, amateur, {}, options);
+  if (kl) *kl = result.kl;
+  lr::attach_contrast(record, result);
   return record;
 }
 
@@ -99,8 +103,9 @@ void expect_records_equal(const lr::ContrastRecord& a, const lr::ContrastRecord&
 TEST(ContrastDataset, RecordsRoundTripThroughTheFile) {
   TableTokenizer tok;
   auto dir = lrtest::temp_dir();
-  std::vector<lr::ContrastRecord> records = {scored_record("p0", "2+2", "2+2=4 so ab\n", tok, 1),
-                                             scored_record("p1", "ab", "ab ba so 4", tok, 2)};
+  std::vector<std::vector<float>> kl(2);
+  std::vector<lr::ContrastRecord> records = {scored_record("p0", "2+2", "2+2=4 so ab\n", tok, 1, &kl[0], 4.0),
+                                             scored_record("p1", "ab", "ab ba so 4", tok, 2, &kl[1], 4.0)};
   ASSERT_FALSE(records[0].steps.empty());
   ASSERT_EQ(records[0].step_kl.size(), records[0].completion_ids.size());
   {
@@ -115,11 +120,23 @@ TEST(ContrastDataset, RecordsRoundTripThroughTheFile) {
     ASSERT_EQ(back[i].step_kl.size(), records[i].step_kl.size());
     for (size_t t = 0; t < back[i].step_kl.size(); ++t) EXPECT_NEAR(back[i].step_kl[t], records[i].step_kl[t], 1e-12);
   }
-  // The selected steps are exactly those with KL >= β, and the stored KL equals step_kl[t].
-  for (const auto& step : back[0].steps) EXPECT_NEAR(step.kl, back[0].step_kl[step.t], 1e-3 * step.kl);
-  int64_t above = 0;
-  for (double kl : back[0].step_kl) above += kl >= 0.3;
-  EXPECT_NEAR(static_cast<double>(back[0].steps.size()), static_cast<double>(above), 1.0);  // rounding at β
+  // The selected steps are exactly those whose KL (the builder's, unrounded) is >= β = 4 (these
+  // random logits give KLs of 1-9, so β splits them); each step
+  // carries that KL, and step_kl[t] is it rounded to 4 significant digits (relative error ≤ 5e-4).
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    ASSERT_EQ(kl[i].size(), r.step_kl.size()) << r.id;
+    std::vector<int64_t> selected, above;
+    for (const auto& step : r.steps) selected.push_back(step.t);
+    for (size_t t = 0; t < kl[i].size(); ++t) {
+      if (kl[i][t] >= 4.0f) above.push_back(static_cast<int64_t>(t));
+      EXPECT_NEAR(r.step_kl[t], kl[i][t], 5e-4 * kl[i][t]) << r.id << " t " << t;
+    }
+    EXPECT_EQ(selected, above) << r.id;
+    EXPECT_FALSE(selected.empty()) << r.id;
+    EXPECT_LT(selected.size(), kl[i].size()) << r.id;  // β really splits the steps
+    for (const auto& step : r.steps) EXPECT_EQ(static_cast<float>(step.kl), kl[i][step.t]) << r.id << " t " << step.t;
+  }
 }
 
 TEST(ContrastDataset, AppendsBatchByBatchAndDropsATornLine) {
@@ -191,8 +208,8 @@ TEST(ContrastMeta, RoundTripAndCompatibility) {
   meta.tokenizer_fingerprint = "tok";
   meta.counts.rollouts = 3;
   meta.wall_seconds = 1.5;
-  EXPECT_EQ(meta.beta, 0.4);
-  EXPECT_EQ(meta.template_name, "qwen25-math-cot");
+  EXPECT_EQ(lr::meta_setting(meta, "selection.beta"), 0.4);
+  EXPECT_EQ(lr::meta_setting(meta, "prompt.template"), "qwen25-math-cot");
   const auto path = lr::meta_path_for(dir / "contrast.jsonl");
   EXPECT_EQ(path.filename(), "contrast.meta.json");
   lr::write_meta(path, meta);
@@ -206,15 +223,41 @@ TEST(ContrastMeta, RoundTripAndCompatibility) {
 
   lr::ContrastMeta other = meta;
   other.expert.weights_checksum = "w9";
-  other.beta = 0.5;
+  other.settings["selection"]["beta"] = 0.5;
   other.amateur.weights_checksum = "w8";
   EXPECT_LR_ERROR(lr::check_meta_compatible(meta, other, lr::MetaUse::kTrain, path),
                   "expert.weights_checksum: dataset has w1, this run has w9");
+  EXPECT_LR_ERROR(lr::check_meta_compatible(meta, other, lr::MetaUse::kTrain, path), "train --resample");
   auto resume = lr::meta_mismatches(meta, other, lr::MetaUse::kResume);
   EXPECT_EQ(resume.size(), 3u);  // expert weights, amateur weights, beta
+  EXPECT_EQ(lr::meta_mismatches(meta, other, lr::MetaUse::kTrain), resume);  // train compares the same
   other.expert.weights_checksum = "w1";
-  EXPECT_TRUE(lr::meta_mismatches(meta, other, lr::MetaUse::kTrain).empty());  // train ignores amateur and β
-  EXPECT_LR_ERROR(lr::check_meta_compatible(meta, other, lr::MetaUse::kResume, path), "beta: dataset has 0.4");
+  EXPECT_LR_ERROR(lr::check_meta_compatible(meta, other, lr::MetaUse::kResume, path),
+                  "selection.beta: dataset has 0.4, this run has 0.5");
+  other.amateur.path.clear();  // a run that names no amateur (train on a dataset) does not compare it
+  EXPECT_EQ(lr::meta_mismatches(meta, other, lr::MetaUse::kTrain).size(), 1u);
+
+  // Format 1 (flat keys) is still read, into the same settings.
+  Json v1 = lr::meta_to_json(meta);
+  v1["format_version"] = 1;
+  v1.erase("settings");
+  v1["template"] = "qwen25-math-cot";
+  v1["system_prompt"] = nullptr;
+  v1["alpha"] = 0.2;
+  v1["beta"] = 0.4;
+  v1["selection_enabled"] = true;
+  v1["skip_first_step"] = false;
+  v1["target_kind"] = "contrast";
+  v1["decoding"] = {{"max_new_tokens", 128}, {"temperature", 0.0}, {"top_p", 1.0}, {"top_k", 0}, {"min_p", 0.0},
+                    {"seed", 42}};
+  v1["data"] = {{"path", "data/gsm8k.jsonl"}, {"max_problems", 1000}, {"shuffle", false}};
+  write_text(dir / "v1.json", v1.dump());
+  EXPECT_TRUE(lr::meta_mismatches(lr::read_meta(dir / "v1.json"), meta, lr::MetaUse::kResume).empty());
+  // A recorded setting of the wrong type names the key.
+  Json bad = lr::meta_to_json(meta);
+  bad["settings"]["selection"]["beta"] = "high";
+  write_text(dir / "bad_settings.json", bad.dump());
+  EXPECT_LR_ERROR(lr::read_meta(dir / "bad_settings.json"), "selection.beta");
 
   lr::ContrastMeta unhashed = meta;  // no checksums: models matched by path
   unhashed.expert.weights_checksum.clear();
@@ -224,11 +267,11 @@ TEST(ContrastMeta, RoundTripAndCompatibility) {
   j["format_version"] = 99;
   write_text(dir / "v99.json", j.dump());
   EXPECT_LR_ERROR(lr::read_meta(dir / "v99.json"), "format_version 99 is not supported");
-  j = lr::meta_to_json(meta);
+  j = v1;
   j["decoding"].erase("top_p");
   write_text(dir / "missing.json", j.dump());
   EXPECT_LR_ERROR(lr::read_meta(dir / "missing.json"), "'decoding': missing key 'top_p'");
-  j = lr::meta_to_json(meta);
+  j = v1;
   j["beta"] = "high";
   write_text(dir / "typed.json", j.dump());
   EXPECT_LR_ERROR(lr::read_meta(dir / "typed.json"), "key 'beta' has the wrong type");
@@ -433,7 +476,7 @@ TEST(ContrastInspect, CommandLinePrintsTextAndJson) {
   EXPECT_EQ(j["steps_selected"], 3);
   EXPECT_DOUBLE_EQ(j["selected_rate"].get<double>(), 0.5);
   EXPECT_EQ(j["examples"].size(), 1u);
-  EXPECT_EQ(j["meta"]["beta"], 0.4);
+  EXPECT_EQ(j["meta"]["settings"]["selection"]["beta"], 0.4);
   EXPECT_EQ(j["kl_mean_by_position"].size(), 4u);
 
   write_text(lr::meta_path_for(path), "{\"format\": \"something else\"}");  // a bad meta is ignored, with a warning

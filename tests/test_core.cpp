@@ -1,5 +1,6 @@
 // core/: error messages carry the location, atomic writes, progress rendering, device and
 // dtype parsing.
+#include <sched.h>
 #include <torch/torch.h>
 
 #include "lightreasoner/core/atomic_file.h"
@@ -81,9 +82,23 @@ TEST(Core, DeviceAndDtypeNames) {
   EXPECT_EQ(dtype_name(torch::kBFloat16), "bf16");
 }
 
+// "Available" is the CPU affinity mask (what taskset/cgroups allow), not the machine's core count:
+// restricted to one CPU the default is 1 thread, unrestricted it is the mask's size.
 TEST(Core, ThreadsDefaultToAvailableCores) {
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
   set_threads(0);
-  EXPECT_GE(torch::get_num_threads(), 1);
+  EXPECT_EQ(torch::get_num_threads(), CPU_COUNT(&all));
+  int first = 0;
+  while (!CPU_ISSET(first, &all)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  set_threads(0);
+  const int restricted = torch::get_num_threads();
+  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+  EXPECT_EQ(restricted, 1);
   set_threads(1);
   EXPECT_EQ(torch::get_num_threads(), 1);
   set_threads(0);

@@ -328,8 +328,12 @@ TEST(DistCli, TwoRankSampleWritesWhatOneRankWritesAndResumesFromParts) {
 }
 
 // train.batch_size counts the examples of a whole update, over every rank: the same config on two
-// ranks trains what it trains on one.
-TEST(DistCli, TwoRanksTrainTheAdapterOfOneRankWithTheSameConfig) {
+// ranks trains what it trains on one, equal up to floating-point summation order, not bytes: each
+// rank sums its slice's gradients and the all-reduce adds the slices' sums, another order than one
+// process's backward, and Adam's m/√v amplifies the last-bit differences of near-zero gradients
+// (measured before the batch_size change: 1,308 of 3,584 adapter values differed after 6 steps, max
+// relative 3.4e-4, all within rtol 1e-4 + atol 1e-6). README says so.
+TEST(DistCli, TwoRanksTrainTheAdapterOfOneRankWithTheSameConfigUpToSummationOrder) {
   LR_SKIP_WITHOUT_GLOO();
   auto sampled = make_sampled_world(6);
   const World& w = sampled.world;

@@ -1,6 +1,7 @@
 // Grading against the toolkit's own outputs (tests/fixtures/grader_vectors): every gold of every
 // test file parsed identically, every strip_string / extract / string+numeric math_equal case
-// identical, and the sympy-decided cases reported as an agreement rate with each disagreement.
+// identical, every sympy-decided case decided as the toolkit did (each disagreement printed), and
+// the symbolic stage's own verdicts on the recorded pairs it decides.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -100,7 +101,7 @@ TEST(EvalGrading, StringAndNumericMathEqualCasesIdentical) {
   EXPECT_EQ(checked, 58);
 }
 
-TEST(EvalGrading, SympyStageAgreementRate) {
+TEST(EvalGrading, SympyStageCasesAllDecidedLikeTheToolkit) {
   int total = 0, agreed = 0, undecided = 0;
   for (const auto& c : cases_of_kind("math_equal")) {
     if (c.at("decided_by") != "structural_or_sympy") continue;
@@ -120,7 +121,7 @@ TEST(EvalGrading, SympyStageAgreementRate) {
   std::cout << "sympy-stage agreement: " << agreed << " / " << total << " = " << rate << "% (" << undecided
             << " undecided)\n";
   EXPECT_EQ(total, 57);
-  EXPECT_GE(rate, 95.0);
+  EXPECT_EQ(agreed, total);
 }
 
 TEST(EvalGrading, StripStringFastPathMatchesReference) {
@@ -133,26 +134,46 @@ TEST(EvalGrading, StripStringFastPathMatchesReference) {
   };
   for (const auto& c : cases_of_kind("strip_string")) check(c.at("input"));
   for (const auto& c : cases_of_kind("math_equal")) check(c.value("pred_raw", c.at("pred").get<std::string>()));
-  int64_t n = 0;
+  int64_t golds = 0;
   for (const auto& g : io::read_jsonl(lrtest::fixture_dir() / "grader_vectors/gold_answers.jsonl")) {
-    if (n++ % 7 == 0) check(g.value.at("gt"));  // a spread sample keeps this test short
+    check(g.value.at("gt"));  // every gold: RESULTS.md states the fast path's output is identical on all
+    ++golds;
   }
-  EXPECT_GT(checked, 2500);
+  EXPECT_EQ(golds, 18207);
+  EXPECT_EQ(checked, 18207 + 186 + 115);  // golds + strip_string cases + math_equal cases
 }
 
-TEST(EvalGrading, SymbolicStageDecidesLikeSympy) {
+// The toolkit's recorded verdicts on the pairs its symbolic stage alone decides: scalar pairs (no
+// comma, '=' or \begin, which its tuple/interval, equation and matrix stages take first) that
+// reached the sympy stage. symbolic_equal must give the same verdict, and decide every one of them.
+TEST(EvalGrading, SymbolicStageDecidesTheRecordedScalarPairsLikeTheToolkit) {
   using eval::SymbolicVerdict;
-  EXPECT_EQ(eval::symbolic_equal("x^2+2x+1", "(x+1)^2"), SymbolicVerdict::kEqual);
-  EXPECT_EQ(eval::symbolic_equal("\\frac{x}{7}+\\frac{2}{7}", "\\frac{x+2}{7}"), SymbolicVerdict::kEqual);
+  int checked = 0;
+  for (const auto& c : cases_of_kind("math_equal")) {
+    if (c.at("decided_by") != "structural_or_sympy") continue;
+    const std::string pred = c.at("pred"), gold = c.at("gold");
+    const std::string both = pred + " " + gold;
+    if (both.find_first_of(",=") != std::string::npos || both.find("\\begin") != std::string::npos || pred.empty() ||
+        gold.empty())
+      continue;
+    const auto expected = c.at("equal").get<bool>() ? SymbolicVerdict::kEqual : SymbolicVerdict::kDifferent;
+    EXPECT_EQ(eval::symbolic_equal(pred, gold), expected) << "'" << pred << "' vs '" << gold << "'";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 34);
+}
+
+// Cases the recorded vectors do not cover. Their verdicts are worked out by hand from sympy's
+// semantics (identities simplify to 0; |x| and √(x²) are not x for complex x; unsupported
+// constructs are undecided rather than guessed), not recorded from the toolkit.
+TEST(EvalGrading, SymbolicStageHandWorkedCases) {
+  using eval::SymbolicVerdict;
   EXPECT_EQ(eval::symbolic_equal("\\sin^2(y)+\\cos^2(y)", "1"), SymbolicVerdict::kEqual);
-  EXPECT_EQ(eval::symbolic_equal("\\sqrt{3}", "1.732"), SymbolicVerdict::kEqual);      // constants: rel 1e-4
-  EXPECT_EQ(eval::symbolic_equal("\\sqrt{3}", "1.73"), SymbolicVerdict::kDifferent);
-  EXPECT_EQ(eval::symbolic_equal("\\pi", "3.14159"), SymbolicVerdict::kDifferent);     // \pi is a symbol
+  EXPECT_EQ(eval::symbolic_equal("\\sqrt{3}", "1.73"), SymbolicVerdict::kDifferent);  // rel 1e-4 not met
   EXPECT_EQ(eval::symbolic_equal("|x|", "x"), SymbolicVerdict::kDifferent);             // not an identity
   EXPECT_EQ(eval::symbolic_equal("\\sqrt{x^2}", "x"), SymbolicVerdict::kDifferent);
   EXPECT_EQ(eval::symbolic_equal("x,y", "x"), SymbolicVerdict::kEqual);                 // trailing garbage ignored
   EXPECT_EQ(eval::symbolic_equal("2x+1=5", "5=2x+1"), SymbolicVerdict::kEqual);         // |lhs - rhs| equal
-  EXPECT_EQ(eval::symbolic_equal("4:30", "4:30p"), SymbolicVerdict::kDifferent);        // lexer error: parse fails
   EXPECT_EQ(eval::symbolic_equal("4:30", "4:30"), SymbolicVerdict::kEqual);             // raw strings kept, compared
   EXPECT_EQ(eval::symbolic_equal("\\int_0^1 x dx", "\\frac{1}{2}"), SymbolicVerdict::kUndecided);
   EXPECT_EQ(eval::symbolic_equal("\\log_2{8}", "3"), SymbolicVerdict::kEqual);

@@ -34,11 +34,18 @@ TEST(EvalHostile, TenThousandBraces) {
   std::string pred;
   double t = seconds_of([&] { pred = eval::extract_prediction(completion, "math"); });
   EXPECT_LT(t, 5.0);
+  EXPECT_EQ(pred, inner);  // the box's whole content, braces and all
   eval::EqualResult r;
   t = seconds_of([&] { r = eval::math_equal(pred, "1"); });
   EXPECT_LT(t, 5.0);
+  // The toolkit's bracket-blind compare (math_eval.md: delete {}() and compare) reads "1" = "1"
+  // before any parse, so no recursion is involved: equal.
+  EXPECT_TRUE(r.equal);
+  EXPECT_EQ(r.decided_by, "structural");
   // Unbalanced: an unclosed box runs to the end.
-  EXPECT_LT(seconds_of([&] { eval::extract_prediction("\\boxed{" + repeat("{", 10000), "math"); }), 5.0);
+  std::string unclosed;
+  EXPECT_LT(seconds_of([&] { unclosed = eval::extract_prediction("\\boxed{" + repeat("{", 10000), "math"); }), 5.0);
+  EXPECT_EQ(unclosed, repeat("{", 10000));
 }
 
 TEST(EvalHostile, DeepNestingIsBoundedAndUndecided) {
@@ -77,6 +84,12 @@ TEST(EvalHostile, HugePowersAndFactorialsStayBounded) {
   EXPECT_FALSE(r.equal);
   t = seconds_of([&] { r = eval::math_equal("(x+1)^{100000}", "(1+x)^{100000}"); });
   EXPECT_LT(t, 5.0);
+  // Equal, as the toolkit decides it: both start with "(" and contain ")", so its tuple stage
+  // compares prediction[1:-1] = "x+1)^{100000" with "1+x)^{100000", whose parse stops at the stray
+  // ")" (trailing garbage ignored, as sympy's parse_latex does): x + 1 = 1 + x. No huge power is
+  // ever built (our parser would refuse exponents above 4096 as undecided).
+  EXPECT_TRUE(r.equal);
+  EXPECT_EQ(r.decided_by, "structural");
   EXPECT_EQ(eval::math_equal("5!", "120").equal, true);
 }
 

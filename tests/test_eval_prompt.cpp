@@ -7,6 +7,7 @@
 #include "lightreasoner/eval/prompt.h"
 #include "lightreasoner/eval/runner.h"
 #include "lightreasoner/io/jsonl.h"
+#include "lightreasoner/tokenizer/templates.h"
 #include "support.h"
 
 namespace {
@@ -59,6 +60,32 @@ TEST(EvalPrompt, StopWordsCutCompletions) {
   auto direct = eval::stop_words("direct");
   EXPECT_EQ(eval::apply_stop_words("The answer is 8\n\nQuestion: next", direct), "The answer is 8\n\nQuestion: next");
   EXPECT_EQ(eval::apply_stop_words("  x = 2<|im_end|>garbage", eval::stop_words("qwen25-math-cot")), "x = 2");
+}
+
+TEST(EvalPrompt, TrainingTemplatesLinkToTheToolkitTypeThatRendersTheSameText) {
+  int linked = 0;
+  for (const auto& name : tokenizer::template_names()) {
+    auto type = eval::prompt_type_for_template(name);
+    if (!type) continue;
+    ++linked;
+    for (const std::string q : {"What is 1+1?", "  Tom has 3 cats.\nHow many? "})
+      EXPECT_EQ(eval::construct_prompt(q, "gsm8k", *type, 0), tokenizer::render_template(name, q)) << name << " / " << *type;
+    EXPECT_NO_THROW(eval::check_prompt_matches_training(*type, name, std::nullopt, "record.json"));
+  }
+  EXPECT_EQ(linked, 3);
+  EXPECT_EQ(eval::prompt_type_for_template("question-answer"), "cot");
+}
+
+TEST(EvalPrompt, EvalWithAnotherPromptThanTrainingIsRefused) {
+  EXPECT_LR_ERROR(eval::check_prompt_matches_training("cot", "qwen25-math-cot", std::nullopt, "adapter/x.json"),
+                  "Evaluate with --template qwen25-math-cot");
+  EXPECT_LR_ERROR(eval::check_prompt_matches_training("qwen25-math-cot", "question-answer", std::nullopt, "x.json"),
+                  "recorded in x.json");
+  EXPECT_LR_ERROR(eval::check_prompt_matches_training("cot", "plain", std::nullopt, "x.json"),
+                  "No eval template renders that prompt");
+  // The same template with another system prompt is another prompt.
+  EXPECT_LR_ERROR(eval::check_prompt_matches_training("qwen25-math-cot", "qwen-chat", std::string("Be brief."), "x.json"),
+                  "with a system prompt");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Parity with Hugging Face transformers (eager attention, fp32) on tiny random Qwen2, Llama and
 // Qwen3 models whose logits and greedy continuations were recorded by transformers itself on a
-// machine that has it (tests/fixtures/hf_parity/<arch>/reference.json). Skips when absent.
+// machine that has it (tests/fixtures/hf_parity/<arch>/reference.json), through every attention
+// backend: reference, grouped and SDPA (the default on LibTorch >= 2; skipped, allow-listed, on 1.13).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -26,17 +27,28 @@ std::vector<int64_t> until_eos(const std::vector<int64_t>& ids, const std::vecto
   return ids;
 }
 
-class HfParity : public ::testing::TestWithParam<std::string> {};
+// (architecture, attention backend)
+class HfParity : public ::testing::TestWithParam<std::tuple<std::string, model::AttentionBackend>> {
+ protected:
+  std::string arch() const { return std::get<0>(GetParam()); }
+  model::AttentionBackend backend() const { return std::get<1>(GetParam()); }
+  std::string label() const { return arch() + " " + model::attention_backend_name(backend()); }
+};
+
+#define LR_SKIP_WITHOUT_SDPA()                                               \
+  if (backend() == model::AttentionBackend::kSdpa && !model::sdpa_available()) \
+  GTEST_SKIP() << "LibTorch < 2.0: no fused scaled_dot_product_attention"
 
 TEST_P(HfParity, LogitsAndGreedyIdsMatchTransformers) {
-  const auto dir = parity_dir(GetParam());
+  LR_SKIP_WITHOUT_SDPA();
+  const auto dir = parity_dir(arch());
   if (!fs::exists(dir / "reference.json")) {
     GTEST_SKIP() << dir.string() << " not present (recorded on the GPU machine with transformers)";
   }
   auto reference = nlohmann::json::parse(read_file(dir / "reference.json"));
   const auto prompts = reference.at("prompts").get<std::vector<std::vector<int64_t>>>();
   auto lm = model::load_model(dir, {torch::kFloat32, torch::kCPU});
-  lm->set_attention_backend(model::AttentionBackend::kReference);
+  lm->set_attention_backend(backend());
   const auto eos = model::load_generation_defaults(dir, lm->config()).eos_token_ids;
 
   torch::NoGradGuard no_grad;
@@ -47,7 +59,7 @@ TEST_P(HfParity, LogitsAndGreedyIdsMatchTransformers) {
     auto ids = torch::tensor(prompts[i], torch::kInt64).unsqueeze(0);
     auto logits = lm->logits(lm->forward(ids)).squeeze(0);
     ASSERT_EQ(logits.sizes(), expected.sizes()) << "prompt " << i;
-    EXPECT_LT(lrtest::max_abs_diff(logits, expected), 1e-4) << GetParam() << " prompt " << i;
+    EXPECT_LT(lrtest::max_abs_diff(logits, expected), 1e-4) << label() << " prompt " << i;
   }
 
   generate::GenerationOptions options;
@@ -63,14 +75,15 @@ TEST_P(HfParity, LogitsAndGreedyIdsMatchTransformers) {
       for (const auto& c : generate::generate(*lm, prompts, options).completions) ours.push_back(c.ids);
     }
     for (size_t i = 0; i < prompts.size(); ++i) {
-      EXPECT_EQ(ours[i], until_eos(expected[i], eos)) << GetParam() << " " << key << " prompt " << i;
+      EXPECT_EQ(ours[i], until_eos(expected[i], eos)) << label() << " " << key << " prompt " << i;
     }
   }
 }
 
 // The rotary tables (llama3 and yarn scaling in these fixtures) and the bf16 forward.
 TEST_P(HfParity, RopeAndBf16MatchTransformers) {
-  const auto dir = parity_dir(GetParam());
+  LR_SKIP_WITHOUT_SDPA();
+  const auto dir = parity_dir(arch());
   if (!fs::exists(dir / "reference.json")) GTEST_SKIP() << dir.string() << " not present";
   auto reference = nlohmann::json::parse(read_file(dir / "reference.json"));
   const auto config = model::load_model_config(dir);
@@ -87,7 +100,7 @@ TEST_P(HfParity, RopeAndBf16MatchTransformers) {
   for (const auto& row : reference.at("logits")[0]) rows_f32.push_back(torch::tensor(row.get<std::vector<float>>()));
   auto hf_bf16 = torch::stack(rows), hf_f32 = torch::stack(rows_f32);  // [T, V]
   auto lm = model::load_model(dir, {torch::kBFloat16, torch::kCPU});
-  lm->set_attention_backend(model::AttentionBackend::kReference);
+  lm->set_attention_backend(backend());
   torch::NoGradGuard no_grad;
   auto ours_bf16 = lm->logits(lm->forward(torch::tensor(prompt, torch::kInt64).unsqueeze(0))).squeeze(0);
   // bf16 logits are themselves rounded to bf16, so a difference of one unit in the last place (ulp)
@@ -96,15 +109,22 @@ TEST_P(HfParity, RopeAndBf16MatchTransformers) {
   const double largest = hf_bf16.abs().max().item<double>();
   const double ulp = std::ldexp(1.0, static_cast<int>(std::floor(std::log2(largest))) - 7);
   const double ours_vs_hf = lrtest::max_abs_diff(ours_bf16, hf_bf16);
-  EXPECT_LE(ours_vs_hf, 2 * ulp) << "largest logit " << largest;
+  EXPECT_LE(ours_vs_hf, 2 * ulp) << label() << ": largest logit " << largest;
   auto mean_abs = [](const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().mean().item<double>();
   };
   const double mean_ours = mean_abs(ours_bf16, hf_bf16), mean_noise = mean_abs(hf_bf16, hf_f32);
-  EXPECT_LT(mean_ours, mean_noise) << "mean |ours - HF bf16| " << mean_ours << ", mean |HF bf16 - fp32| " << mean_noise;
+  EXPECT_LT(mean_ours, mean_noise) << label() << ": mean |ours - HF bf16| " << mean_ours << ", mean |HF bf16 - fp32| " << mean_noise;
 }
 
-INSTANTIATE_TEST_SUITE_P(Arch, HfParity, ::testing::Values("qwen2", "llama", "qwen3"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(ArchBackend, HfParity,
+                         ::testing::Combine(::testing::Values("qwen2", "llama", "qwen3"),
+                                            ::testing::Values(model::AttentionBackend::kReference,
+                                                              model::AttentionBackend::kGrouped,
+                                                              model::AttentionBackend::kSdpa)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" +
+                                  model::attention_backend_name(std::get<1>(info.param));
+                         });
 
 }  // namespace

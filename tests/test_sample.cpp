@@ -8,8 +8,10 @@
 #include <fstream>
 
 #include "lightreasoner/contrast/dataset.h"
+#include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/contrast/problems.h"
 #include "lightreasoner/contrast/sample.h"
+#include "lightreasoner/pipeline/sample.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/init.h"
@@ -71,7 +73,7 @@ config::RunConfig sample_config(const TinyPair& pair, const fs::path& out, int b
 TEST(Sample, EndToEndDatasetAndMeta) {
   auto dir = lrtest::temp_dir();
   auto pair = make_pair_in(dir);
-  auto report = contrast::run_sample(sample_config(pair, dir / "run"));
+  auto report = pipeline::run_sample(sample_config(pair, dir / "run"));
   auto records = contrast::read_contrast(dir / "run/contrast.jsonl");
   ASSERT_EQ(records.size(), 6u);
   int64_t selected = 0, steps = 0;
@@ -99,8 +101,8 @@ TEST(Sample, EndToEndDatasetAndMeta) {
   EXPECT_EQ(meta.counts.rollouts, 6);
   EXPECT_EQ(meta.counts.steps_selected, selected);
   EXPECT_EQ(meta.counts.steps_scored, steps);
-  EXPECT_EQ(meta.template_name, "plain");
-  EXPECT_DOUBLE_EQ(meta.beta, 0.4);
+  EXPECT_EQ(contrast::meta_setting(meta, "prompt.template"), "plain");
+  EXPECT_DOUBLE_EQ(contrast::meta_setting(meta, "selection.beta").get<double>(), 0.4);
   EXPECT_FALSE(meta.expert.weights_checksum.empty());
   EXPECT_NE(meta.expert.weights_checksum, meta.amateur.weights_checksum);
   EXPECT_FALSE(meta.tokenizer_fingerprint.empty());
@@ -109,7 +111,7 @@ TEST(Sample, EndToEndDatasetAndMeta) {
   EXPECT_EQ(report.new_rollouts, 6);
   // A second run over a finished dataset does nothing and keeps the file as it is.
   std::string before = read_file(dir / "run/contrast.jsonl");
-  auto again = contrast::run_sample(sample_config(pair, dir / "run"));
+  auto again = pipeline::run_sample(sample_config(pair, dir / "run"));
   EXPECT_EQ(again.new_rollouts, 0);
   EXPECT_EQ(again.resumed_rollouts, 6);
   EXPECT_EQ(read_file(dir / "run/contrast.jsonl"), before);
@@ -156,8 +158,8 @@ TEST(Sample, TeacherForcedScoringIsAlignedWithTheRollout) {
 TEST(Sample, BatchedEqualsOneAtATime) {
   auto dir = lrtest::temp_dir();
   auto pair = make_pair_in(dir, 5);
-  contrast::run_sample(sample_config(pair, dir / "b1", 1));
-  contrast::run_sample(sample_config(pair, dir / "b4", 4));
+  pipeline::run_sample(sample_config(pair, dir / "b1", 1));
+  pipeline::run_sample(sample_config(pair, dir / "b4", 4));
   auto one = contrast::read_contrast(dir / "b1/contrast.jsonl");
   auto four = contrast::read_contrast(dir / "b4/contrast.jsonl");
   ASSERT_EQ(one.size(), four.size());
@@ -213,10 +215,10 @@ TEST(Sample, BadInputs) {
   write_file_atomic(dir / "bad.jsonl", "{\"question\": \"ok one\"}\n{\"text\": \"no question\"}\n{\"question\": \"  \"}\n");
   auto config = sample_config(pair, dir / "bad_stop");
   config.data.path = (dir / "bad.jsonl").string();
-  EXPECT_LR_ERROR(contrast::run_sample(config), "bad.jsonl:2: missing field: expected one of 'question'");
+  EXPECT_LR_ERROR(pipeline::run_sample(config), "bad.jsonl:2: missing field: expected one of 'question'");
   config.output_dir = (dir / "bad_skip").string();
   config.data.on_bad_record = "skip";
-  auto report = contrast::run_sample(config);
+  auto report = pipeline::run_sample(config);
   EXPECT_EQ(report.meta.counts.rollouts, 1);
   EXPECT_EQ(report.meta.counts.problems_skipped, 2);
 
@@ -226,19 +228,19 @@ TEST(Sample, BadInputs) {
   write_file_atomic(dir / "long.jsonl", nlohmann::json({{"question", long_question}}).dump() + "\n");
   config = sample_config(pair, dir / "long");
   config.data.path = (dir / "long.jsonl").string();
-  EXPECT_LR_ERROR(contrast::run_sample(config), "exceeds the models' context of 512");
+  EXPECT_LR_ERROR(pipeline::run_sample(config), "exceeds the models' context of 512");
 
   // Mismatched tokenizers: the amateur with another tokenizer (Mistral's) is refused, naming both.
   auto other = make_model(dir / "other", "llama", 13, lrtest::fixture_dir() / "mistral-tokenizer");
   config = sample_config(pair, dir / "mismatch");
   config.amateur.path = other.string();
-  EXPECT_LR_ERROR(contrast::run_sample(config), "the expert and the amateur use different tokenizers: expert '");
+  EXPECT_LR_ERROR(pipeline::run_sample(config), "the expert and the amateur use different tokenizers: expert '");
 
   // A changed config over an existing dataset is refused (resume would mix two runs).
   config = sample_config(pair, dir / "changed");
-  contrast::run_sample(config);
+  pipeline::run_sample(config);
   config.selection.beta = 0.9;
-  EXPECT_LR_ERROR(contrast::run_sample(config), "beta");
+  EXPECT_LR_ERROR(pipeline::run_sample(config), "beta");
   // Missing required paths.
-  EXPECT_LR_ERROR(contrast::run_sample(config::load_run_config("")), "sample needs expert.path");
+  EXPECT_LR_ERROR(pipeline::run_sample(config::load_run_config("")), "sample needs expert.path");
 }

@@ -10,6 +10,8 @@
 #include <fstream>
 
 #include "lightreasoner/config/run_config.h"
+#include "lightreasoner/contrast/dataset.h"
+#include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
@@ -186,13 +188,87 @@ TEST(TrainCli, BadDatasetsAreRefused) {
   EXPECT_NE(r.output.find("has no rollouts"), std::string::npos) << r.output;
 }
 
+TEST(TrainCli, ChangedSettingsOnAnExistingDatasetAreRefusedNamingEachDifference) {
+  auto s = make_setup(3);
+  auto out = s.dir / "run";
+  run_ok("sample --config '" + write_config(s, out, {}).string() + "'");
+  auto other = make_model(s.dir / "other", "qwen2", 99, lrtest::fixture_dir() / "stories260K/hf");
+  // β lowered (needs steps the dataset dropped), α, target kind, template and expert changed.
+  auto changed = write_config(s, out, {"train.max_steps=1", "selection.beta=0.01", "target.alpha=0.5",
+                                       "target.kind=expert", "prompt.template=question-answer",
+                                       "expert.path=" + other.string()});
+  auto r = lrtest::run_binary("train --config '" + changed.string() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  // Same shapes, other weights: the checksum differs, the config hash does not.
+  for (const char* needle :
+       {"refusing to train on it (5 difference(s))", "expert.weights_checksum: dataset has", "selection.beta: dataset has 0.05, this run has 0.01",
+        "target.alpha: dataset has 0.2, this run has 0.5", "target.kind: dataset has \"contrast\", this run has \"expert\"",
+        "prompt.template: dataset has \"plain\", this run has \"question-answer\"", "train --resample"}) {
+    EXPECT_NE(r.output.find(needle), std::string::npos) << needle << "\n" << r.output;
+  }
+  EXPECT_FALSE(fs::exists(out / "adapter"));
+  // Decoding and data settings too, and `sample` refuses to resume into the dataset the same way.
+  auto decoding = write_config(s, out, {"sample.max_new_tokens=8", "data.max_problems=2"});
+  r = lrtest::run_binary("sample --config '" + decoding.string() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("sample.max_new_tokens: dataset has 16, this run has 8"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data.max_problems: dataset has 1000, this run has 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("refusing to resume into it"), std::string::npos) << r.output;
+
+  // β raised: a pure filter of the stored steps, applied with a message.
+  const auto dataset = contrast::read_contrast(out / "contrast.jsonl");
+  int64_t above = 0;
+  for (const auto& record : dataset)
+    for (const auto& step : record.steps) above += step.kl >= 0.2;
+  ASSERT_GT(above, 0);
+  auto raised = write_config(s, out, {"train.max_steps=1", "selection.beta=0.2"});
+  auto output = run_ok("train --config '" + raised.string() + "'");
+  EXPECT_NE(output.find("selection.beta 0.05 -> 0.2 differs from the dataset's selection; applied as a filter"),
+            std::string::npos) << output;
+  EXPECT_NE(output.find("kept " + std::to_string(above) + " steps"), std::string::npos) << output;
+
+  // --resample: the changed settings sample a new dataset and train on it.
+  auto again = s.dir / "again";
+  run_ok("sample --config '" + write_config(s, again, {}).string() + "'");
+  auto resampled = write_config(s, again, {"train.max_steps=1", "target.alpha=0.5"});
+  output = run_ok("train --resample --config '" + resampled.string() + "'");
+  EXPECT_NE(output.find("--resample: "), std::string::npos) << output;
+  EXPECT_EQ(contrast::meta_setting(contrast::read_meta(again / "contrast.meta.json"), "target.alpha"), 0.5);
+  EXPECT_TRUE(fs::exists(again / "adapter/adapter_model.safetensors"));
+  // The adapter carries its training prompt (plain): eval with another template is refused.
+  r = lrtest::run_binary("eval --model '" + s.expert.string() + "' --adapter '" + (again / "adapter").string() +
+                         "' --data '" + s.problems.string() + "' --data-name gsm8k --template cot --device cpu");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("renders other prompts than the model was trained with (prompt.template 'plain'"),
+            std::string::npos) << r.output;
+}
+
 TEST(TrainCli, SftLoraAndFullFineTuning) {
   auto s = make_setup(6);
   auto lora_out = s.dir / "sft-lora";
   auto lora_config = write_config(s, lora_out, {"train.max_steps=8", "train.checkpoint_every=4", "optim.lr=1e-2",
                                                 "optim.schedule=constant"});
   run_ok("sft --config '" + lora_config.string() + "'");
-  EXPECT_TRUE(fs::exists(lora_out / "adapter/adapter_model.safetensors"));
+  // LoRA SFT trains: 8 logged steps whose loss falls, and an adapter that loads with B moved off zero.
+  auto losses_of = [](const fs::path& run) {
+    std::ifstream in(run / "metrics.jsonl");
+    std::vector<double> losses;
+    for (std::string line; std::getline(in, line);) losses.push_back(nlohmann::json::parse(line)["loss"].get<double>());
+    return losses;
+  };
+  const auto lora_losses = losses_of(lora_out);
+  ASSERT_EQ(lora_losses.size(), 8u);
+  // Batches of 2 from 6 problems: the first and the last 3 steps each see every problem about once.
+  const double first3 = (lora_losses[0] + lora_losses[1] + lora_losses[2]) / 3;
+  const double last3 = (lora_losses[5] + lora_losses[6] + lora_losses[7]) / 3;
+  EXPECT_LT(last3, first3) << "mean loss of steps 1-3 " << first3 << ", of steps 6-8 " << last3;
+  {
+    auto base = model::load_model(s.expert, {torch::kFloat32});
+    double b_max = 0;
+    for (const auto& m : model::load_peft_adapter(*base, lora_out / "adapter"))
+      b_max = std::max(b_max, m.adapter->B.abs().max().item<double>());
+    EXPECT_GT(b_max, 0.0);
+  }
   auto full_out = s.dir / "sft-full";
   auto full_config = write_config(s, full_out, {"train.max_steps=30", "sft.full_finetune=true", "optim.lr=3e-3",
                                                 "optim.schedule=constant", "train.batch_size=6",
@@ -201,10 +277,7 @@ TEST(TrainCli, SftLoraAndFullFineTuning) {
   auto trained = model::load_model(full_out / "model", {torch::kFloat32});  // a whole, loadable model dir
   EXPECT_TRUE(fs::exists(full_out / "model/tokenizer.json") || fs::exists(full_out / "model/tokenizer.model"));
   // Memorising 6 short solutions: the loss falls well below its start.
-  std::ifstream in(full_out / "metrics.jsonl");
-  std::string line;
-  std::vector<double> losses;
-  while (std::getline(in, line)) losses.push_back(nlohmann::json::parse(line)["loss"].get<double>());
+  const auto losses = losses_of(full_out);
   ASSERT_EQ(losses.size(), 30u);
   EXPECT_LT(losses.back(), 0.5 * losses.front()) << losses.front() << " -> " << losses.back();
   // bf16 weights cannot be the optimizer's master copy.

@@ -8,12 +8,14 @@
 #include <memory>
 
 #include "command.h"
+#include "lightreasoner/config/compare.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/model_eval.h"
 #include "lightreasoner/eval/prompt.h"
 #include "lightreasoner/eval/runner.h"
+#include "lightreasoner/pipeline/train.h"
 
 namespace lightreasoner::cli {
 
@@ -131,8 +133,20 @@ config::RunConfig model_eval_config(const EvalArgs& args, const CLI::App& app, c
   return resolve_parallel_config(options, global);
 }
 
+// A model or adapter that train/sft wrote carries its training prompt: eval must render the same.
+void check_training_prompt(const config::RunConfig& config) {
+  const std::filesystem::path dir = config.expert.adapter ? *config.expert.adapter : config.expert.path;
+  const auto file = dir / pipeline::kTrainedSettingsFile;
+  const auto settings = config::read_settings_record(file, pipeline::kTrainedSettingsKind);
+  if (!settings || !settings->contains("prompt")) return;
+  const config::RunConfig trained = config::config_from_json(*settings, file.string());
+  eval::check_prompt_matches_training(config.eval.template_name, trained.prompt.template_name, trained.prompt.system,
+                                      file.string());
+}
+
 void run_model(const EvalArgs& args, const CLI::App& app, const GlobalOptions& global) {
   config::RunConfig config = model_eval_config(args, app, global);
+  check_training_prompt(config);
   eval::ModelEvalOptions options;
   // Without --out: <output_dir>/eval for a config run, eval_out for a flags-only run.
   options.out_dir = app.count("--out") > 0 || args.config.path.empty() ? std::filesystem::path(args.out)

@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
     return version_text();
   });
 
+  // Global options may also follow the subcommand (`generate --model M --device cpu`), as users
+  // of torchrun and HF CLIs type them: an option a subcommand does not know falls through to here.
+  app.fallthrough();
   cli::GlobalOptions global;
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();

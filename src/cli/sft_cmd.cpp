@@ -1,11 +1,11 @@
 // `lightreasoner sft --config C [--resume]`: supervised fine-tuning on reference solutions, LoRA
-// or full (train/sft.h), with the same checkpoints and --resume as `train`.
+// or full (pipeline/sft.h), with the same checkpoints and --resume as `train`.
 #include <spdlog/spdlog.h>
 
 #include <memory>
 
 #include "command.h"
-#include "lightreasoner/train/sft.h"
+#include "lightreasoner/pipeline/sft.h"
 
 namespace lightreasoner::cli {
 
@@ -16,7 +16,7 @@ Command make_sft_command(CLI::App& root, const GlobalOptions& global) {
   add_config_options(app, *options);
   app->add_flag("--resume", *resume, "continue from the newest checkpoint in <output_dir>/checkpoints");
   return {app, [options, resume, &global] {
-            auto report = train::run_sft(resolve_parallel_config(*options, global), *resume);
+            auto report = pipeline::run_sft(resolve_parallel_config(*options, global), *resume);
             spdlog::info("sft: done: {} steps, final loss {:.4f}; output in {}", report.summary.steps,
                          report.summary.final_loss, report.output.string());
           }};

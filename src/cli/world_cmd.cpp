@@ -1,7 +1,9 @@
 // `lightreasoner world generate|tokenizer`: the toy world's data and tokenizer. `generate` writes
 // train/valid/test jsonl (GSM8K fields "question"/"answer", plus id, steps, story) and the
-// tokenizer corpus (train split only); `tokenizer` trains a small digit-splitting sentencepiece
-// model on it. The generator is src/world/; the whole pipeline is scripts/toy_world.sh.
+// tokenizer corpus (train split only); with --corpora also the lineage world's general / math /
+// instruct training corpora and their tokenizer corpus; `tokenizer` trains a small digit-splitting
+// sentencepiece model. The generator is src/world/; the pipelines are scripts/toy_world.sh (the
+// instruct-analog world) and scripts/lineage_world.sh (the lineage world).
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -12,6 +14,7 @@
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/tokenizer/sentencepiece_train.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
+#include "lightreasoner/world/corpora.h"
 #include "lightreasoner/world/problems.h"
 
 namespace lightreasoner::cli {
@@ -21,6 +24,8 @@ namespace fs = std::filesystem;
 
 struct WorldArgs {
   world::WorldOptions world;
+  bool corpora = false;
+  world::LineageOptions lineage;
   std::string data_out;
   std::string corpus;
   std::string tokenizer_out;
@@ -37,6 +42,14 @@ std::string to_jsonl(const std::vector<world::WorldProblem>& problems) {
   return text;
 }
 
+// Corpus records as `sft` reads them with the plain template: question = prompt, answer = text.
+std::string to_jsonl(const std::vector<world::CorpusRecord>& records) {
+  std::string text;
+  for (const auto& r : records)
+    text += nlohmann::ordered_json{{"id", r.id}, {"question", r.prompt}, {"answer", r.text}}.dump() + "\n";
+  return text;
+}
+
 void run_generate(const WorldArgs& args) {
   const auto splits = world::generate_world(args.world);
   const fs::path out = args.data_out;
@@ -48,6 +61,20 @@ void run_generate(const WorldArgs& args) {
   std::string corpus;
   for (const auto& p : splits.train) corpus += p.question + "\n" + p.answer + "\n";
   write_file_atomic(out / "corpus.txt", corpus);
+  if (args.corpora) {
+    world::LineageOptions lineage = args.lineage;
+    lineage.seed = args.world.seed;
+    const auto c = world::lineage_corpora(splits.train, lineage);
+    write_file_atomic(out / "general.jsonl", to_jsonl(c.general));
+    write_file_atomic(out / "math.jsonl", to_jsonl(c.math));
+    write_file_atomic(out / "instruct.jsonl", to_jsonl(c.instruct));
+    std::string text;  // the lineage tokenizer's corpus: every general and math document
+    for (const auto* corpus : {&c.general, &c.math})
+      for (const auto& r : *corpus) text += r.prompt + (r.prompt.empty() ? "" : "\n") + r.text + "\n";
+    write_file_atomic(out / "lineage-corpus.txt", text);
+    spdlog::info("world: lineage corpora: {} general, {} math, {} instruct records", c.general.size(), c.math.size(),
+                 c.instruct.size());
+  }
   spdlog::info("world: {} train, {} valid, {} test problems (seed {}, {} stories) in {}", splits.train.size(),
                splits.valid.size(), splits.test.size(), args.world.seed, world::story_names().size(), out.string());
 }
@@ -87,6 +114,13 @@ Command make_world_command(CLI::App& root, const GlobalOptions& /*global*/) {
   generate->add_option("--train", args->world.train_count, "train problems")->capture_default_str();
   generate->add_option("--valid", args->world.valid_count, "validation problems (train side)")->capture_default_str();
   generate->add_option("--test", args->world.test_count, "test problems")->capture_default_str();
+  generate->add_flag("--corpora", args->corpora,
+                     "also write the lineage world's general.jsonl, math.jsonl, instruct.jsonl and lineage-corpus.txt");
+  generate->add_option("--fact-documents", args->lineage.fact_documents, "--corpora: arithmetic-fact documents (5 facts each)")
+      ->capture_default_str();
+  generate->add_option("--math-general-share", args->lineage.math_general_share,
+                       "--corpora: share of general documents in the math corpus")
+      ->capture_default_str();
   generate->add_option("--test-percent", args->world.test_percent, "share of question space reserved for test")
       ->capture_default_str();
   CLI::App* tok = app->add_subcommand("tokenizer", "train the world's sentencepiece tokenizer (runs spm_train)");

@@ -299,9 +299,14 @@ std::string render_summary(const ContrastSummary& s) {
   out << s.path << "\n";
   if (s.meta) {
     const ContrastMeta& m = *s.meta;
-    out << "  expert " << m.expert.path << " | amateur " << m.amateur.path << " | template " << m.template_name
-        << " | target " << m.target_kind << " alpha " << m.alpha << " | beta " << m.beta
-        << (m.selection_enabled ? "" : " (selection off)") << (m.skip_first_step ? " | t=0 skipped" : "") << "\n";
+    auto text = [&](const char* key) {
+      const auto& v = meta_setting(m, key);
+      return v.is_string() ? v.get<std::string>() : v.dump();
+    };
+    out << "  expert " << m.expert.path << " | amateur " << m.amateur.path << " | template " << text("prompt.template")
+        << " | target " << text("target.kind") << " alpha " << text("target.alpha") << " | beta "
+        << text("selection.beta") << (meta_setting(m, "selection.enabled").get<bool>() ? "" : " (selection off)")
+        << (meta_setting(m, "sample.skip_first_step").get<bool>() ? " | t=0 skipped" : "") << "\n";
   }
   out << "records " << s.records << ", prompt tokens " << s.prompt_tokens << ", completion tokens "
       << s.completion_tokens << "\n";

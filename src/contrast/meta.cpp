@@ -1,9 +1,13 @@
 // contrast.meta.json mapping, atomic write, validated read and the dataset/run compatibility check.
 #include "lightreasoner/contrast/meta.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "lightreasoner/config/compare.h"
 #include "lightreasoner/contrast/decoding.h"
-
-
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
 
@@ -53,24 +57,59 @@ void compare_identity(std::vector<std::string>& out, const std::string& role, co
     compare(out, role + "." + key, dataset[key], run[key]);
 }
 
+// Format 1 wrote the settings as flat keys; the same values in the config's shape.
+Json settings_from_format1(const Json& j, const std::string& where) {
+  const Json decoding = get<Json>(j, "decoding", where);
+  const std::string dw = where + " 'decoding'";
+  const Json data = get<Json>(j, "data", where);
+  const std::string aw = where + " 'data'";
+  const Json system_prompt = get<Json>(j, "system_prompt", where);
+  LR_CHECK(system_prompt.is_null() || system_prompt.is_string(), where << ": key 'system_prompt' must be a string or null");
+  Json s;
+  s["expert"] = {{"adapter", nullptr}};
+  s["seed"] = get<int64_t>(decoding, "seed", dw);
+  s["data"] = {{"path", get<std::string>(data, "path", aw)},
+               {"max_problems", get<int64_t>(data, "max_problems", aw)},
+               {"shuffle", get<bool>(data, "shuffle", aw)}};
+  s["prompt"] = {{"template", get<std::string>(j, "template", where)}, {"system", system_prompt}};
+  s["sample"] = {{"max_new_tokens", get<int>(decoding, "max_new_tokens", dw)},
+                 {"temperature", get<double>(decoding, "temperature", dw)},
+                 {"top_p", get<double>(decoding, "top_p", dw)},
+                 {"top_k", get<int>(decoding, "top_k", dw)},
+                 {"min_p", get<double>(decoding, "min_p", dw)},
+                 {"skip_first_step", get<bool>(j, "skip_first_step", where)}};
+  s["selection"] = {{"enabled", get<bool>(j, "selection_enabled", where)}, {"beta", get<double>(j, "beta", where)}};
+  s["target"] = {{"kind", get<std::string>(j, "target_kind", where)}, {"alpha", get<double>(j, "alpha", where)}};
+  return s;
+}
+
 }  // namespace
+
+const std::vector<std::string>& dataset_setting_keys() {
+  // expert.adapter: the rollouts and the expert's distributions were the adapted model's.
+  // Not recorded: dtypes, device, sample.batch_size and memory_budget_mb (how fast, not what),
+  // data.on_bad_record (a skipped record is simply absent).
+  static const std::vector<std::string> keys = {
+      "expert.adapter", "seed", "data.path", "data.max_problems", "data.shuffle", "prompt",
+      "sample.max_new_tokens", "sample.decoding", "sample.temperature", "sample.top_p", "sample.top_k", "sample.min_p",
+      "sample.skip_first_step", "selection", "target"};
+  return keys;
+}
 
 ContrastMeta meta_from_config(const config::RunConfig& config) {
   ContrastMeta meta;
   meta.program_version = LR_VERSION;
   meta.expert.path = config.expert.path;
   meta.amateur.path = config.amateur.path;
-  meta.template_name = config.prompt.template_name;
-  meta.system_prompt = config.prompt.system;
-  meta.alpha = config.target.alpha;
-  meta.beta = config.selection.beta;
-  meta.selection_enabled = config.selection.enabled;
-  meta.skip_first_step = config.sample.skip_first_step;
-  meta.target_kind = config.target.kind;
-  meta.decoding = resolved_decoding(config);
-  meta.data_path = config.data.path;
-  meta.max_problems = config.data.max_problems;
-  meta.shuffle = config.data.shuffle;
+  meta.settings = Json::parse(config::config_subset(config, dataset_setting_keys()).dump());
+  // With sample.decoding = generation_config the numbers that decode come from the expert's
+  // generation_config.json (contrast/decoding.h): those are recorded, so a changed file is a difference.
+  const DecodingSettings decoding = resolved_decoding(config);
+  auto& sample = meta.settings["sample"];
+  sample["temperature"] = decoding.temperature;
+  sample["top_p"] = decoding.top_p;
+  sample["top_k"] = decoding.top_k;
+  sample["min_p"] = decoding.min_p;
   return meta;
 }
 
@@ -82,17 +121,7 @@ Json meta_to_json(const ContrastMeta& meta) {
   j["expert"] = identity_to_json(meta.expert);
   j["amateur"] = identity_to_json(meta.amateur);
   j["tokenizer_fingerprint"] = meta.tokenizer_fingerprint;
-  j["template"] = meta.template_name;
-  j["system_prompt"] = meta.system_prompt ? Json(*meta.system_prompt) : Json(nullptr);
-  j["alpha"] = meta.alpha;
-  j["beta"] = meta.beta;
-  j["selection_enabled"] = meta.selection_enabled;
-  j["skip_first_step"] = meta.skip_first_step;
-  j["target_kind"] = meta.target_kind;
-  const auto& d = meta.decoding;
-  j["decoding"] = Json{{"max_new_tokens", d.max_new_tokens}, {"temperature", d.temperature}, {"top_p", d.top_p},
-                       {"top_k", d.top_k}, {"min_p", d.min_p}, {"seed", d.seed}};
-  j["data"] = Json{{"path", meta.data_path}, {"max_problems", meta.max_problems}, {"shuffle", meta.shuffle}};
+  j["settings"] = meta.settings;
   const auto& c = meta.counts;
   j["counts"] = Json{{"problems", c.problems},           {"problems_skipped", c.problems_skipped},
                      {"rollouts", c.rollouts},           {"completion_tokens", c.completion_tokens},
@@ -116,24 +145,13 @@ ContrastMeta meta_from_json(const Json& j, const std::string& where) {
   meta.expert = identity_from_json(j, "expert", where);
   meta.amateur = identity_from_json(j, "amateur", where);
   meta.tokenizer_fingerprint = get<std::string>(j, "tokenizer_fingerprint", where);
-  meta.template_name = get<std::string>(j, "template", where);
-  const Json system_prompt = get<Json>(j, "system_prompt", where);
-  LR_CHECK(system_prompt.is_null() || system_prompt.is_string(), where << ": key 'system_prompt' must be a string or null");
-  if (system_prompt.is_string()) meta.system_prompt = system_prompt.get<std::string>();
-  meta.alpha = get<double>(j, "alpha", where);
-  meta.beta = get<double>(j, "beta", where);
-  meta.selection_enabled = get<bool>(j, "selection_enabled", where);
-  meta.skip_first_step = get<bool>(j, "skip_first_step", where);
-  meta.target_kind = get<std::string>(j, "target_kind", where);
-  const Json decoding = get<Json>(j, "decoding", where);
-  const std::string dw = where + " 'decoding'";
-  meta.decoding = {get<int>(decoding, "max_new_tokens", dw), get<double>(decoding, "temperature", dw),
-                   get<double>(decoding, "top_p", dw),       get<int>(decoding, "top_k", dw),
-                   get<double>(decoding, "min_p", dw),       get<int64_t>(decoding, "seed", dw)};
-  const Json data = get<Json>(j, "data", where);
-  meta.data_path = get<std::string>(data, "path", where + " 'data'");
-  meta.max_problems = get<int64_t>(data, "max_problems", where + " 'data'");
-  meta.shuffle = get<bool>(data, "shuffle", where + " 'data'");
+  if (meta.format_version == 1) {
+    meta.settings = settings_from_format1(j, where);
+  } else {
+    meta.settings = get<Json>(j, "settings", where);
+    LR_CHECK(meta.settings.is_object(), where << ": key 'settings' must be an object");
+    config::config_from_json(meta.settings, where + " 'settings'");  // known keys, right types and ranges
+  }
   const Json counts = get<Json>(j, "counts", where);
   const std::string cw = where + " 'counts'";
   meta.counts = {get<int64_t>(counts, "problems", cw),          get<int64_t>(counts, "problems_skipped", cw),
@@ -160,17 +178,26 @@ std::filesystem::path meta_path_for(const std::filesystem::path& dataset_path) {
   return dataset_path.parent_path() / (dataset_path.stem().string() + ".meta.json");
 }
 
-std::vector<std::string> meta_mismatches(const ContrastMeta& dataset, const ContrastMeta& run, MetaUse use) {
+const Json& meta_setting(const ContrastMeta& meta, const std::string& key) {
+  const Json* at = &meta.settings;
+  std::string part;
+  std::stringstream in(key);
+  while (std::getline(in, part, '.')) {
+    LR_CHECK(at->is_object() && at->contains(part), "contrast meta: no recorded setting '" << key << "'");
+    at = &(*at)[part];
+  }
+  return *at;
+}
+
+std::vector<std::string> meta_mismatches(const ContrastMeta& dataset, const ContrastMeta& run, MetaUse) {
   const Json a = meta_to_json(dataset), b = meta_to_json(run);
   std::vector<std::string> out;
   compare_identity(out, "expert", a["expert"], b["expert"]);
-  for (const char* key : {"tokenizer_fingerprint", "template", "system_prompt"}) compare(out, key, a[key], b[key]);
-  if (use == MetaUse::kTrain) return out;
-  compare_identity(out, "amateur", a["amateur"], b["amateur"]);
-  for (const char* key : {"alpha", "beta", "selection_enabled", "skip_first_step", "target_kind"})
-    compare(out, key, a[key], b[key]);
-  for (const std::string section : {"decoding", "data"})
-    for (const auto& item : a[section].items()) compare(out, section + "." + item.key(), item.value(), b[section][item.key()]);
+  if (!run.amateur.path.empty()) compare_identity(out, "amateur", a["amateur"], b["amateur"]);
+  compare(out, "tokenizer_fingerprint", a["tokenizer_fingerprint"], b["tokenizer_fingerprint"]);
+  // Only what the dataset recorded: an imported one knows its prompt, not how it was sampled.
+  for (const auto& d : config::setting_differences(dataset.settings, run.settings, /*recorded_keys_only=*/true))
+    out.push_back(config::describe_difference(d, "dataset has"));
   return out;
 }
 
@@ -180,10 +207,56 @@ void check_meta_compatible(const ContrastMeta& dataset, const ContrastMeta& run,
   if (mismatches.empty()) return;
   std::string list;
   for (const auto& m : mismatches) list += "\n  " + m;
-  LR_FAIL(meta_path.string() << ": the dataset was made "
-                             << (use == MetaUse::kTrain ? "for another model or prompt" : "with other settings")
-                             << "; refusing to " << (use == MetaUse::kTrain ? "train on it" : "resume into it") << ":"
-                             << list);
+  const char* command = use == MetaUse::kTrain ? "train" : "sample";
+  LR_FAIL(meta_path.string() << ": the dataset beside it was made with other settings than this run's; refusing to "
+                             << (use == MetaUse::kTrain ? "train on it" : "resume into it") << " (" << mismatches.size()
+                             << " difference(s)):" << list << "\nTo go on, choose another output_dir, set the "
+                             << "settings back, or pass `" << command
+                             << " --resample` to discard this dataset and sample again with this run's settings.");
+}
+
+std::optional<StepFilter> selection_filter(const ContrastMeta& dataset, const ContrastMeta& run) {
+  ContrastMeta same = run;  // the run with the dataset's selection: anything else left over is not a filter
+  for (const char* key : {"selection", "sample"}) {
+    if (!dataset.settings.contains(key) || !run.settings.contains(key)) return std::nullopt;
+  }
+  same.settings["selection"] = dataset.settings["selection"];
+  same.settings["sample"]["skip_first_step"] = dataset.settings["sample"]["skip_first_step"];
+  if (!meta_mismatches(dataset, same, MetaUse::kTrain).empty()) return std::nullopt;
+  const bool was_on = meta_setting(dataset, "selection.enabled").get<bool>();
+  const bool is_on = meta_setting(run, "selection.enabled").get<bool>();
+  const double was_beta = meta_setting(dataset, "selection.beta").get<double>();
+  const double is_beta = meta_setting(run, "selection.beta").get<double>();
+  const bool was_skip = meta_setting(dataset, "sample.skip_first_step").get<bool>();
+  const bool is_skip = meta_setting(run, "sample.skip_first_step").get<bool>();
+  if (was_on && (!is_on || is_beta < was_beta)) return std::nullopt;  // would need steps that were dropped
+  if (was_skip && !is_skip) return std::nullopt;
+  StepFilter filter;
+  filter.by_beta = is_on && (!was_on || is_beta != was_beta);
+  filter.beta = is_beta;
+  filter.skip_first_step = is_skip && !was_skip;
+  if (!filter.by_beta && !filter.skip_first_step) return std::nullopt;  // no difference at all
+  std::string text;
+  if (filter.by_beta)
+    text += was_on ? fmt::format("selection.beta {} -> {}", was_beta, is_beta)
+                   : fmt::format("selection.enabled false -> true (beta {})", is_beta);
+  if (filter.skip_first_step) text += std::string(text.empty() ? "" : ", ") + "sample.skip_first_step false -> true";
+  filter.description = text;
+  return filter;
+}
+
+int64_t apply_step_filter(std::vector<ContrastRecord>& records, const StepFilter& filter) {
+  int64_t kept = 0;
+  for (auto& record : records) {
+    auto& steps = record.steps;
+    steps.erase(std::remove_if(steps.begin(), steps.end(),
+                               [&](const ContrastStep& s) {
+                                 return (filter.by_beta && s.kl < filter.beta) || (filter.skip_first_step && s.t == 0);
+                               }),
+                steps.end());
+    kept += static_cast<int64_t>(steps.size());
+  }
+  return kept;
 }
 
 }  // namespace lightreasoner::contrast

@@ -1,16 +1,15 @@
-// Problem jsonl reading for `sample`: question/id fields, empty-question checks, seeded shuffle.
+// Problem jsonl reading for the training commands: the id rule, question/solution fields,
+// empty-question and duplicate-id checks, the portable seeded shuffle.
 #include "lightreasoner/contrast/problems.h"
 
-#include <algorithm>
-#include <random>
 #include <unordered_set>
 
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/core/shuffle.h"
 
 namespace lightreasoner::contrast {
 
-namespace {
-std::string id_of(const io::JsonlRecord& record) {
+std::string problem_id(const io::JsonlRecord& record) {
   for (const char* key : {"id", "idx"}) {
     if (!record.has(key)) continue;
     const auto& v = record.value.at(key);
@@ -20,7 +19,6 @@ std::string id_of(const io::JsonlRecord& record) {
   }
   return "line-" + std::to_string(record.line);
 }
-}  // namespace
 
 ProblemSet load_problems(const std::filesystem::path& path, int64_t max_problems, bool shuffle, uint64_t seed,
                          io::BadRecordPolicy policy) {
@@ -31,12 +29,18 @@ ProblemSet load_problems(const std::filesystem::path& path, int64_t max_problems
   while (reader.next(record)) {
     try {
       Problem p;
-      p.where = record.where();
       p.question = record.first_string_field({"question", "problem", "input"});
-      LR_CHECK(p.question.find_first_not_of(" \t\r\n") != std::string::npos, p.where << ": empty question");
-      p.id = id_of(record);
-      LR_CHECK(seen.insert(p.id).second, p.where << ": duplicate problem id '" << p.id
-                                                 << "' (ids key the contrast dataset and resume)");
+      LR_CHECK(p.question.find_first_not_of(" \t\r\n") != std::string::npos, record.where() << ": empty question");
+      for (const char* key : {"answer", "solution"}) {
+        if (record.has(key) && record.field(key).is_string()) {
+          p.solution = record.string_field(key);
+          break;
+        }
+      }
+      p.id = problem_id(record);
+      LR_CHECK(seen.insert(p.id).second, record.where() << ": duplicate problem id '" << p.id
+                                                        << "' (ids key the contrast dataset, resume and training order)");
+      p.record = record;
       set.problems.push_back(std::move(p));
     } catch (const Error& e) {
       if (policy == io::BadRecordPolicy::kStop) throw;
@@ -47,12 +51,15 @@ ProblemSet load_problems(const std::filesystem::path& path, int64_t max_problems
   }
   set.skipped += reader.bad_records();
   if (set.skip_summary.empty()) set.skip_summary = reader.summary();
-  if (shuffle) {
-    std::mt19937_64 rng(seed);
-    std::shuffle(set.problems.begin(), set.problems.end(), rng);
-  }
+  if (shuffle) seeded_shuffle(set.problems, seed);
   if (max_problems > 0 && static_cast<int64_t>(set.problems.size()) > max_problems) set.problems.resize(max_problems);
   return set;
+}
+
+ProblemSet load_problems(const config::DataConfig& data, int64_t seed) {
+  LR_CHECK(!data.path.empty(), "data.path is not set (a problems .jsonl file)");
+  return load_problems(data.path, data.max_problems, data.shuffle, static_cast<uint64_t>(seed),
+                       io::parse_bad_record_policy(data.on_bad_record));
 }
 
 }  // namespace lightreasoner::contrast

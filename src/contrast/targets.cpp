@@ -83,16 +83,4 @@ std::vector<float> targets_on_support(TargetKind kind, const float* expert_log_p
   return probs;
 }
 
-SparseTargets sparse_targets(const torch::Tensor& support, const torch::Tensor& dense_targets,
-                             const torch::Tensor& expert_log_probs, const torch::Tensor& amateur_log_probs) {
-  torch::Tensor nonzero = support.nonzero();  // [K, 2] row-major, so ids ascend within a row
-  SparseTargets sparse;
-  sparse.rows = nonzero.select(1, 0);
-  sparse.ids = nonzero.select(1, 1);
-  sparse.probs = dense_targets.index({sparse.rows, sparse.ids});
-  sparse.expert_probs = expert_log_probs.index({sparse.rows, sparse.ids}).exp();
-  sparse.amateur_probs = amateur_log_probs.index({sparse.rows, sparse.ids}).exp();
-  return sparse;
-}
-
 }  // namespace lightreasoner::contrast

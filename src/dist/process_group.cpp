@@ -241,17 +241,6 @@ void Group::all_reduce_max(torch::Tensor& t, const std::string& what) const {
 #endif
 }
 
-void Group::broadcast(torch::Tensor& t, int root, const std::string& what) const {
-  if (!impl_) return;
-  check_buffer(*this, t, what);
-#ifdef LR_WITH_C10D
-  std::vector<at::Tensor> tensors{t};
-  c10d::BroadcastOptions options;
-  options.rootRank = root;
-  LR_RUN_COLLECTIVE(what, broadcast(tensors, options));
-#endif
-}
-
 void Group::barrier(const std::string& what) const {
   if (!impl_) return;
 #ifdef LR_WITH_C10D

@@ -21,6 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Prompts handed to one generate() call per cache slot (see model_completion_source).
+constexpr size_t kPromptsPerSlot = 4;
+
 // vLLM returns the text before the earliest stop string (any of them) with finish reason "stop".
 Completion cut_completion(std::string text, const std::vector<int64_t>& ids, generate::FinishReason finish,
                           const std::vector<std::string>& stops) {
@@ -57,7 +60,10 @@ CompletionSource model_completion_source(model::CausalLM& model, const tokenizer
   if (!stats) stats = std::make_shared<ModelSourceStats>();
   CompletionSource source;
   source.name = "model";
-  source.batch_size = options.batch_size;
+  // run_eval hands over kPromptsPerSlot batches at a time and generation keeps batch_size rows
+  // decoding (continuous batching: a finished row's slot takes the next prompt at once), so
+  // short completions stop costing a whole batch; results are the same (greedy, per prompt).
+  source.batch_size = options.batch_size * kPromptsPerSlot;
   source.complete = [&model, &tok, options, stats](const std::vector<const EvalItem*>& batch) {
     tokenizer::EncodeOptions encode;
     encode.parse_special = true;
@@ -87,8 +93,9 @@ CompletionSource model_completion_source(model::CausalLM& model, const tokenizer
     if (prompts.empty()) return out;
 
     generate::GenerationOptions gen;
-    // The whole batch shares one cache of longest + max_new positions, bounded by the context.
+    // Every row is bounded by the longest prompt of the chunk + max_new within the context.
     gen.max_new_tokens = std::min<int64_t>(options.max_new_tokens, context - longest);
+    gen.max_batch = static_cast<int64_t>(options.batch_size);
     gen.eos_token_ids = options.eos_token_ids;
     gen.pad_token_id = options.pad_token_id;
     if (!options.stop_strings.empty()) {

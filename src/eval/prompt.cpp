@@ -4,6 +4,7 @@
 
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/tokenizer/templates.h"
 
 namespace lightreasoner::eval {
 
@@ -113,6 +114,34 @@ std::string construct_prompt(const std::string& question, const std::string& dat
     }
   }
   return py::strip_chars(full, " ");
+}
+
+std::optional<std::string> prompt_type_for_template(const std::string& template_name) {
+  static const std::map<std::string, std::string> links = {
+      {"qwen25-math-cot", "qwen25-math-cot"}, {"qwen-boxed", "qwen-boxed"}, {"question-answer", "cot"}};
+  auto it = links.find(template_name);
+  if (it == links.end()) return std::nullopt;
+  return it->second;
+}
+
+void check_prompt_matches_training(const std::string& prompt_type, const std::string& trained_template,
+                                   const std::optional<std::string>& trained_system, const std::string& where) {
+  // Two probe questions (one with surrounding spaces, which strip(" ") would expose).
+  for (const std::string probe : {"What is 2 + 3?", " Lily has 4 apples. "}) {
+    tokenizer::TemplateOptions options;
+    options.system = trained_system;
+    if (construct_prompt(probe, "gsm8k", prompt_type, 0) == tokenizer::render_template(trained_template, probe, options))
+      continue;
+    const auto linked = prompt_type_for_template(trained_template);
+    LR_FAIL("eval template '" << prompt_type << "' renders other prompts than the model was trained with (prompt.template '"
+                              << trained_template << "'" << (trained_system ? " with a system prompt" : "")
+                              << ", recorded in " << where << "): the accuracy would be measured on a prompt it never saw. "
+                              << (linked && !trained_system ? "Evaluate with --template " + *linked +
+                                                                  " (eval.template), which renders that template."
+                                                            : std::string("No eval template renders that prompt; "
+                                                                          "train with one that has (qwen25-math-cot, "
+                                                                          "qwen-boxed, question-answer).")));
+  }
 }
 
 std::vector<std::string> stop_words(const std::string& prompt_type) {

@@ -8,13 +8,10 @@
 #include <chrono>
 
 #include "lightreasoner/core/error.h"
+#include "engine_common.h"
 
 namespace lightreasoner::generate {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Left-padded [B, P] ids and validity on the host.
 std::pair<torch::Tensor, torch::Tensor> left_pad(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id) {
@@ -36,6 +33,12 @@ std::pair<torch::Tensor, torch::Tensor> left_pad(const std::vector<std::vector<i
   return {ids, valid};
 }
 
+}  // namespace
+
+namespace detail {
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
 void validate(const model::CausalLM& model, const std::vector<std::vector<int64_t>>& prompts,
               const GenerationOptions& options) {
   const int64_t V = model.config().vocab_size;
@@ -54,7 +57,38 @@ void validate(const model::CausalLM& model, const std::vector<std::vector<int64_
   }
 }
 
-}  // namespace
+void collect(GenerationResult& result, int64_t B, int64_t max_new, const torch::Tensor& out_ids,
+             const torch::Tensor& lengths, const torch::Tensor& out_logprobs, const torch::Tensor& out_logits,
+             const std::vector<bool>& stopped, const GenerationOptions& options) {
+  auto ids_host = out_ids.reshape({B, max_new}).cpu();
+  auto lengths_host = lengths.cpu();
+  auto ids_a = ids_host.accessor<int64_t, 2>();
+  auto lengths_a = lengths_host.accessor<int64_t, 1>();
+  torch::Tensor logprobs_host = options.return_logprobs ? out_logprobs.reshape({B, max_new}).cpu() : torch::Tensor();
+  torch::Tensor logits_host = options.return_logits ? out_logits.reshape({B, max_new, -1}).cpu() : torch::Tensor();
+  result.completions.resize(static_cast<size_t>(B));
+  for (int64_t b = 0; b < B; ++b) {
+    Completion& completion = result.completions[static_cast<size_t>(b)];
+    const int64_t n = lengths_a[b];
+    completion.ids.assign(&ids_a[b][0], &ids_a[b][0] + n);
+    const bool ended_on_eos = n > 0 && std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(),
+                                                 completion.ids.back()) != options.eos_token_ids.end();
+    completion.finish = stopped[static_cast<size_t>(b)] ? FinishReason::kStop
+                        : ended_on_eos                   ? FinishReason::kEos
+                                                         : FinishReason::kLength;
+    if (options.return_logprobs) {
+      auto row = logprobs_host[b];
+      completion.logprobs.assign(row.data_ptr<float>(), row.data_ptr<float>() + n);
+    }
+    if (options.return_logits) completion.logits = logits_host[b].narrow(0, 0, n).clone();
+    result.stats.new_tokens += n;
+  }
+}
+
+}  // namespace detail
+
+using detail::Clock;
+using detail::seconds_since;
 
 const char* finish_reason_name(FinishReason reason) {
   switch (reason) {
@@ -83,10 +117,10 @@ StopCheck stop_strings_check(std::vector<std::string> stops, std::function<std::
   };
 }
 
-GenerationResult generate(model::CausalLM& model, const std::vector<std::vector<int64_t>>& prompts,
-                          const GenerationOptions& options) {
-  validate(model, prompts, options);
-  torch::NoGradGuard no_grad;
+GenerationResult generate_static(model::CausalLM& model, const std::vector<std::vector<int64_t>>& prompts,
+                                 const GenerationOptions& options) {
+  detail::validate(model, prompts, options);
+  c10::InferenceMode inference;
   const auto device = model.device();
   const auto index_options = torch::TensorOptions().dtype(torch::kInt64).device(device);
   const int64_t B = static_cast<int64_t>(prompts.size());
@@ -107,6 +141,7 @@ GenerationResult generate(model::CausalLM& model, const std::vector<std::vector<
   auto next_position = positions.select(1, -1) + 1;                          // [B]
   if (!device.is_cpu()) (void)next_position.sum().item<int64_t>();           // sync for the timing only
   result.stats.prefill_seconds = seconds_since(prefill_start);
+  result.stats.prefills = 1;
 
   // ---- decode ----
   const auto decode_start = Clock::now();
@@ -205,29 +240,7 @@ GenerationResult generate(model::CausalLM& model, const std::vector<std::vector<
   }
 
   // ---- collect (the one big device → host copy) ----
-  auto ids_host = out_ids.cpu();
-  auto lengths_host = lengths.cpu();
-  auto ids_a = ids_host.accessor<int64_t, 2>();
-  auto lengths_a = lengths_host.accessor<int64_t, 1>();
-  torch::Tensor logprobs_host = options.return_logprobs ? out_logprobs.cpu() : torch::Tensor();
-  torch::Tensor logits_host = options.return_logits ? out_logits.cpu() : torch::Tensor();
-  result.completions.resize(static_cast<size_t>(B));
-  for (int64_t b = 0; b < B; ++b) {
-    Completion& completion = result.completions[static_cast<size_t>(b)];
-    const int64_t n = lengths_a[b];
-    completion.ids.assign(&ids_a[b][0], &ids_a[b][0] + n);
-    const bool ended_on_eos = n > 0 && std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(),
-                                                 completion.ids.back()) != options.eos_token_ids.end();
-    completion.finish = stopped[static_cast<size_t>(b)] ? FinishReason::kStop
-                        : ended_on_eos                   ? FinishReason::kEos
-                                                         : FinishReason::kLength;
-    if (options.return_logprobs) {
-      auto row = logprobs_host[b];
-      completion.logprobs.assign(row.data_ptr<float>(), row.data_ptr<float>() + n);
-    }
-    if (options.return_logits) completion.logits = logits_host[b].narrow(0, 0, n).clone();
-    result.stats.new_tokens += n;
-  }
+  detail::collect(result, B, max_new, out_ids, lengths, out_logprobs, out_logits, stopped, options);
   result.stats.steps = step;
   result.stats.decode_seconds = seconds_since(decode_start);
   return result;

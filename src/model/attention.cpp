@@ -70,6 +70,19 @@ torch::Tensor attention_mask(const torch::Tensor& key_valid, int64_t past, int64
   return mask.masked_fill(allowed.logical_not().unsqueeze(1), dtype_lowest(dtype));
 }
 
+torch::Tensor causal_mask(int64_t T, torch::ScalarType dtype, torch::Device device) {
+  auto options = torch::TensorOptions().dtype(dtype).device(device);
+  return torch::full({T, T}, dtype_lowest(dtype), options).triu(1).view({1, 1, T, T});
+}
+
+torch::Tensor decode_mask(const torch::Tensor& positions, int64_t S, torch::ScalarType dtype) {
+  auto device = positions.device();
+  auto key_slot = torch::arange(S, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  auto disallowed = key_slot.view({1, S}) > positions.view({-1, 1});  // [B, S]
+  auto mask = torch::zeros({positions.size(0), 1, 1, S}, torch::TensorOptions().dtype(dtype).device(device));
+  return mask.masked_fill(disallowed.view({-1, 1, 1, S}), dtype_lowest(dtype));
+}
+
 namespace {
 torch::Tensor softmax_fp32(const torch::Tensor& scores, torch::ScalarType dtype) {
   return torch::softmax(scores, -1, torch::kFloat32).to(dtype);
@@ -91,6 +104,15 @@ torch::Tensor attention_grouped(const torch::Tensor& q, const torch::Tensor& k, 
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
   const int64_t KV = k.size(1), S = k.size(2), n_rep = H / KV;
   const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+  if (mask.size(0) == 1 && B * KV > 1) {
+    // One mask for every row (causal prefill and training): scale and mask go into the GEMM
+    // (baddbmm), saving two passes over the [B, H, T, S] scores.
+    auto grouped_mask = mask.view({1, T, S}).repeat({1, n_rep, 1});  // [1, n_rep*T, S]
+    auto scores = at::baddbmm(grouped_mask, q.reshape({B * KV, n_rep * T, D}), k.reshape({B * KV, S, D}).transpose(1, 2),
+                              /*beta=*/1.0, /*alpha=*/scale);  // [B*KV, n_rep*T, S]
+    auto probs = softmax_fp32(scores, q.scalar_type());
+    return at::bmm(probs, v.reshape({B * KV, S, D})).view({B, H, T, D});
+  }
   auto grouped_q = q.reshape({B, KV, n_rep * T, D});                                // [B, KV, n_rep*T, D]
   auto scores = (torch::matmul(grouped_q, k.transpose(2, 3)) * scale).view({B, H, T, S}) + mask;
   auto probs = softmax_fp32(scores, q.scalar_type()).view({B, KV, n_rep * T, S});
@@ -100,10 +122,15 @@ torch::Tensor attention_grouped(const torch::Tensor& q, const torch::Tensor& k, 
 torch::Tensor attention_sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const torch::Tensor& mask) {
 #if TORCH_VERSION_MAJOR >= 2
-  const int64_t n_rep = q.size(1) / k.size(1);
-  auto keys = n_rep == 1 ? k : k.repeat_interleave(n_rep, 1);
-  auto values = n_rep == 1 ? v : v.repeat_interleave(n_rep, 1);
-  return at::scaled_dot_product_attention(q, keys, values, mask, /*dropout_p=*/0.0, /*is_causal=*/false);
+  // Grouped-query attention without copying K/V: the n_rep query heads of each kv head are folded
+  // into the query axis (as attention_grouped does), which SDPA accepts on every 2.x version.
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
+  const int64_t KV = k.size(1), n_rep = H / KV;
+  if (n_rep == 1) return at::scaled_dot_product_attention(q, k, v, mask, /*dropout_p=*/0.0, /*is_causal=*/false);
+  auto grouped_q = q.reshape({B, KV, n_rep * T, D});                                       // [B, KV, n_rep*T, D]
+  auto grouped_mask = T == 1 ? mask : mask.repeat({1, 1, n_rep, 1});                     // [B|1, 1, n_rep*T, S]
+  auto out = at::scaled_dot_product_attention(grouped_q, k, v, grouped_mask, /*dropout_p=*/0.0, /*is_causal=*/false);
+  return out.reshape({B, H, T, D});
 #else
   LR_FAIL("scaled_dot_product_attention needs LibTorch >= 2.0 (this build has " << TORCH_VERSION << ")");
 #endif

@@ -1,30 +1,20 @@
-// LoRA adapters (docs/formats.md (PEFT adapter)): attach/detach by module name, PEFT directory write/read, merge,
-// and the model+adapter loading helper. No optimiser or loss here (train/).
+// Attaching LoRA adapters to a CausalLM by module name, detaching them, their live trainable
+// tensors, and merging ΔW into the base weights. The adapter's math is lora_adapter.cpp's, the
+// PEFT directory format lora_peft.cpp's. No optimiser or loss here (train/).
 #include "lightreasoner/model/lora.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <cmath>
-#include <set>
-#include <sstream>
 
-#include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
-#include "lightreasoner/io/safetensors.h"
 
 namespace lightreasoner::model {
 
-namespace fs = std::filesystem;
-using Json = nlohmann::json;
-
 namespace {
 
+constexpr const char* kAdapterModuleName = "lora";
 constexpr const char* kPeftPrefix = "base_model.model.";
-
-std::string key_a(const std::string& path) { return kPeftPrefix + path + ".lora_A.weight"; }
-std::string key_b(const std::string& path) { return kPeftPrefix + path + ".lora_B.weight"; }
 
 // PEFT's list matching: the full module name equals an entry or ends with "." + entry.
 bool matches_target(const std::string& path, const std::vector<std::string>& targets) {
@@ -50,36 +40,16 @@ std::vector<std::pair<std::string, std::shared_ptr<Linear>>> target_linears(Caus
   return found;
 }
 
+void remove_adapter(Linear& linear) {
+  if (!linear.adapter) return;
+  linear.unregister_module(kAdapterModuleName);
+  linear.adapter.reset();
+}
+
 }  // namespace
 
-const std::vector<std::string>& lora_target_names() {
-  static const std::vector<std::string> names = {"q_proj", "k_proj", "v_proj", "o_proj",
-                                                 "gate_proj", "up_proj", "down_proj"};
-  return names;
-}
-
-double LoraSpec::scale() const {
-  return use_rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / static_cast<double>(r);
-}
-
-LoraAdapter::LoraAdapter(int64_t in_features, int64_t out_features, const LoraSpec& spec, torch::Device device)
-    : scale(spec.scale()), dropout(spec.dropout) {
-  auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  A = torch::zeros({spec.r, in_features}, options).set_requires_grad(true);
-  B = torch::zeros({out_features, spec.r}, options).set_requires_grad(true);
-}
-
-torch::Tensor LoraAdapter::forward(const torch::Tensor& x) {
-  auto h = x.to(torch::kFloat32);  // [..., in] fp32: the adapter's math stays in fp32
-  if (training && dropout > 0.0) h = torch::dropout(h, dropout, /*train=*/true);
-  auto y = torch::nn::functional::linear(torch::nn::functional::linear(h, A), B) * scale;  // [..., out]
-  return y.to(x.scalar_type());
-}
-
-torch::Tensor LoraAdapter::delta_weight() const {
-  torch::NoGradGuard no_grad;
-  return torch::matmul(B.detach(), A.detach()) * scale;  // [out, in] fp32
-}
+std::string lora_key_a(const std::string& path) { return kPeftPrefix + path + ".lora_A.weight"; }
+std::string lora_key_b(const std::string& path) { return kPeftPrefix + path + ".lora_B.weight"; }
 
 std::vector<LoraModule> attach_lora(CausalLM& model, const LoraSpec& spec, uint64_t seed) {
   LR_CHECK(spec.r > 0, "lora.r must be > 0, got " << spec.r);
@@ -101,6 +71,10 @@ std::vector<LoraModule> attach_lora(CausalLM& model, const LoraSpec& spec, uint6
       adapter->A.copy_(a);
     }
     linear->adapter = adapter;
+    // Registered, so the model's train()/eval() reach its dropout; A and B are plain tensors, not
+    // registered parameters, so named_parameters() keeps the checkpoint's names.
+    linear->register_module(kAdapterModuleName, adapter);
+    adapter->train(model.is_training());
     modules.push_back({path, linear, adapter});
   }
   return modules;
@@ -108,170 +82,17 @@ std::vector<LoraModule> attach_lora(CausalLM& model, const LoraSpec& spec, uint6
 
 void detach_lora(CausalLM& model) {
   for (const auto& item : model.named_modules("", false)) {
-    if (auto linear = std::dynamic_pointer_cast<Linear>(item.value())) linear->adapter.reset();
+    if (auto linear = std::dynamic_pointer_cast<Linear>(item.value())) remove_adapter(*linear);
   }
 }
 
 io::NamedTensors lora_parameters(const std::vector<LoraModule>& modules) {
   io::NamedTensors params;
   for (const auto& m : modules) {
-    params.emplace_back(key_a(m.path), m.adapter->A);
-    params.emplace_back(key_b(m.path), m.adapter->B);
+    params.emplace_back(lora_key_a(m.path), m.adapter->A);
+    params.emplace_back(lora_key_b(m.path), m.adapter->B);
   }
   return params;
-}
-
-void set_lora_training(const std::vector<LoraModule>& modules, bool training) {
-  for (const auto& m : modules) m.adapter->training = training;
-}
-
-io::NamedTensors lora_tensors(const std::vector<LoraModule>& modules) {
-  io::NamedTensors out;
-  for (const auto& [name, t] : lora_parameters(modules)) out.emplace_back(name, t.detach().to(torch::kCPU).clone());
-  return out;
-}
-
-void load_lora_tensors(const std::vector<LoraModule>& modules, const io::NamedTensors& tensors,
-                       const std::string& where) {
-  std::map<std::string, torch::Tensor> by_name(tensors.begin(), tensors.end());
-  std::vector<std::string> problems;
-  std::set<std::string> used;
-  auto take = [&](const std::string& key, torch::Tensor& dst) {
-    auto it = by_name.find(key);
-    if (it == by_name.end()) {
-      problems.push_back("missing " + key);
-      return;
-    }
-    used.insert(key);
-    if (it->second.sizes() != dst.sizes()) {
-      std::ostringstream msg;
-      msg << key << " has shape " << it->second.sizes() << ", expected " << dst.sizes();
-      problems.push_back(msg.str());
-      return;
-    }
-    LR_CHECK(it->second.is_floating_point(), where << ": " << key << " is not a float tensor");
-    torch::NoGradGuard no_grad;
-    dst.copy_(it->second.to(torch::kFloat32));
-  };
-  for (const auto& m : modules) {
-    take(key_a(m.path), m.adapter->A);
-    take(key_b(m.path), m.adapter->B);
-  }
-  for (const auto& [name, t] : tensors)
-    if (!used.count(name)) problems.push_back("unexpected " + name);
-  if (!problems.empty()) {
-    std::string text;
-    for (size_t i = 0; i < problems.size() && i < 12; ++i) text += "\n  " + problems[i];
-    if (problems.size() > 12) text += "\n  ... (" + std::to_string(problems.size() - 12) + " more)";
-    LR_FAIL(where << ": adapter tensors do not match the model (" << problems.size() << " problem(s)):" << text);
-  }
-}
-
-void save_peft_adapter(const fs::path& dir, const std::vector<LoraModule>& modules, const LoraSpec& spec,
-                       const std::string& base_model_name_or_path) {
-  LR_CHECK(!modules.empty(), "save_peft_adapter: no LoRA modules to save");
-  fs::create_directories(dir);
-  // target_modules: the configured names, projection names first in their canonical order.
-  std::vector<std::string> targets;
-  for (const auto& name : lora_target_names())
-    if (std::find(spec.targets.begin(), spec.targets.end(), name) != spec.targets.end()) targets.push_back(name);
-  for (const auto& name : spec.targets)
-    if (std::find(targets.begin(), targets.end(), name) == targets.end()) targets.push_back(name);
-  Json config;  // nlohmann::json sorts keys, as PEFT's json.dumps(sort_keys=True)
-  config["alpha_pattern"] = Json::object();
-  config["base_model_name_or_path"] = base_model_name_or_path;
-  config["bias"] = "none";
-  config["fan_in_fan_out"] = false;
-  config["inference_mode"] = true;
-  config["init_lora_weights"] = true;
-  config["layers_pattern"] = nullptr;
-  config["layers_to_transform"] = nullptr;
-  if (spec.alpha == std::floor(spec.alpha))
-    config["lora_alpha"] = static_cast<int64_t>(spec.alpha);
-  else
-    config["lora_alpha"] = spec.alpha;
-  config["lora_dropout"] = spec.dropout;
-  config["modules_to_save"] = nullptr;
-  config["peft_type"] = "LORA";
-  config["r"] = spec.r;
-  config["rank_pattern"] = Json::object();
-  config["revision"] = nullptr;
-  config["target_modules"] = targets;
-  config["task_type"] = "CAUSAL_LM";
-  config["use_dora"] = false;
-  config["use_rslora"] = spec.use_rslora;
-  io::write_safetensors(dir / "adapter_model.safetensors", lora_tensors(modules));
-  write_file_atomic(dir / "adapter_config.json", config.dump(2) + "\n");
-}
-
-LoraSpec read_peft_config(const fs::path& dir) {
-  const fs::path path = dir / "adapter_config.json";
-  LR_CHECK(fs::exists(path), "'" << dir.string() << "' is not a PEFT adapter directory: no adapter_config.json");
-  Json j = Json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
-  LR_CHECK(j.is_object(), path.string() << ": not a JSON object");
-  const std::string where = path.string();
-  auto get = [&](const char* key) -> const Json* {
-    auto it = j.find(key);
-    return it == j.end() || it->is_null() ? nullptr : &*it;
-  };
-  auto expect = [&](const char* key, const Json& wanted, const char* why) {
-    if (const Json* v = get(key)) {
-      LR_CHECK(*v == wanted, where << ": key '" << key << "' is " << v->dump() << ", only " << wanted.dump()
-                                   << " is supported (" << why << ")");
-    }
-  };
-  const Json* type = get("peft_type");
-  LR_CHECK(type && type->is_string() && *type == "LORA",
-           where << ": key 'peft_type' must be \"LORA\", got " << (type ? type->dump() : "nothing"));
-  expect("bias", "none", "bias tensors are not adapter weights here");
-  expect("fan_in_fan_out", false, "Conv1D layouts do not occur in these models");
-  expect("use_dora", false, "DoRA is not implemented");
-  expect("lora_bias", false, "lora_B bias is not implemented");
-  for (const char* key : {"rank_pattern", "alpha_pattern"})
-    if (const Json* v = get(key))
-      LR_CHECK(v->is_object() && v->empty(), where << ": key '" << key << "' must be empty, got " << v->dump());
-  for (const char* key : {"layers_to_transform", "modules_to_save"})
-    LR_CHECK(!get(key), where << ": key '" << key << "' is not supported, got " << get(key)->dump());
-  LoraSpec spec;
-  spec.r = 8;        // PEFT defaults
-  spec.alpha = 8.0;
-  spec.dropout = 0.0;
-  try {
-    if (const Json* v = get("r")) spec.r = v->get<int64_t>();
-    if (const Json* v = get("lora_alpha")) spec.alpha = v->get<double>();
-    if (const Json* v = get("lora_dropout")) spec.dropout = v->get<double>();
-    if (const Json* v = get("use_rslora")) spec.use_rslora = v->get<bool>();
-    const Json* targets = get("target_modules");
-    LR_CHECK(targets, where << ": key 'target_modules' is missing");
-    LR_CHECK(targets->is_array(), where << ": key 'target_modules' must be a list of module names (regex strings "
-                                          "and \"all-linear\" are not supported), got "
-                                       << targets->dump());
-    spec.targets = targets->get<std::vector<std::string>>();
-  } catch (const Json::exception& e) {
-    LR_FAIL(where << ": " << e.what());
-  }
-  LR_CHECK(spec.r > 0, where << ": key 'r' must be > 0, got " << spec.r);
-  return spec;
-}
-
-std::vector<LoraModule> load_peft_adapter(CausalLM& model, const fs::path& dir) {
-  LoraSpec spec = read_peft_config(dir);
-  const fs::path weights = dir / "adapter_model.safetensors";
-  LR_CHECK(fs::exists(weights), "'" << dir.string() << "' has no adapter_model.safetensors (adapter_model.bin "
-                                                        "pickles are not read: re-save with safe_serialization)");
-  auto file = io::SafetensorsFile::open(weights);
-  io::NamedTensors tensors;
-  for (const auto& info : file->tensors()) tensors.emplace_back(info.name, file->tensor(info.name));
-  std::vector<LoraModule> modules = attach_lora(model, spec, /*seed=*/0);
-  try {
-    load_lora_tensors(modules, tensors, weights.string());
-  } catch (...) {
-    detach_lora(model);
-    throw;
-  }
-  set_lora_training(modules, false);
-  spdlog::info("adapter: {} LoRA modules (r {}, alpha {}) from {}", modules.size(), spec.r, spec.alpha, dir.string());
-  return modules;
 }
 
 void merge_lora(const std::vector<LoraModule>& modules) {
@@ -280,15 +101,8 @@ void merge_lora(const std::vector<LoraModule>& modules) {
     auto& w = m.linear->weight;  // [out, in], model dtype
     auto merged = w.to(torch::kFloat32) + m.adapter->delta_weight().to(w.device());
     w.copy_(merged.to(w.scalar_type()));
-    m.linear->adapter.reset();
+    remove_adapter(*m.linear);
   }
-}
-
-std::shared_ptr<CausalLM> load_model_with_adapter(const fs::path& model_dir, const std::optional<fs::path>& adapter_dir,
-                                                  const LoadOptions& options) {
-  auto model = load_model(model_dir, options);
-  if (adapter_dir && !adapter_dir->empty()) load_peft_adapter(*model, *adapter_dir);
-  return model;
 }
 
 }  // namespace lightreasoner::model

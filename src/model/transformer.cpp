@@ -14,11 +14,14 @@
 namespace lightreasoner::model {
 
 SelfAttention::SelfAttention(const ModelConfig& config, const torch::TensorOptions& options)
-    : num_heads(config.num_attention_heads), num_kv_heads(config.num_key_value_heads), head_dim(config.head_dim()) {
+    : qkv(config.hidden_size, {config.q_dim(), config.kv_dim(), config.kv_dim()}, config.qkv_bias, options),
+      num_heads(config.num_attention_heads),
+      num_kv_heads(config.num_key_value_heads),
+      head_dim(config.head_dim()) {
   const int64_t d = config.hidden_size;
-  q_proj = register_module("q_proj", std::make_shared<Linear>(d, config.q_dim(), config.qkv_bias, options));
-  k_proj = register_module("k_proj", std::make_shared<Linear>(d, config.kv_dim(), config.qkv_bias, options));
-  v_proj = register_module("v_proj", std::make_shared<Linear>(d, config.kv_dim(), config.qkv_bias, options));
+  q_proj = register_module("q_proj", qkv.parts[0]);
+  k_proj = register_module("k_proj", qkv.parts[1]);
+  v_proj = register_module("v_proj", qkv.parts[2]);
   o_proj = register_module("o_proj", std::make_shared<Linear>(config.q_dim(), d, config.o_bias, options));
   if (config.qk_norm) {
     q_norm = register_module("q_norm", std::make_shared<RMSNorm>(head_dim, config.rms_norm_eps, options));
@@ -27,11 +30,12 @@ SelfAttention::SelfAttention(const ModelConfig& config, const torch::TensorOptio
 }
 
 torch::Tensor SelfAttention::forward(const torch::Tensor& x, const RopeTables& rope, const torch::Tensor& mask,
-                                     KVCache* cache, int64_t layer, AttentionBackend backend) {
+                                     KVStore* cache, int64_t layer, AttentionBackend backend) {
   const int64_t B = x.size(0), T = x.size(1);
-  auto q = q_proj->forward(x).view({B, T, num_heads, head_dim});     // [B, T, H, D]
-  auto k = k_proj->forward(x).view({B, T, num_kv_heads, head_dim});  // [B, T, KV, D]
-  auto v = v_proj->forward(x).view({B, T, num_kv_heads, head_dim});  // [B, T, KV, D]
+  auto qkv_out = qkv.forward(x);                                 // views of one [B, T, q + 2 kv] GEMM output
+  auto q = qkv_out[0].view({B, T, num_heads, head_dim});     // [B, T, H, D]
+  auto k = qkv_out[1].view({B, T, num_kv_heads, head_dim});  // [B, T, KV, D]
+  auto v = qkv_out[2].view({B, T, num_kv_heads, head_dim});  // [B, T, KV, D]
   if (q_norm) {  // Qwen3: per-head norm before the transpose and RoPE
     q = q_norm->forward(q);
     k = k_norm->forward(k);
@@ -39,7 +43,7 @@ torch::Tensor SelfAttention::forward(const torch::Tensor& x, const RopeTables& r
   q = apply_rope(q.transpose(1, 2), rope);  // [B, H, T, D]
   k = apply_rope(k.transpose(1, 2), rope);  // [B, KV, T, D]
   v = v.transpose(1, 2);                    // [B, KV, T, D]
-  if (cache != nullptr) std::tie(k, v) = cache->write(layer, k, v);  // [B, KV, S, D]
+  if (cache != nullptr) std::tie(k, v) = cache->update(layer, k, v);  // [B, KV, S, D]
   auto out = attention(backend, q, k, v, mask);                      // [B, H, T, D]
   return o_proj->forward(out.transpose(1, 2).reshape({B, T, num_heads * head_dim}));
 }
@@ -54,9 +58,12 @@ DecoderLayer::DecoderLayer(const ModelConfig& config, const torch::TensorOptions
 }
 
 torch::Tensor DecoderLayer::forward(const torch::Tensor& h, const RopeTables& rope, const torch::Tensor& mask,
-                                    KVCache* cache, int64_t layer, AttentionBackend backend) {
-  auto x = h + self_attn->forward(input_layernorm->forward(h), rope, mask, cache, layer, backend);
-  return x + mlp->forward(post_attention_layernorm->forward(x));
+                                    KVStore* cache, int64_t layer, AttentionBackend backend) {
+  auto attn = self_attn->forward(input_layernorm->forward(h), rope, mask, cache, layer, backend);
+  // o_proj's and down_proj's outputs are fresh tensors no backward reads: adding in place is safe.
+  auto x = fast ? attn.add_(h) : h + attn;
+  auto mlp_out = mlp->forward(post_attention_layernorm->forward(x));
+  return fast ? mlp_out.add_(x) : x + mlp_out;
 }
 
 DecoderStack::DecoderStack(const ModelConfig& config, const torch::TensorOptions& options) {
@@ -120,20 +127,114 @@ torch::Tensor CausalLM::forward(const torch::Tensor& input_ids, const torch::Ten
                              .expand({B, T});
   LR_CHECK(positions.sizes() == ids.sizes(), "position_ids " << positions.sizes() << " must match input_ids " << ids.sizes());
 
-  auto key_valid = cache != nullptr ? cache->write_valid(valid) : valid;  // [B, S]
-  auto mask = attention_mask(key_valid, past, T, dtype());                // [B, 1, T, S]
-  auto inv_freq = inv_freq_;
-  if (config_.rope.type == RopeType::kDynamic) {  // depends on the sequence length: one host sync
-    inv_freq = rope_inv_freq(config_, positions.max().item<int64_t>() + 1).to(device);
+  // Without a cache or padding (training's right-padded rows, scoring) causality alone keeps every
+  // real query off the pads: one [1, 1, T, T] mask instead of [B, 1, T, T].
+  const bool causal_only = fast_ && cache == nullptr && !token_valid.defined();
+  torch::Tensor mask;
+  if (causal_only) {
+    mask = causal_mask(T, dtype(), device);  // [1, 1, T, T]
+  } else {
+    auto key_valid = cache != nullptr ? cache->write_valid(valid) : valid;  // [B, S]
+    mask = attention_mask(key_valid, past, T, dtype());                     // [B, 1, T, S]
   }
-  RopeTables rope = rope_tables(inv_freq, positions, rope_attention_scaling(config_), dtype());
+  RopeTables rope;
+  if (position_ids.defined() || !fast_) {  // arbitrary positions: computed here, the reference path
+    auto inv_freq = inv_freq_;
+    if (config_.rope.type == RopeType::kDynamic) {  // depends on the sequence length: one host sync
+      inv_freq = rope_inv_freq(config_, positions.max().item<int64_t>() + 1).to(device);
+    }
+    rope = rope_tables(inv_freq, positions, rope_attention_scaling(config_), dtype());
+  } else {
+    rope = rope_for(positions, past + T);
+  }
+  auto h = run_layers(model->embed_tokens->forward(ids), rope, mask, cache);  // [B, T, d]
+  if (cache != nullptr) cache->advance(T);
+  return h;
+}
 
-  auto h = model->embed_tokens->forward(ids);  // [B, T, d]
+torch::Tensor CausalLM::run_layers(torch::Tensor h, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache) {
   for (size_t i = 0; i < model->layers.size(); ++i) {
     h = model->layers[i]->forward(h, rope, mask, cache, static_cast<int64_t>(i), backend_);
   }
-  if (cache != nullptr) cache->advance(T);
   return model->norm->forward(h);
+}
+
+RopeTables CausalLM::rope_for(const torch::Tensor& position_ids, int64_t bound) {
+  if (config_.rope.type == RopeType::kDynamic) {  // the base depends on the length: no table
+    auto inv_freq = rope_inv_freq(config_, bound).to(options_.device());
+    return rope_tables(inv_freq, position_ids, rope_attention_scaling(config_), dtype());
+  }
+  if (!rope_cos_.defined() || rope_cos_.size(0) < bound) {
+    // Grown by doubling; built outside inference mode so training may use it too.
+    c10::InferenceMode not_inference(false);
+    torch::NoGradGuard no_grad;
+    int64_t n = rope_cos_.defined() ? rope_cos_.size(0) : 256;
+    while (n < bound) n *= 2;
+    auto all = torch::arange(n, torch::TensorOptions().dtype(torch::kInt64).device(options_.device())).unsqueeze(0);
+    auto tables = rope_tables(inv_freq_, all, rope_attention_scaling(config_), dtype());  // [1, n, dim]
+    rope_cos_ = tables.cos.squeeze(0);
+    rope_sin_ = tables.sin.squeeze(0);
+  }
+  const auto shape = position_ids.sizes().vec();
+  auto flat = position_ids.reshape({-1});
+  auto cos = rope_cos_.index_select(0, flat), sin = rope_sin_.index_select(0, flat);  // [B*T, dim]
+  std::vector<int64_t> out_shape = shape;
+  out_shape.push_back(rope_cos_.size(1));
+  return {cos.view(out_shape), sin.view(out_shape)};
+}
+
+SlotCache CausalLM::make_slot_cache(int64_t slots, int64_t capacity) const {
+  return SlotCache(config_, slots, capacity, options_);
+}
+
+void CausalLM::set_fast_paths(bool on) {
+  fast_ = on;
+  set_fused_projections(on);
+  for (auto& item : named_modules("", /*include_self=*/false)) {  // (self may live on the stack)
+    if (auto norm = std::dynamic_pointer_cast<RMSNorm>(item.value())) norm->fast = on;
+    if (auto mlp = std::dynamic_pointer_cast<MLP>(item.value())) mlp->fast = on;
+    if (auto layer = std::dynamic_pointer_cast<DecoderLayer>(item.value())) layer->fast = on;
+  }
+}
+
+void CausalLM::set_fused_projections(bool on) {
+  for (auto& layer : model->layers) {
+    layer->self_attn->qkv.enabled = on;
+    layer->mlp->gate_up.enabled = on;
+  }
+}
+
+torch::Tensor CausalLM::prefill_slots(const torch::Tensor& input_ids, const std::vector<int64_t>& rows,
+                                      const std::vector<int64_t>& lengths, SlotCache& cache) {
+  LR_CHECK(input_ids.dim() == 2 && input_ids.size(0) == static_cast<int64_t>(rows.size()),
+           "prefill_slots: input_ids " << input_ids.sizes() << " must be [" << rows.size() << ", T]");
+  const int64_t n = input_ids.size(0), T = input_ids.size(1);
+  if (config_.sliding_window) {
+    LR_CHECK(T <= *config_.sliding_window, "sequence of " << T << " tokens exceeds the sliding window of "
+                                                          << *config_.sliding_window);
+  }
+  auto device = options_.device();
+  auto ids = input_ids.to(device, torch::kInt64);
+  cache.begin_prefill(rows, lengths, T);
+  auto positions = torch::arange(T, torch::TensorOptions().dtype(torch::kInt64).device(device)).unsqueeze(0).expand({n, T});
+  auto h = run_layers(model->embed_tokens->forward(ids), rope_for(positions, T), causal_mask(T, dtype(), device), &cache);
+  cache.finish();
+  return h;
+}
+
+torch::Tensor CausalLM::decode_slots(const torch::Tensor& tokens, SlotCache& cache) {
+  const int64_t active = tokens.size(0);
+  auto positions = cache.begin_decode(active);  // [active] on the device
+  const int64_t span = cache.decode_span();
+  if (config_.sliding_window) {
+    LR_CHECK(span <= *config_.sliding_window, "sequence of " << span << " tokens exceeds the sliding window of "
+                                                             << *config_.sliding_window);
+  }
+  auto mask = decode_mask(positions, span, dtype());  // [active, 1, 1, span]
+  auto rope = rope_for(positions.view({active, 1}), span);
+  auto h = run_layers(model->embed_tokens->forward(tokens.view({active, 1})), rope, mask, &cache);  // [active, 1, d]
+  cache.finish();
+  return h.select(1, 0);
 }
 
 torch::Tensor positions_from_valid(const torch::Tensor& token_valid) {

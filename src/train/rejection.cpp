@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "lightreasoner/contrast/problems.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/model_eval.h"
@@ -18,12 +19,25 @@ namespace lightreasoner::train {
 
 namespace fs = std::filesystem;
 
+namespace {
+// The rollouts are prompted with prompt.template; they stop at the stop strings of the toolkit
+// prompt type that renders the same text, and only where there is none at eval.template's.
+std::string rollout_prompt_type(const config::RunConfig& config, bool say_so = false) {
+  if (auto linked = eval::prompt_type_for_template(config.prompt.template_name)) return *linked;
+  if (say_so)
+    spdlog::warn("sft: prompt.template '{}' has no toolkit prompt type; rejection rollouts stop at eval.template '{}''s "
+                 "stop strings",
+                 config.prompt.template_name, config.eval.template_name);
+  return config.eval.template_name;
+}
+}  // namespace
+
 RejectionReport rejection_sample(model::CausalLM& model, const tokenizer::Tokenizer& tok,
                                  const config::RunConfig& config) {
   eval::ModelSourceOptions source_options;
   source_options.batch_size = static_cast<size_t>(config.sft.batch_size);
   source_options.max_new_tokens = config.sft.max_new_tokens;
-  source_options.stop_strings = eval::stop_words(config.eval.template_name);
+  source_options.stop_strings = eval::stop_words(rollout_prompt_type(config));
   source_options.add_special_tokens = !tokenizer::template_includes_bos(config.prompt.template_name);
   eval::set_model_special_ids(source_options, config.expert.path, model.config(), tok);
   torch::NoGradGuard no_grad;
@@ -39,8 +53,27 @@ RejectionReport rejection_sample_from(const eval::CompletionSource& source, cons
   spec.label = "rejection";
   spec.data_name = config.sft.data_name;
   spec.path = config.data.path;
-  eval::LoadedDataset data =
-      eval::load_dataset(spec, io::parse_bad_record_policy(config.data.on_bad_record), config.data.max_problems);
+  // The training problems as every training command reads them (ids, data.shuffle, max_problems);
+  // the grader parses question and gold from each record the toolkit's way. Example i is problem i.
+  const contrast::ProblemSet problems = contrast::load_problems(config.data, config.seed);
+  if (problems.skipped > 0) spdlog::warn("sft: {} problem record(s) skipped: {}", problems.skipped, problems.skip_summary);
+  const bool skip_bad = config.data.on_bad_record == "skip";
+  eval::LoadedDataset data;
+  data.spec = spec;
+  std::vector<const contrast::Problem*> problem_of;  // by example id
+  for (const auto& problem : problems.problems) {
+    try {
+      auto example = eval::parse_example(problem.record, spec.data_name, static_cast<int64_t>(problem_of.size()));
+      example.id = static_cast<int64_t>(problem_of.size());
+      data.examples.push_back(std::move(example));
+      problem_of.push_back(&problem);
+    } catch (const Error& e) {
+      if (!skip_bad) throw;
+      if (data.skipped++ == 0) data.skipped_summary = e.what();
+    }
+  }
+  if (data.skipped > 0) spdlog::warn("sft: {} problem(s) without a gradable gold answer skipped ({})", data.skipped,
+                                     data.skipped_summary);
   LR_CHECK(!data.examples.empty(), "'" << config.data.path << "' has no problems");
 
   tokenizer::TemplateOptions template_options;
@@ -52,7 +85,7 @@ RejectionReport rejection_sample_from(const eval::CompletionSource& source, cons
 
   eval::EvalOptions options;
   options.out_dir = fs::path(config.output_dir) / "rejection";
-  options.prompt_type = config.eval.template_name;
+  options.prompt_type = rollout_prompt_type(config, /*say_so=*/true);
   options.run_description = "rejection sampling: model " + fs::absolute(config.expert.path).string() + " template " +
                             config.prompt.template_name + " max_new_tokens " +
                             std::to_string(config.sft.max_new_tokens) + " greedy";
@@ -73,7 +106,7 @@ RejectionReport rejection_sample_from(const eval::CompletionSource& source, cons
     ++report.correct;
     const std::string completion = it->second.value("completion", std::string());
     if (it->second.value("finish_reason", std::string()) == "length" || completion.empty()) continue;
-    report.examples.push_back({std::to_string(example.id), example.question, completion, example.where});
+    report.examples.push_back({problem_of[static_cast<size_t>(example.id)]->id, example.question, completion, example.where});
   }
   report.accepted = static_cast<int64_t>(report.examples.size());
   spdlog::info("sft: rejection sampling kept {} of {} greedy rollouts ({} graded correct as {}; rollouts in {})",

@@ -1,135 +1,33 @@
-// The `sft` pipeline: reference-solution or rejection-sampled examples → token rows → LoRA or full fine-tuning through
-// the shared trainer → adapter or model directory.
+// SFT examples: the problems with reference solutions (the recipe is pipeline/sft.cpp).
 #include "lightreasoner/train/sft.h"
 
 #include <spdlog/spdlog.h>
 
-#include "lightreasoner/core/device.h"
+#include "lightreasoner/contrast/problems.h"
 #include "lightreasoner/core/error.h"
-#include "lightreasoner/dist/process_group.h"
-#include "lightreasoner/io/jsonl.h"
-#include "lightreasoner/model/init.h"
-#include "lightreasoner/model/loader.h"
-#include "lightreasoner/tokenizer/templates.h"
-#include "lightreasoner/tokenizer/tokenizer.h"
-#include "lightreasoner/train/rejection.h"
 
 namespace lightreasoner::train {
 
-namespace fs = std::filesystem;
-
-std::vector<SftExample> load_sft_examples(const config::DataConfig& data) {
+std::vector<SftExample> load_sft_examples(const config::DataConfig& data, int64_t seed) {
   LR_CHECK(!data.path.empty(), "sft needs data.path (a problems .jsonl file with reference solutions)");
-  io::JsonlReader reader(data.path, io::parse_bad_record_policy(data.on_bad_record));
+  const contrast::ProblemSet set = contrast::load_problems(data, seed);
   const bool skip_bad = data.on_bad_record == "skip";
   std::vector<SftExample> examples;
   int64_t skipped = 0;
-  io::JsonlRecord record;
-  while (reader.next(record)) {
-    if (data.max_problems > 0 && static_cast<int64_t>(examples.size()) >= data.max_problems) break;
-    try {
-      SftExample ex;
-      ex.where = record.where();
-      ex.question = record.first_string_field({"question", "problem", "input"});
-      ex.completion = record.first_string_field({"answer", "solution"});
-      LR_CHECK(!ex.completion.empty(), record.where() << ": empty reference solution");
-      if (record.has("id") || record.has("idx")) {
-        const auto& v = record.field(record.has("id") ? "id" : "idx");
-        ex.id = v.is_string() ? v.get<std::string>() : v.dump();
-      } else {
-        ex.id = "line-" + std::to_string(record.line);
-      }
-      examples.push_back(std::move(ex));
-    } catch (const Error& e) {
-      if (!skip_bad) throw;
-      if (skipped++ == 0) spdlog::warn("sft: skipping bad record: {}", e.what());
+  for (const auto& problem : set.problems) {
+    if (!problem.solution || problem.solution->empty()) {
+      const std::string why = problem.where() + (problem.solution ? ": empty reference solution"
+                                                                  : ": no reference solution (field 'answer' or 'solution')");
+      LR_CHECK(skip_bad, why);
+      if (skipped++ == 0) spdlog::warn("sft: skipping bad record: {}", why);
+      continue;
     }
+    examples.push_back({problem.id, problem.question, *problem.solution, problem.where()});
   }
-  if (skipped > 0 || reader.bad_records() > 0)
-    spdlog::warn("sft: {} record(s) without a usable question/solution skipped; {}", skipped, reader.summary());
+  if (skipped > 0 || set.skipped > 0)
+    spdlog::warn("sft: {} record(s) without a usable question/solution skipped; {}", skipped + set.skipped,
+                 set.skip_summary);
   return examples;
-}
-
-TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
-  LR_CHECK(!config.expert.path.empty(), "sft needs expert.path (the model to fine-tune)");
-  LR_CHECK(!config.expert.adapter, "sft trains expert.path itself, but expert.adapter is set; merge it first");
-  LR_CHECK(tokenizer::is_template_name(config.prompt.template_name),
-           "prompt.template '" << config.prompt.template_name << "' is not a known template");
-  auto tok = tokenizer::load_tokenizer(config.expert.path);
-  const auto expert_config = model::load_model_config(config.expert.path);
-  model::LoadOptions load;
-  load.dtype = parse_dtype(config.expert.dtype);
-  load.device = parse_device(config.device);
-  auto model = model::load_model(config.expert.path, load);
-  std::vector<SftExample> examples;
-  if (config.sft.source == "rejection") {
-    examples = rejection_sample(*model, *tok, config).examples;
-    LR_CHECK(!examples.empty(), "sft: rejection sampling kept no rollout of '"
-                                    << config.data.path << "' (none was graded correct and finished; see "
-                                    << (fs::path(config.output_dir) / "rejection/summary.json").string() << ")");
-  } else {
-    examples = load_sft_examples(config.data);
-    LR_CHECK(!examples.empty(), "'" << config.data.path << "' has no usable (question, solution) record");
-  }
-
-  tokenizer::TemplateOptions template_options;
-  template_options.system = config.prompt.system;
-  tokenizer::EncodeOptions plain;
-  plain.add_special_tokens = false;
-  plain.parse_special = false;  // solution text is data, not markup
-  std::vector<TrainRow> rows;
-  for (const auto& ex : examples) {
-    auto prompt = tokenizer::encode_prompt(*tok, config.prompt.template_name, ex.question, template_options);
-    auto completion = tok->encode(ex.completion, plain);
-    if (config.sft.append_eos) {
-      LR_CHECK(tok->eos_id(), "sft.append_eos is set but the tokenizer of '" << config.expert.path
-                                                                              << "' has no eos token");
-      completion.push_back(*tok->eos_id());
-    }
-    rows.push_back(sft_row(ex.id, {prompt.begin(), prompt.end()}, {completion.begin(), completion.end()}));
-  }
-  RowLimits limits;
-  limits.max_seq_len = config.train.max_seq_len;
-  limits.vocab = expert_config.vocab_size;
-  PreparedRows data = limit_rows(std::move(rows), limits);
-  LR_CHECK(data.steps > 0, "sft: no completion token fits train.max_seq_len=" << config.train.max_seq_len);
-  if (data.steps_truncated > 0)
-    spdlog::warn("sft: {} completion token(s) beyond train.max_seq_len={} not supervised", data.steps_truncated,
-                 config.train.max_seq_len);
-  spdlog::info("sft: {} examples, {} supervised tokens, {}", data.rows.size(), data.steps,
-               config.sft.full_finetune ? "full fine-tuning" : "LoRA");
-
-  const fs::path out_dir = config.output_dir;
-  fs::create_directories(out_dir);
-  if (dist::world().is_main()) config::write_resolved_config(config, out_dir);
-  if (!config.sft.full_finetune)
-    return train_lora(*model, std::move(data), config, LossKind::kTokenCrossEntropy, limits.vocab, resume);
-
-  // Full fine-tuning: every weight, fp32 (AdamW on bf16 weights would lose most updates).
-  LR_CHECK(model->dtype() == torch::kFloat32, "sft.full_finetune needs expert.dtype \"f32\" (got \""
-                                                  << config.expert.dtype << "\"): the weights are the optimizer's "
-                                                                            "master copy");
-  io::NamedTensors trainable;
-  for (const auto& item : model->named_parameters()) {
-    item.value().set_requires_grad(true);
-    trainable.emplace_back(item.key(), item.value());
-  }
-  auto options = trainer_options_from_config(config, LossKind::kTokenCrossEntropy, limits.vocab);
-  options.resume = resume;
-  options.label = "sft";
-  TrainRunReport report;
-  report.summary = run_trainer(*model, trainable, data.rows, options);
-  report.output = out_dir / "model";
-  model::ModelDirOptions dir_options;
-  dir_options.dtype = model::config_dtype(expert_config);
-  dir_options.tokenizer_dir = fs::path(config.expert.path);
-  if (dist::world().is_main())
-    model::write_model_dir(*model, model::load_generation_defaults(config.expert.path, expert_config), report.output,
-                           dir_options);
-  data.rows.clear();
-  report.data = std::move(data);
-  spdlog::info("sft: model written to {}", report.output.string());
-  return report;
 }
 
 }  // namespace lightreasoner::train

@@ -152,7 +152,7 @@ double lr_factor(const std::string& schedule, int64_t step, int64_t warmup, int6
 }
 
 TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
-                         const TrainerOptions& o, const std::function<void(bool)>& set_training) {
+                         const TrainerOptions& o) {
   LR_CHECK(!trainable.empty(), o.label << ": nothing to train (no trainable tensors)");
   UpdateSchedule schedule(rows, o.order, o.rows_are_examples, o.seed);
   const int64_t n_units = schedule.examples();
@@ -235,8 +235,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
     metrics.emplace(metrics_path, /*append=*/true);
   }
 
-  model.train();
-  if (set_training) set_training(true);
+  model.train();  // LoRA adapters are submodules: their dropout follows
   Progress progress(o.label, total, "steps", state.step);
   const auto start = std::chrono::steady_clock::now();
   auto window_start = start;
@@ -340,7 +339,6 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
       }
     }
   }
-  if (set_training) set_training(false);
   model.eval();
   summary.steps = state.step;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

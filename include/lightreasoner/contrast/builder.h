@@ -21,7 +21,7 @@ namespace lightreasoner::contrast {
 struct ContrastOptions {
   SelectionOptions selection;
   TargetKind kind = TargetKind::kContrast;
-  double alpha = 0.2;
+  double alpha = config::TargetConfig{}.alpha;  // the config's default, written once there
   int64_t memory_budget_bytes = int64_t{1} << 30;  // bound on the [chunk, V] fp32 working set
   // CPU only: also cap the working set at this many bytes so a chunk stays cache-resident; the
   // pass is a dozen elementwise sweeps, and sweeping cache instead of DRAM is ~4x faster

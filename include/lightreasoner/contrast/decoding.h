@@ -10,9 +10,18 @@
 #include <filesystem>
 
 #include "lightreasoner/config/run_config.h"
-#include "lightreasoner/contrast/meta.h"
 
 namespace lightreasoner::contrast {
+
+// The numbers generate() samples with (defaults: the config's, written once in run_config.h).
+struct DecodingSettings {
+  int max_new_tokens = config::SampleConfig{}.max_new_tokens;
+  double temperature = config::SampleConfig{}.temperature;  // 0 = greedy
+  double top_p = config::SampleConfig{}.top_p;
+  int top_k = config::SampleConfig{}.top_k;
+  double min_p = config::SampleConfig{}.min_p;
+  int64_t seed = config::RunConfig{}.seed;
+};
 
 // The decoding a run config asks for, resolved (reads <expert.path>/generation_config.json when
 // sample.decoding is "generation_config"; a missing file means transformers' defaults: greedy).

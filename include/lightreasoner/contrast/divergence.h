@@ -10,6 +10,8 @@
 #include <cmath>
 #include <utility>
 
+#include "lightreasoner/config/run_config.h"
+
 namespace lightreasoner::contrast {
 
 // The official code adds ε = 1e-12 to both probabilities before taking logs. We floor the
@@ -27,10 +29,11 @@ std::pair<torch::Tensor, torch::Tensor> shared_log_probs(const torch::Tensor& ex
 // log(kProbabilityFloor) inside the difference. [N, V] fp32 log-probs → [N] fp32.
 torch::Tensor kl_per_step(const torch::Tensor& expert_log_probs, const torch::Tensor& amateur_log_probs);
 
+// Defaults are the config's (run_config.h), written once there.
 struct SelectionOptions {
-  bool enabled = true;           // false keeps every step (the paper's "no selection" ablation)
-  double beta = 0.4;             // keep step t iff KL_t >= beta
-  bool skip_first_step = false;  // never keep t = 0 (what the official code does)
+  bool enabled = config::SelectionConfig{}.enabled;  // false keeps every step (the "no selection" ablation)
+  double beta = config::SelectionConfig{}.beta;      // keep step t iff KL_t >= beta
+  bool skip_first_step = config::SampleConfig{}.skip_first_step;  // never keep t = 0 (the official code)
 };
 
 // [N] KL and [N] int64 rollout step index t of each row → [N] bool: which steps are kept.

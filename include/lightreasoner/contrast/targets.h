@@ -31,15 +31,4 @@ torch::Tensor dense_targets(TargetKind kind, const torch::Tensor& expert_log_pro
 std::vector<float> targets_on_support(TargetKind kind, const float* expert_log_probs, const float* amateur_log_probs,
                                       size_t count);
 
-// Sparse view of the support: K non-zeros in row-major order (ids ascending within a row).
-struct SparseTargets {
-  torch::Tensor rows;           // [K] int64: row of each entry
-  torch::Tensor ids;            // [K] int64: token id
-  torch::Tensor probs;          // [K] fp32: target probability
-  torch::Tensor expert_probs;   // [K] fp32: πE(id), for inspection
-  torch::Tensor amateur_probs;  // [K] fp32: πA(id), for inspection
-};
-SparseTargets sparse_targets(const torch::Tensor& support, const torch::Tensor& dense_targets,
-                             const torch::Tensor& expert_log_probs, const torch::Tensor& amateur_log_probs);
-
 }  // namespace lightreasoner::contrast

@@ -2,7 +2,7 @@
 // (server on rank 0), then Gloo for CPU tensors or NCCL for CUDA tensors, with a timeout on every
 // collective. A process without launch variables has the trivial group of one, whose collectives
 // are no-ops, so callers never branch on it. A failed collective (a rank that died or hangs)
-// becomes an Error naming this rank and the operation. No sharding policy here (see shard.h).
+// becomes an Error naming this rank and the operation. Which rank does what is the callers' (parts.h, the trainer).
 #pragma once
 
 #include <torch/torch.h>
@@ -38,7 +38,6 @@ class Group {
   // operation in errors ("gradient all-reduce at step 12").
   void all_reduce_sum(torch::Tensor& t, const std::string& what) const;
   void all_reduce_max(torch::Tensor& t, const std::string& what) const;
-  void broadcast(torch::Tensor& t, int root, const std::string& what) const;
   void barrier(const std::string& what) const;
   // Sums of a few host numbers (counts, seconds) over ranks; max_of likewise.
   std::vector<double> sum_of(const std::vector<double>& values, const std::string& what) const;

@@ -1,8 +1,12 @@
 // Batched generation for later commands (sample, eval, generate): token-id prompts in, per-row
-// completion ids, finish reason and optional per-step log-probs/logits out. Left-padded batch with
-// HF positions (cumsum(mask) - 1), one prefill into a static KV cache, then a decode loop that
-// keeps state on the device; finished rows are dropped from the batch (cache compaction) at each
-// check. Tokenization and text stop strings are the caller's: see StopCheck.
+// completion ids, finish reason and optional per-step log-probs/logits out. generate() is
+// continuous batching over a slot cache (model/kv_slots.h): up to max_batch prompts decode
+// together, each at its own length; at every check finished rows leave and the next prompts are
+// prefilled into the freed slots, so a long tail never holds a whole batch. generate_static() is
+// the earlier engine, kept as the reference: one left-padded batch with HF positions
+// (cumsum(mask) - 1), one prefill into a shared-length KV cache, finished rows dropped at each
+// check. Greedy ids are the same from both and from one prompt at a time (tested). Tokenization
+// and text stop strings are the caller's: see StopCheck.
 #pragma once
 
 #include <torch/torch.h>
@@ -39,6 +43,10 @@ struct GenerationOptions {
   bool return_logprobs = false;        // log-softmax at temperature 1 of each chosen token (fp32)
   bool return_logits = false;          // every step's raw fp32 logits, [n_new, V] per row (large!)
   int64_t check_every = 0;             // steps between finished-row checks; 0 = 1 on CPU, 8 on CUDA
+  int64_t max_batch = 0;               // generate(): rows decoding at once (cache slots); 0 = every prompt
+  // generate(): replay the decode step from CUDA graphs (decode_graph.h). Off by default until a
+  // GPU run has shown it correct and faster; on a CPU it runs the graph's fixed-shape step eagerly.
+  bool cuda_graphs = false;
   StopCheck stop_check;
   // Progress hook after each step: (steps done, rows still in the batch).
   std::function<void(int64_t, int64_t)> on_step;
@@ -54,7 +62,8 @@ struct Completion {
 struct GenerationStats {
   int64_t prompt_tokens = 0;  // real (unpadded) prompt tokens
   int64_t new_tokens = 0;
-  int64_t steps = 0;          // decode steps run (tokens per row at most)
+  int64_t steps = 0;          // token-selection rounds (static: tokens per row at most)
+  int64_t prefills = 0;       // prefill forwards (continuous batching: one per admission of new prompts)
   double prefill_seconds = 0;
   double decode_seconds = 0;
 };
@@ -66,5 +75,8 @@ struct GenerationResult {
 
 GenerationResult generate(model::CausalLM& model, const std::vector<std::vector<int64_t>>& prompts,
                           const GenerationOptions& options);
+// The reference engine (one static left-padded batch; max_batch ignored).
+GenerationResult generate_static(model::CausalLM& model, const std::vector<std::vector<int64_t>>& prompts,
+                                 const GenerationOptions& options);
 
 }  // namespace lightreasoner::generate

@@ -23,7 +23,13 @@ AttentionBackend default_attention_backend();
 // slot past + t. Returns [B, 1, T, S] in `dtype`: 0 where allowed, finfo(dtype).min elsewhere.
 torch::Tensor attention_mask(const torch::Tensor& key_valid, int64_t past, int64_t T, torch::ScalarType dtype);
 
-// q [B, H, T, D], k/v [B, KV, S, D], mask [B, 1, T, S] additive → [B, H, T, D].
+// [1, 1, T, T]: query t may read keys 0..t (no padding, or right padding only).
+torch::Tensor causal_mask(int64_t T, torch::ScalarType dtype, torch::Device device);
+// Decode with per-row lengths: positions [B] int64 (the new token's slot) → [B, 1, 1, S], keys
+// 0..position allowed.
+torch::Tensor decode_mask(const torch::Tensor& positions, int64_t S, torch::ScalarType dtype);
+
+// q [B, H, T, D], k/v [B, KV, S, D], mask [B or 1, 1, T, S] additive → [B, H, T, D].
 torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                   const torch::Tensor& mask);
 torch::Tensor attention_grouped(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -13,7 +13,16 @@
 
 namespace lightreasoner::model {
 
-class KVCache {
+// What a decoder layer hands its new keys/values to: the store keeps them and returns the keys
+// and values attention must read ([B, KV, S, D]). KVCache (one shared length, left padding) and
+// SlotCache (per-row lengths, kv_slots.h) implement it.
+class KVStore {
+ public:
+  virtual ~KVStore() = default;
+  virtual std::pair<torch::Tensor, torch::Tensor> update(int64_t layer, const torch::Tensor& k, const torch::Tensor& v) = 0;
+};
+
+class KVCache : public KVStore {
  public:
   // options: the activation dtype and the device.
   KVCache(const ModelConfig& config, int64_t batch, int64_t capacity, const torch::TensorOptions& options);
@@ -29,6 +38,9 @@ class KVCache {
   // Writes k, v [B, KV, T, D] for one layer at slots [length, length + T) and returns the views
   // [B, KV, length + T, D] that attention reads.
   std::pair<torch::Tensor, torch::Tensor> write(int64_t layer, const torch::Tensor& k, const torch::Tensor& v);
+  std::pair<torch::Tensor, torch::Tensor> update(int64_t layer, const torch::Tensor& k, const torch::Tensor& v) override {
+    return write(layer, k, v);
+  }
   // Called once per forward after every layer wrote its T slots.
   void advance(int64_t T);
   // Keeps only the given batch rows (int64 indices on the cache's device), in that order.

@@ -1,7 +1,8 @@
-// LoRA (docs/formats.md#peft-adapter): a model::LinearAdapter adding B·A·dropout(x)·scale to a frozen projection,
-// attached by module name (q_proj … down_proj) to a CausalLM; the PEFT adapter directory
-// (adapter_config.json + adapter_model.safetensors) written and read; merging ΔW into the base
-// weights; and the `--adapter` loading helper every command uses. Training loops live in train/.
+// LoRA (docs/formats.md#peft-adapter): a model::LinearAdapter adding B·A·dropout(x)·scale to a frozen projection
+// (lora_adapter.cpp), attached by module name (q_proj … down_proj) to a CausalLM and merged into
+// its weights (lora.cpp); the PEFT adapter directory (adapter_config.json +
+// adapter_model.safetensors) written and read, and the `--adapter` loading helper every command
+// uses (lora_peft.cpp). Training loops live in train/.
 #pragma once
 
 #include <torch/torch.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lightreasoner/config/run_config.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/transformer.h"
 
@@ -20,16 +22,18 @@ namespace lightreasoner::model {
 // The module names LoRA may target (the HF projection names).
 const std::vector<std::string>& lora_target_names();
 
-struct LoraSpec {
-  int64_t r = 8;
-  double alpha = 16.0;
-  double dropout = 0.05;
-  std::vector<std::string> targets = {"q_proj", "v_proj"};
-  bool use_rslora = false;
+// The LoRA settings are the config's lora section (its defaults, written once in run_config.h)
+// plus the scale they imply.
+struct LoraSpec : config::LoraConfig {
+  LoraSpec() = default;
+  explicit LoraSpec(const config::LoraConfig& settings) : config::LoraConfig(settings) {}
   double scale() const;  // alpha / r, or alpha / sqrt(r) with rslora
 };
 
-class LoraAdapter : public LinearAdapter {
+// A registered submodule of its Linear (named "lora"): the model's train()/eval() switch its
+// dropout. A and B are plain tensors, not registered parameters, so the model's named_parameters()
+// stay the checkpoint's names; lora_parameters() hands them to the optimiser.
+class LoraAdapter : public torch::nn::Module, public LinearAdapter {
  public:
   // A [r, in] and B [out, r] in fp32 on `device`, zero-initialised (see init_lora_weights).
   LoraAdapter(int64_t in_features, int64_t out_features, const LoraSpec& spec, torch::Device device);
@@ -41,8 +45,7 @@ class LoraAdapter : public LinearAdapter {
   torch::Tensor A;  // [r, in]  fp32, requires grad
   torch::Tensor B;  // [out, r] fp32, requires grad
   double scale;
-  double dropout;
-  bool training = false;  // dropout only while training
+  double dropout;  // applied while is_training()
 };
 
 struct LoraModule {
@@ -51,15 +54,17 @@ struct LoraModule {
   std::shared_ptr<LoraAdapter> adapter;
 };
 
-// Adapters on every targeted projection, in named_modules() order; base parameters are frozen
-// (requires_grad false). A ← kaiming-uniform(a=√5) from a generator seeded with `seed`, B ← 0,
+// Adapters on every targeted projection, in named_modules() order, in the model's train/eval
+// mode; base parameters are frozen (requires_grad false). A ← kaiming-uniform(a=√5) from a generator seeded with `seed`, B ← 0,
 // so the adapted model equals the base at step 0. Errors if the model already carries adapters.
 std::vector<LoraModule> attach_lora(CausalLM& model, const LoraSpec& spec, uint64_t seed);
 // Removes every adapter (the model is the base again).
 void detach_lora(CausalLM& model);
 // The live trainable tensors (A then B per module, in module order) under their PEFT names.
 io::NamedTensors lora_parameters(const std::vector<LoraModule>& modules);
-void set_lora_training(const std::vector<LoraModule>& modules, bool training);
+// The PEFT names of a module's A and B: "base_model.model.<path>.lora_A.weight" / lora_B.
+std::string lora_key_a(const std::string& path);
+std::string lora_key_b(const std::string& path);
 
 // Copies of lora_parameters() on CPU (F32): "base_model.model.<path>.lora_A.weight" → A, lora_B → B.
 io::NamedTensors lora_tensors(const std::vector<LoraModule>& modules);

@@ -9,9 +9,11 @@
 
 #include <memory>
 #include <vector>
+#include <vector>
 
 #include "lightreasoner/model/attention.h"
 #include "lightreasoner/model/kv_cache.h"
+#include "lightreasoner/model/kv_slots.h"
 #include "lightreasoner/model/layers.h"
 #include "lightreasoner/model/model_config.h"
 
@@ -22,10 +24,11 @@ struct RopeTables;
 class SelfAttention : public torch::nn::Module {
  public:
   SelfAttention(const ModelConfig& config, const torch::TensorOptions& options);
-  // x [B, T, d]; mask [B, 1, T, S]; cache null for a full-sequence forward.
-  torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope, const torch::Tensor& mask, KVCache* cache,
+  // x [B, T, d]; mask [B or 1, 1, T, S]; cache null for a full-sequence forward.
+  torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache,
                         int64_t layer, AttentionBackend backend);
 
+  FusedLinear qkv;  // q_proj, k_proj, v_proj share one buffer (one GEMM; HF names kept)
   std::shared_ptr<Linear> q_proj, k_proj, v_proj, o_proj;
   std::shared_ptr<RMSNorm> q_norm, k_norm;  // Qwen3 only
   int64_t num_heads, num_kv_heads, head_dim;
@@ -34,12 +37,13 @@ class SelfAttention : public torch::nn::Module {
 class DecoderLayer : public torch::nn::Module {
  public:
   DecoderLayer(const ModelConfig& config, const torch::TensorOptions& options);
-  torch::Tensor forward(const torch::Tensor& h, const RopeTables& rope, const torch::Tensor& mask, KVCache* cache,
+  torch::Tensor forward(const torch::Tensor& h, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache,
                         int64_t layer, AttentionBackend backend);
 
   std::shared_ptr<RMSNorm> input_layernorm, post_attention_layernorm;
   std::shared_ptr<SelfAttention> self_attn;
   std::shared_ptr<MLP> mlp;
+  bool fast = true;  // residual adds in place (same values)
 };
 
 // The `model.` submodule: embeddings, layers, final norm.
@@ -63,6 +67,21 @@ class CausalLM : public torch::nn::Module {
   // (normed) hidden states [B, T, d] in the model dtype.
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {},
                         const torch::Tensor& token_valid = {}, KVCache* cache = nullptr);
+  // Continuous batching over a SlotCache (kv_slots.h). prefill_slots: ids [n, T] right-padded
+  // prompts of `lengths` real tokens written into cache `rows` (positions 0..T-1, causal mask
+  // only); returns hidden [n, T, d]. decode_slots: one token per row for rows [0, active)
+  // (tokens [active] int64 on the device), each at its own position; returns hidden [active, d].
+  torch::Tensor prefill_slots(const torch::Tensor& ids, const std::vector<int64_t>& rows,
+                              const std::vector<int64_t>& lengths, SlotCache& cache);
+  torch::Tensor decode_slots(const torch::Tensor& tokens, SlotCache& cache);
+  SlotCache make_slot_cache(int64_t slots, int64_t capacity) const;
+
+  // Fused q/k/v and gate/up GEMMs (on by default; off runs each projection alone, the reference).
+  void set_fused_projections(bool on);
+  // Every engine fast path at once (fused GEMMs, RoPE table, causal-only mask, in-place ops); off
+  // = the code paths of 2835eea, for tests and for before/after benchmarks in one process.
+  void set_fast_paths(bool on);
+
   // hidden [..., d] → logits [..., V] in the model dtype (tied: embed_tokens).
   torch::Tensor logits(const torch::Tensor& hidden);
   torch::Tensor lm_head_weight() const;
@@ -84,6 +103,12 @@ class CausalLM : public torch::nn::Module {
   torch::TensorOptions options_;
   AttentionBackend backend_;
   torch::Tensor inv_freq_;  // [rotary_dim / 2] fp32 on the device (not for the dynamic type)
+  // cos/sin for positions [0, n) in the model dtype, grown on demand (not for the dynamic type).
+  torch::Tensor rope_cos_, rope_sin_;
+  bool fast_ = true;
+  // Tables for position_ids whose largest value is < bound (known on the host: no sync).
+  RopeTables rope_for(const torch::Tensor& position_ids, int64_t bound);
+  torch::Tensor run_layers(torch::Tensor h, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache);
 };
 
 // HF's generation positions for left padding: cumsum(valid) - 1, with padded slots set to 1.

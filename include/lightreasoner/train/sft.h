@@ -1,9 +1,7 @@
-// `lightreasoner sft`: the paper's supervised baseline (docs/method.md#sft-baseline) and plain full
-// fine-tuning. Examples are (problem, reference solution) pairs from data.path — GSM8K "answer",
-// MATH "solution" — or, with sft.source=rejection, the model's own greedy rollouts that the eval
-// grader judges correct (rejection.h) — rendered with the run's prompt template; the loss is token cross-entropy
-// over the completion (+ eos) through the same trainer as `train`. With sft.full_finetune every
-// weight trains and the output is a whole model directory; otherwise a PEFT adapter.
+// SFT examples (docs/method.md#sft-baseline): the problems of data.path (contrast/problems.h) that
+// carry a reference solution — GSM8K "answer", MATH "solution" — as (id, question, completion).
+// Rejection-sampled examples are rejection.h's; the `sft` recipe that trains on either is
+// pipeline/sft.h.
 #pragma once
 
 #include <filesystem>
@@ -11,7 +9,6 @@
 #include <vector>
 
 #include "lightreasoner/config/run_config.h"
-#include "lightreasoner/train/run_train.h"
 
 namespace lightreasoner::train {
 
@@ -22,10 +19,9 @@ struct SftExample {
   std::string where;       // file:line
 };
 
-// question | problem | input, and answer | solution; id | idx or "line-N". Takes the first
-// max_problems (0 = all); bad records stop or are skipped per data.on_bad_record.
-std::vector<SftExample> load_sft_examples(const config::DataConfig& data);
-
-TrainRunReport run_sft(const config::RunConfig& config, bool resume);
+// The problems of data.path (contrast/problems.h: its id rule, data.shuffle with `seed`, the first
+// max_problems) that have a reference solution; a record without one stops or is skipped per
+// data.on_bad_record.
+std::vector<SftExample> load_sft_examples(const config::DataConfig& data, int64_t seed);
 
 }  // namespace lightreasoner::train

@@ -64,9 +64,9 @@ struct TrainSummary {
 };
 
 // `trainable`: name → live tensor (requires grad) that AdamW updates and checkpoints save.
-// `set_training` switches dropout (called with true before the loop, false after).
+// The model is in train() mode during the loop (dropout on, LoRA's included) and eval() after.
 // Throws Error on a non-finite loss or gradient, naming the step and the last good checkpoint.
 TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
-                         const TrainerOptions& options, const std::function<void(bool)>& set_training = {});
+                         const TrainerOptions& options);
 
 }  // namespace lightreasoner::train

@@ -1,30 +1,24 @@
-// The `train` pipeline: dataset (sampled if absent) → meta check → rows → LoRA → trainer → adapter.
-#include "lightreasoner/train/run_train.h"
+// The `train` recipe: dataset (sampled if absent or --resample) → settings check (or a pure
+// selection filter) → rows → LoRA → trainer → adapter + settings record.
+#include "lightreasoner/pipeline/train.h"
 
 #include <spdlog/spdlog.h>
 
+#include "lightreasoner/config/compare.h"
 #include "lightreasoner/contrast/dataset.h"
 #include "lightreasoner/contrast/meta.h"
-#include "lightreasoner/contrast/sample.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/dist/process_group.h"
+#include "lightreasoner/model/identity.h"
 #include "lightreasoner/model/loader.h"
+#include "lightreasoner/pipeline/sample.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
-namespace lightreasoner::train {
+namespace lightreasoner::pipeline {
 
 namespace fs = std::filesystem;
-
-model::LoraSpec lora_spec_from_config(const config::RunConfig& config) {
-  model::LoraSpec spec;
-  spec.r = config.lora.r;
-  spec.alpha = config.lora.alpha;
-  spec.dropout = config.lora.dropout;
-  spec.targets = config.lora.targets;
-  spec.use_rslora = config.lora.use_rslora;
-  return spec;
-}
+using namespace train;
 
 int64_t shared_vocab(const config::RunConfig& config, const model::ModelConfig& expert) {
   int64_t vocab = expert.vocab_size;
@@ -33,47 +27,69 @@ int64_t shared_vocab(const config::RunConfig& config, const model::ModelConfig& 
   return vocab;
 }
 
+const std::vector<std::string>& trained_setting_keys(LossKind loss) {
+  static const std::vector<std::string> train = {"expert.path", "seed", "data", "prompt", "sample", "selection",
+                                                 "target", "lora", "train", "optim"};
+  static const std::vector<std::string> sft = {"expert.path", "seed", "data", "prompt", "sft", "lora", "train", "optim"};
+  return loss == LossKind::kSoftTargetKL ? train : sft;
+}
+
 TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const config::RunConfig& config, LossKind loss,
                           int64_t vocab, bool resume) {
-  const auto spec = lora_spec_from_config(config);
+  const model::LoraSpec spec(config.lora);
   auto modules = model::attach_lora(model, spec, static_cast<uint64_t>(config.seed));
   auto options = trainer_options_from_config(config, loss, vocab);
   options.resume = resume;
   options.label = loss == LossKind::kSoftTargetKL ? "train" : "sft";
   TrainRunReport report;
-  report.summary = run_trainer(model, model::lora_parameters(modules), data.rows, options,
-                               [&](bool training) { model::set_lora_training(modules, training); });
+  report.summary = run_trainer(model, model::lora_parameters(modules), data.rows, options);
   report.output = fs::path(config.output_dir) / "adapter";
-  if (dist::world().is_main()) model::save_peft_adapter(report.output, modules, spec, config.expert.path);
+  if (dist::world().is_main()) {
+    model::save_peft_adapter(report.output, modules, spec, config.expert.path);
+    config::write_settings_record(report.output / kTrainedSettingsFile, kTrainedSettingsKind, config,
+                                  trained_setting_keys(loss));
+  }
   data.rows.clear();
   report.data = std::move(data);
   return report;
 }
 
-TrainRunReport run_train(const config::RunConfig& config, bool resume) {
+TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resample) {
   LR_CHECK(!config.expert.path.empty(), "train needs expert.path (the model to fine-tune)");
   LR_CHECK(!config.expert.adapter, "train starts a fresh LoRA on expert.path, but expert.adapter is set ('"
                                        << *config.expert.adapter
                                        << "'); merge it first (lightreasoner merge) and train the merged model");
   const fs::path out_dir = config.output_dir;
   const fs::path dataset = out_dir / "contrast.jsonl";
+  if (resample && dist::world().is_main()) discard_dataset(dataset);
   // Every rank must see the same answer to "is there a dataset?" (sampling writes it).
   dist::world().barrier("train: start");
   if (!fs::exists(dataset)) {
     spdlog::info("train: {} is absent; running sample first", dataset.string());
-    contrast::run_sample(config);
+    run_sample(config);
   }
-  // The targets are the expert's own soft labels: refuse a dataset made for another model or prompt.
+  // The targets are the expert's soft labels under the dataset's settings: refuse a dataset made
+  // with other settings, unless the change only removes steps the dataset holds.
   const fs::path meta_file = contrast::meta_path_for(dataset);
   LR_CHECK(fs::exists(meta_file), "'" << dataset.string() << "' has no " << meta_file.filename().string()
                                       << " beside it; train cannot check which expert made it");
+  const contrast::ContrastMeta made = contrast::read_meta(meta_file);
   contrast::ContrastMeta run = contrast::meta_from_config(config);
-  run.expert = contrast::identify_model(config.expert.path);
+  run.expert = model::identify_model(config.expert.path);
+  if (!config.amateur.path.empty() && fs::is_directory(config.amateur.path))
+    run.amateur = model::identify_model(config.amateur.path);
   run.tokenizer_fingerprint = tokenizer::load_tokenizer(config.expert.path)->fingerprint();
-  contrast::check_meta_compatible(contrast::read_meta(meta_file), run, contrast::MetaUse::kTrain, meta_file);
+  const auto filter = contrast::selection_filter(made, run);
+  if (!filter) contrast::check_meta_compatible(made, run, contrast::MetaUse::kTrain, meta_file);
 
   auto records = contrast::read_contrast(dataset);
   LR_CHECK(!records.empty(), "'" << dataset.string() << "' has no rollouts: nothing to train on");
+  if (filter) {
+    const int64_t kept = contrast::apply_step_filter(records, *filter);
+    spdlog::info("train: {} differs from the dataset's selection; applied as a filter on its stored per-step KL "
+                 "(kept {} steps; the stored KL is rounded, so a step at β itself may fall either way)",
+                 filter->description, kept);
+  }
   const auto expert_config = model::load_model_config(config.expert.path);
   RowLimits limits;
   limits.max_seq_len = config.train.max_seq_len;
@@ -100,4 +116,4 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume) {
   return report;
 }
 
-}  // namespace lightreasoner::train
+}  // namespace lightreasoner::pipeline

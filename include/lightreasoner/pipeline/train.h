@@ -1,0 +1,47 @@
+// The `train` recipe (docs/design.md#data-flow, steps 4–6): runs `sample` first when <output_dir>/contrast.jsonl is
+// absent; refuses a dataset made with other settings (models, tokenizer, prompt, decoding, data,
+// selection, target: contrast/meta.h), listing each difference — or applies a pure selection
+// filter (β raised, selection turned on) and says so — or, with --resample, samples it again;
+// then LoRA on the expert, the trainer on the selected steps' soft targets (train/trainer.h),
+// and <output_dir>/adapter/ (PEFT format) with the settings that shaped it. Also the LoRA half
+// shared with `sft` (pipeline/sft.h).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "lightreasoner/config/run_config.h"
+#include "lightreasoner/model/lora.h"
+#include "lightreasoner/model/transformer.h"
+#include "lightreasoner/train/batch.h"
+#include "lightreasoner/train/trainer.h"
+
+namespace lightreasoner::pipeline {
+
+// Beside every adapter and model directory train and sft write: the settings that shaped it
+// (config/compare.h), so the directory carries its training prompt wherever it goes (eval refuses
+// another prompt: eval/prompt.h check_prompt_matches_training).
+constexpr const char* kTrainedSettingsFile = "lightreasoner_settings.json";
+constexpr const char* kTrainedSettingsKind = "lightreasoner-trained";
+const std::vector<std::string>& trained_setting_keys(train::LossKind loss);
+
+// min(V_expert, V_amateur) when the amateur's config is readable, else the expert's vocabulary.
+int64_t shared_vocab(const config::RunConfig& config, const model::ModelConfig& expert);
+
+struct TrainRunReport {
+  std::filesystem::path output;  // the adapter (or, for full fine-tuning, model) directory
+  train::PreparedRows data;      // counts; rows are not kept
+  train::TrainSummary summary;
+};
+
+// LoRA training of an already loaded model on prepared rows, then the PEFT adapter (+ settings
+// record) in <output_dir>/adapter. Shared by `train` and LoRA `sft`.
+TrainRunReport train_lora(model::CausalLM& model, train::PreparedRows data, const config::RunConfig& config,
+                          train::LossKind loss, int64_t vocab, bool resume);
+
+// resample: discard an existing <output_dir>/contrast.jsonl (and its meta and part files) and
+// sample again with this config, instead of refusing a dataset made with other settings.
+TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resample = false);
+
+}  // namespace lightreasoner::pipeline

@@ -1,0 +1,90 @@
+// The lineage world's general / math / instruct corpora (see corpora.h): text assembled from the
+// generator's problems plus seeded arithmetic facts. No file I/O here.
+#include "lightreasoner/world/corpora.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "lightreasoner/core/error.h"
+
+namespace lightreasoner::world {
+namespace {
+
+// SplitMix64 (the generator's; std:: distributions differ between platforms).
+uint64_t mix(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+int64_t between(uint64_t& state, int64_t lo, int64_t hi) {
+  return lo + static_cast<int64_t>(mix(state) % static_cast<uint64_t>(hi - lo + 1));
+}
+
+// One step of the stories' arithmetic: operands and results in the stories' ranges (two digits,
+// small counts 2..9 for products and quotients).
+std::string fact(uint64_t& state) {
+  const std::string s[] = {" + ", " - ", " * ", " / "};
+  const int64_t op = between(state, 0, 3);
+  int64_t a = 0, b = 0, c = 0;
+  if (op == 0) {
+    a = between(state, 10, 89), b = between(state, 10, 99 - a), c = a + b;
+  } else if (op == 1) {
+    a = between(state, 20, 99), b = between(state, 10, a - 10), c = a - b;
+  } else if (op == 2) {
+    a = between(state, 2, 9), b = between(state, 10, 99 / a), c = a * b;
+    if (mix(state) % 2) std::swap(a, b);
+  } else {
+    b = between(state, 2, 9), c = between(state, 10, 99 / b), a = b * c;
+  }
+  return std::to_string(a) + s[op] + std::to_string(b) + " = " + std::to_string(c) + ".";
+}
+
+}  // namespace
+
+std::string worked_solution(const WorldProblem& problem) {
+  const auto cut = problem.answer.rfind("#### ");
+  LR_CHECK(cut != std::string::npos, "world problem '" << problem.id << "': answer without '#### N'");
+  return problem.answer.substr(0, cut) + "The answer is " + std::to_string(problem.result) + ".";
+}
+
+LineageCorpora lineage_corpora(const std::vector<WorldProblem>& train, const LineageOptions& options) {
+  LR_CHECK(options.fact_documents >= 0, "world corpora: fact documents must be >= 0");
+  LR_CHECK(options.math_general_share >= 0 && options.math_general_share < 1,
+           "world corpora: the general share of the math corpus must be in [0, 1), got " << options.math_general_share);
+  LineageCorpora c;
+  for (size_t i = 0; i < train.size(); ++i) {
+    const auto& p = train[i];
+    c.general.push_back({p.id + "-story", "", p.question});
+    if (i % 2 == 0) {
+      c.general.push_back({p.id + "-qa", "", "Question: " + p.question + "\nAnswer: " + std::to_string(p.result)});
+    } else {
+      // The question framed as in the general corpus, the worked solution after "Solution:"; only the
+      // solution is supervised (what the expert must learn is solving, not the questions).
+      c.math.push_back({p.id + "-solution", "Question: " + p.question + "\nSolution:", " " + worked_solution(p)});
+      c.instruct.push_back({p.id + "-instruct", "Question: " + p.question + "\nAnswer:", " " + worked_solution(p)});
+    }
+  }
+  uint64_t state = options.seed * 0x9E3779B97F4A7C15ULL + 17;
+  for (int64_t d = 0; d < options.fact_documents; ++d) {
+    std::string text;
+    for (int k = 0; k < 5; ++k) text += (k ? " " : "") + fact(state);
+    c.general.push_back({"fact-" + std::to_string(d), "", text});
+  }
+  // The math corpus: its solutions plus general documents making up math_general_share of it,
+  // drawn without replacement in a seeded order.
+  const auto solutions = static_cast<double>(c.math.size());
+  auto wanted = static_cast<int64_t>(solutions * options.math_general_share / (1.0 - options.math_general_share));
+  wanted = std::min<int64_t>(wanted, static_cast<int64_t>(c.general.size()));
+  std::vector<size_t> order(c.general.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = order.size(); i-- > 1;) std::swap(order[i], order[static_cast<size_t>(mix(state) % (i + 1))]);
+  for (int64_t k = 0; k < wanted; ++k) c.math.push_back(c.general[order[static_cast<size_t>(k)]]);
+  // Interleave: a seeded shuffle, so a prefix of the file is a fair sample (the trainer shuffles too).
+  for (auto* corpus : {&c.general, &c.math}) {
+    for (size_t i = corpus->size(); i-- > 1;) std::swap((*corpus)[i], (*corpus)[static_cast<size_t>(mix(state) % (i + 1))]);
+  }
+  return c;
+}
+
+}  // namespace lightreasoner::world
