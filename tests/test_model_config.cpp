@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/model_config.h"
@@ -142,6 +144,38 @@ TEST(ModelConfig, ErrorsNameTheFileAndKey) {
   EXPECT_LR_ERROR(model_config_from_json(bad, "m/config.json"), "must be a multiple of num_key_value_heads (3)");
   EXPECT_LR_ERROR(preset_config("llama", "qwen2.5-0.5b"), "size 'qwen2.5-0.5b' is a qwen2 model");
   EXPECT_LR_ERROR(preset_config("qwen2", "huge"), "unknown model size 'huge'");
+}
+
+TEST(ModelConfig, AbsurdSizesAreRefusedByNameBeforeAnythingIsAllocated) {
+  // Each of these would have the model constructor ask for terabytes (or overflow the size
+  // arithmetic) before the checkpoint is even looked at.
+  const std::vector<std::pair<std::string, Json>> cases = {
+      {"num_hidden_layers", 1'000'000'000}, {"hidden_size", 100'000'000}, {"vocab_size", int64_t{1} << 40},
+      {"intermediate_size", int64_t{1} << 40}, {"num_attention_heads", 1'000'000}, {"head_dim", 1 << 20},
+      {"max_position_embeddings", int64_t{1} << 50}};
+  for (const auto& [key, value] : cases) {
+    Json bad = qwen25_05b_v4();
+    bad[key] = value;
+    if (key == "num_attention_heads") bad["num_key_value_heads"] = value;
+    EXPECT_LR_ERROR(model_config_from_json(bad, "m/config.json"),
+                    "m/config.json: key '" + key + "' is " + value.dump() + ", more than the sane bound");
+  }
+}
+
+TEST(ModelConfig, IntegersBeyondInt64AreOutOfRangeNotWrappedOrUndefined) {
+  Json bad = qwen25_05b_v4();
+  bad["num_hidden_layers"] = 1e300;  // a whole float: converting it to int64 is undefined behaviour
+  EXPECT_LR_ERROR(model_config_from_json(bad, "m/config.json"), "key 'num_hidden_layers' is out of range (got 1e+300)");
+  bad = qwen25_05b_v4();
+  bad["hidden_size"] = uint64_t{1} << 63;  // would wrap to a negative size
+  EXPECT_LR_ERROR(model_config_from_json(bad, "m/config.json"), "key 'hidden_size' is out of range (got 9223372036854775808)");
+}
+
+TEST(ModelConfig, AConfigFileLargerThanTheBoundIsRefusedUnread) {
+  const auto dir = lrtest::temp_dir();
+  { std::ofstream(dir / "config.json") << "{}"; }
+  std::filesystem::resize_file(dir / "config.json", (uint64_t{16} << 20) + 1);  // sparse: no disk used
+  EXPECT_LR_ERROR(load_model_config(dir), "config.json: 16777217 bytes, more than the 16777216 bytes allowed for a model config");
 }
 
 // ---------------- rope: inv_freq by hand (dim 8, theta 10000 ⇒ default [1, 0.1, 0.01, 0.001]) ----------------

@@ -2,6 +2,8 @@
 // errors for missing / unexpected / mis-shaped / non-float tensors and corrupt indexes.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/io/safetensors.h"
 #include "model_support.h"
@@ -151,6 +153,26 @@ TEST(Loader, CorruptIndexAndMissingFiles) {
   fs::remove(sharded / "config.json");
   EXPECT_NE(load_error(sharded).find("has no config.json"), std::string::npos) << load_error(sharded);
   EXPECT_NE(load_error(lrtest::temp_dir("empty")).find("has no config.json"), std::string::npos);
+}
+
+TEST(Loader, AConfigDeclaringFarMoreParametersThanTheCheckpointHoldsIsRefusedBeforeAllocating) {
+  // 4000 layers is within the sane bound, but the tiny checkpoint holds ~0.2M values: building
+  // the model first would allocate gigabytes only to report missing tensors afterwards.
+  const auto dir = lrtest::make_tiny_model("llama");
+  const auto config = nlohmann::json::parse(read_file(dir / "config.json"));
+  auto edited = config;
+  edited["num_hidden_layers"] = 4000;
+  write_file_atomic(dir / "config.json", edited.dump());
+  std::string error = load_error(dir);
+  EXPECT_NE(error.find((dir / "config.json").string() + " declares "), std::string::npos) << error;
+  EXPECT_NE(error.find("(4000 layers, hidden_size "), std::string::npos) << error;
+  EXPECT_NE(error.find("refusing to allocate the model"), std::string::npos) << error;
+  // One layer too many is a near miss: left to load_weights, whose error lists what is missing.
+  edited["num_hidden_layers"] = config["num_hidden_layers"].get<int>() + 1;
+  write_file_atomic(dir / "config.json", edited.dump());
+  error = load_error(dir);
+  EXPECT_NE(error.find("checkpoint does not match the model built from its config"), std::string::npos) << error;
+  EXPECT_NE(error.find("missing tensors"), std::string::npos) << error;
 }
 
 }  // namespace

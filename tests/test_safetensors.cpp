@@ -249,6 +249,27 @@ TEST(Safetensors, HostileFiles) {
   EXPECT_LR_ERROR(SafetensorsFile::open(dir / "trunc.safetensors"), "trunc.safetensors");
 }
 
+TEST(Safetensors, AHeaderAnnouncingTerabytesIsRefusedFromItsOffsetsAgainstTheFileSize) {
+  // A consistent 4 TiB tensor (shape × dtype = span) in a 100-byte file: refused by comparing the
+  // stated offsets with the file size; nothing is allocated or read from the claimed range.
+  auto dir = lrtest::temp_dir();
+  const auto path = write_raw(dir, "tera.safetensors",
+                              R"({"t":{"dtype":"F32","shape":[1048576,1048576],"data_offsets":[0,4398046511104]}})", 8);
+  EXPECT_LR_ERROR(SafetensorsFile::open(path), "tensors cover 4398046511104 data bytes but the file holds 8 (truncated file?)");
+  // The same shard named by a sharded index: the error names the shard file.
+  fs::rename(path, dir / "model-00001-of-00001.safetensors");
+  write_file_atomic(dir / "model.safetensors.index.json", R"({"weight_map":{"t":"model-00001-of-00001.safetensors"}})");
+  EXPECT_LR_ERROR(Checkpoint::open(dir), "model-00001-of-00001.safetensors: tensors cover 4398046511104 data bytes");
+}
+
+TEST(Safetensors, AnIndexFileLargerThanTheBoundIsRefusedUnread) {
+  auto dir = lrtest::temp_dir();
+  write_file_atomic(dir / "model.safetensors.index.json", "{}");
+  fs::resize_file(dir / "model.safetensors.index.json", (uint64_t{64} << 20) + 1);  // sparse: no disk used
+  EXPECT_LR_ERROR(Checkpoint::open(dir), "model.safetensors.index.json: 67108865 bytes, more than the 67108864 bytes "
+                                         "allowed for a safetensors index");
+}
+
 TEST(Safetensors, MisalignedDataIsCopied) {
   // A hand-made file whose header length is not a multiple of 8: data start is misaligned for F32.
   auto dir = lrtest::temp_dir();

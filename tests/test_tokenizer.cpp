@@ -4,6 +4,7 @@
 // streaming decode, hostile input and fingerprints. Templates and the node peer have own suites.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -421,4 +422,80 @@ TEST(TokenizerJson, MetaspacePreTokenizerPrependFirst) {
   // Unknown characters (no byte tokens in this vocab) become one fused <unk>.
   EXPECT_EQ(tok->encode("hi xyz"), (std::vector<TokenId>{6, 2, 0}));
   EXPECT_EQ(tok->decode({6, 6}), "hi hi");
+}
+
+// ---------------- sizes before allocations, hostile patterns (issue 19) ----------------
+
+namespace {
+// The smallest byte-level tokenizer.json: 256 byte tokens, no merges, the given pre-tokenizer.
+nlohmann::json byte_level_tokenizer(const nlohmann::json& pre_tokenizer) {
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b) vocab[gpt2_char(b)] = b;
+  return {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}},
+          {"pre_tokenizer", pre_tokenizer},
+          {"decoder", {{"type", "ByteLevel"}}}};
+}
+
+nlohmann::json split_then_bytes(const std::string& regex) {
+  return {{"type", "Sequence"},
+          {"pretokenizers",
+           {{{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}},
+            {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
+}
+}  // namespace
+
+TEST(TokenizerSizes, ATokenIdFarBeyondTheListedTokensIsRefusedBeforeTheTablesAreSized) {
+  // One vocab entry claiming id 10^9 would size the id tables for a billion tokens.
+  const auto dir = lrtest::temp_dir();
+  auto j = byte_level_tokenizer(nullptr);
+  j["model"]["vocab"]["far"] = 1'000'000'000;
+  EXPECT_LR_ERROR(write_and_load(dir, j), "vocab[\"far\"]: id 1000000000 is out of range [0, 65793)");
+  j = byte_level_tokenizer(nullptr);
+  j["added_tokens"] = {{{"id", 2'000'000'000}, {"content", "<huge>"}, {"special", true}}};
+  EXPECT_LR_ERROR(write_and_load(dir, j), "added_tokens[0]: id 2000000000 is out of range");
+  // Holes up to the bound are fine: an added token a little past the vocab loads.
+  j["added_tokens"] = {{{"id", 300}, {"content", "<pad>"}, {"special", true}}};
+  EXPECT_EQ(write_and_load(dir, j)->vocab_size(), 301);
+}
+
+TEST(TokenizerSizes, KeysOfTheWrongJsonTypeAreErrorsNamingTheFile) {
+  const auto dir = lrtest::temp_dir();
+  auto j = byte_level_tokenizer({{"type", "Metaspace"}, {"replacement", 7}});
+  EXPECT_LR_ERROR(write_and_load(dir, j), (dir / "tokenizer.json").string() + ": a key has the wrong type");
+  j = byte_level_tokenizer(nullptr);
+  j["added_tokens"] = {{{"id", "12"}, {"content", "<x>"}}};
+  EXPECT_LR_ERROR(write_and_load(dir, j), "added_tokens[0]: \"id\" must be an integer, got \"12\"");
+}
+
+TEST(TokenizerSizes, ATokenizerJsonLargerThanTheBoundIsRefusedUnread) {
+  const auto dir = lrtest::temp_dir();
+  { std::ofstream(dir / "tokenizer.json") << "{}"; }
+  std::filesystem::resize_file(dir / "tokenizer.json", (uint64_t{256} << 20) + 1);  // sparse: no disk used
+  EXPECT_LR_ERROR(load_tokenizer(dir), "268435457 bytes, more than the 268435456 bytes allowed for a tokenizer.json");
+  std::filesystem::remove(dir / "tokenizer.json");
+  { std::ofstream(dir / "tokenizer_config.json") << "{}"; }
+  std::filesystem::resize_file(dir / "tokenizer_config.json", (uint64_t{16} << 20) + 1);
+  EXPECT_LR_ERROR(load_tokenizer(dir), "allowed for a tokenizer_config.json");
+}
+
+TEST(TokenizerHostile, ACatastrophicallyBacktrackingPatternFailsFastWithAClearError) {
+  // (a+)+$ on "aaa…ab" needs 2^40 steps without a limit: encoding would hang for days.
+  const auto dir = lrtest::temp_dir();
+  auto tok = write_and_load(dir, byte_level_tokenizer(split_then_bytes("(a+)+$")));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_LR_ERROR(tok->encode(std::string(40, 'a') + "b"), "the pattern backtracks catastrophically; pattern (a+)+$");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  // The same tokenizer still encodes text the pattern handles quickly.
+  EXPECT_EQ(tok->encode("ab").size(), 2u);
+}
+
+TEST(TokenizerHostile, TheMatchLimitGrowsWithTheTextSoLongWhitespaceRunsStillEncode) {
+  // Llama-3/Qwen-style \s*[\r\n]+ backtracks over a whole whitespace run (about one step per
+  // byte per match): a 2 MB run of spaces exceeds a fixed 1M-step limit but must still encode.
+  const auto dir = lrtest::temp_dir();
+  auto tok = write_and_load(dir, byte_level_tokenizer(split_then_bytes(R"(\s*[\r\n]+|\s+(?!\S)|\s+)")));
+  const std::string spaces(2'000'000, ' ');
+  const auto ids = tok->encode(spaces + "x");
+  EXPECT_EQ(ids.size(), spaces.size() + 1);  // no merges: one id per byte
+  EXPECT_EQ(tok->decode(ids), spaces + "x");
 }

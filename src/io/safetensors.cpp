@@ -14,6 +14,7 @@
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/io/limits.h"
 
 namespace lightreasoner::io {
 
@@ -256,7 +257,8 @@ Checkpoint Checkpoint::open(const fs::path& path, const std::string& stem) {
   }
   LR_CHECK(fs::exists(index_path), "no " << single.filename().string() << " or " << index_path.filename().string()
                                          << " in '" << path.string() << "'");
-  Json index = Json::parse(read_file(index_path), nullptr, /*allow_exceptions=*/false);
+  Json index = Json::parse(limits::read_bounded_file(index_path, limits::kMaxIndexJsonBytes, "a safetensors index"),
+                           nullptr, /*allow_exceptions=*/false);
   LR_CHECK(!index.is_discarded() && index.is_object(), index_path.string() << ": not a valid JSON object");
   auto map_it = index.find("weight_map");
   LR_CHECK(map_it != index.end() && map_it->is_object(),

@@ -41,6 +41,25 @@ void list_names(std::ostringstream& out, const char* title, const std::vector<st
   for (const auto& name : names) out << "\n    " << name;
 }
 
+// Sizes before allocations: the model is allocated from config.json's numbers, so a config that
+// declares far more parameters than its checkpoint holds (10^9 layers over a 1 MB file) is refused
+// here, before a byte is allocated. A small shortfall is left to load_weights, whose error lists
+// every missing tensor; twice the checkpoint's values cannot be a near miss.
+void check_config_against_checkpoint(const ModelConfig& config, const io::Checkpoint& checkpoint,
+                                     const std::string& where) {
+  uint64_t held = 0;  // values (not bytes): the checkpoint's dtype may differ from the model's
+  for (const auto& name : checkpoint.names()) {
+    const auto& info = checkpoint.info(name);
+    held += info.nbytes() / io::st_dtype_size(info.dtype);
+  }
+  const auto declared = static_cast<uint64_t>(config.num_parameters());  // bounded by ModelConfig::validate
+  LR_CHECK(declared <= 2 * held,
+           where << "/config.json declares " << declared << " parameters (" << config.num_hidden_layers
+                 << " layers, hidden_size " << config.hidden_size << ", intermediate_size " << config.intermediate_size
+                 << ", vocab_size " << config.vocab_size << ") but the checkpoint holds only " << held
+                 << " values in " << checkpoint.files().size() << " file(s); refusing to allocate the model");
+}
+
 }  // namespace
 
 torch::ScalarType config_dtype(const ModelConfig& config) {
@@ -92,6 +111,7 @@ std::shared_ptr<CausalLM> load_model(const std::filesystem::path& dir, const Loa
   ModelConfig config = load_model_config(dir);
   const torch::ScalarType dtype = options.dtype ? *options.dtype : config_dtype(config);
   auto checkpoint = io::Checkpoint::open(dir);
+  check_config_against_checkpoint(config, checkpoint, dir.string());
   auto model = std::make_shared<CausalLM>(config, torch::TensorOptions().dtype(dtype).device(options.device));
   load_weights(*model, checkpoint, dir.string());
   model->eval();

@@ -10,6 +10,7 @@
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/io/limits.h"
 
 namespace lightreasoner::model {
 namespace {
@@ -25,6 +26,12 @@ const Json* find_key(const Json& object, const std::string& key) {
 int64_t int_value(const Json& value, const std::string& where, const std::string& key) {
   LR_CHECK(value.is_number_integer() || (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>()),
            where << ": key '" << key << "' must be an integer (got " << value.dump() << ")");
+  // Out of int64 range (a float like 1e300, an unsigned above 2^63): converting would be undefined
+  // or wrap to a negative size.
+  const bool in_range = value.is_number_unsigned() ? value.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)
+                        : value.is_number_float()  ? std::fabs(value.get<double>()) < 9.2e18
+                                                   : true;
+  LR_CHECK(in_range, where << ": key '" << key << "' is out of range (got " << value.dump() << ")");
   return value.is_number_integer() ? value.get<int64_t>() : static_cast<int64_t>(value.get<double>());
 }
 
@@ -174,6 +181,24 @@ int64_t ModelConfig::matmul_flops_per_token() const {
 }
 
 void ModelConfig::validate(const std::string& where) const {
+  // Bounds first: every size below is used to allocate (weights, rope tables, KV caches), and the
+  // products in num_parameters() must not overflow.
+  auto bounded = [&](const char* key, int64_t value, int64_t max) {
+    LR_CHECK(value <= max, where << ": key '" << key << "' is " << value << ", more than the sane bound " << max
+                                 << " (corrupt or hostile config?)");
+  };
+  bounded("vocab_size", vocab_size, io::limits::kMaxVocabSize);
+  bounded("hidden_size", hidden_size, io::limits::kMaxHiddenSize);
+  bounded("intermediate_size", intermediate_size, io::limits::kMaxIntermediateSize);
+  bounded("num_hidden_layers", num_hidden_layers, io::limits::kMaxLayers);
+  bounded("num_attention_heads", num_attention_heads, io::limits::kMaxHeads);
+  bounded("num_key_value_heads", num_key_value_heads, io::limits::kMaxHeads);
+  bounded("head_dim", explicit_head_dim, io::limits::kMaxHeadDim);
+  bounded("max_position_embeddings", max_position_embeddings, io::limits::kMaxPositions);
+  if (sliding_window) bounded("sliding_window", *sliding_window, io::limits::kMaxPositions);
+  if (rope.original_max_position_embeddings) {
+    bounded("original_max_position_embeddings", *rope.original_max_position_embeddings, io::limits::kMaxPositions);
+  }
   LR_CHECK(vocab_size > 0 && hidden_size > 0 && intermediate_size > 0 && num_hidden_layers > 0,
            where << ": vocab_size, hidden_size, intermediate_size and num_hidden_layers must be positive (got "
                  << vocab_size << ", " << hidden_size << ", " << intermediate_size << ", " << num_hidden_layers << ")");
@@ -355,7 +380,8 @@ Json generation_defaults_to_json(const GenerationDefaults& defaults) {
 
 namespace {
 Json read_json_file(const std::filesystem::path& path) {
-  Json json = Json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+  Json json = Json::parse(io::limits::read_bounded_file(path, io::limits::kMaxConfigJsonBytes, "a model config"),
+                          nullptr, /*allow_exceptions=*/false);
   LR_CHECK(!json.is_discarded(), path.string() << ": not valid JSON");
   return json;
 }

@@ -16,6 +16,7 @@
 #include "fingerprint.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/io/limits.h"
 #include "lightreasoner/tokenizer/utf8.h"
 #include "regex_split.h"
 
@@ -84,11 +85,28 @@ class JsonBpeTokenizer final : public Tokenizer {
     file_ = path.string();
     Json j;
     try {
-      j = Json::parse(read_file(path));
+      j = Json::parse(io::limits::read_bounded_file(path, io::limits::kMaxTokenizerJsonBytes, "a tokenizer.json"));
     } catch (const Json::exception& e) {
       LR_FAIL(file_ << ": not valid JSON: " << e.what());
     }
     LR_CHECK(j.is_object() && j.contains("model") && j["model"].is_object(), file_ << ": no \"model\" object");
+    try {
+      read(j, config);
+    } catch (const Json::exception& e) {
+      // A key of the wrong JSON type deep in the pipeline (the section readers check the keys
+      // they branch on; nlohmann checks the rest on access).
+      LR_FAIL(file_ << ": a key has the wrong type or is missing: " << e.what());
+    }
+  }
+
+  void read(const Json& j, const TokenizerConfig& config) {
+    // Ids index dense tables sized by the largest id: bound them by what the file lists.
+    auto count = [](const Json& object, const char* key) {
+      auto it = object.find(key);
+      return it == object.end() ? size_t{0} : it->size();
+    };
+    max_token_id_ = static_cast<int64_t>(count(j["model"], "vocab") + count(j, "added_tokens")) +
+                    io::limits::kMaxTokenIdHoles;
     for (const char* key : {"truncation", "padding"}) {
       if (j.contains(key) && !j[key].is_null()) spdlog::warn("{}: \"{}\" is set; ignored (lightreasoner never truncates or pads here)", file_, key);
     }
@@ -307,9 +325,11 @@ class JsonBpeTokenizer final : public Tokenizer {
       LR_CHECK(!regex, where(file_, at) << ": Replace decoder with a Regex pattern is not supported");
       decoder_.replacements.emplace_back(from, d.at("content").get<std::string>());
     } else if (type == "Strip") {
-      LR_CHECK(d.value("content", " ") == " " && d.value("stop", 0) == 0,
-               where(file_, at) << ": only Strip of leading spaces is supported, got " << d.dump());
-      decoder_.strip_leading_spaces = d.value("start", 0);
+      const Json start = d.value("start", Json(0)), stop = d.value("stop", Json(0));
+      LR_CHECK(d.value("content", " ") == " " && stop == 0 && start.is_number_integer() && start.get<int64_t>() >= 0 &&
+                   start.get<int64_t>() <= 16,
+               where(file_, at) << ": only Strip of up to 16 leading spaces is supported, got " << d.dump());
+      decoder_.strip_leading_spaces = static_cast<int>(start.get<int64_t>());
     } else if (type == "Metaspace") {
       decoder_.replacements.emplace_back(d.value("replacement", kMetaspace), " ");
       std::string scheme = d.value("prepend_scheme", d.value("add_prefix_space", true) ? "always" : "never");
@@ -341,7 +361,9 @@ class JsonBpeTokenizer final : public Tokenizer {
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
       LR_CHECK(it.value().is_number_integer(), at << ".vocab[\"" << it.key() << "\"] must be an integer id");
       const auto id = it.value().get<int64_t>();
-      LR_CHECK(id >= 0 && id < (int64_t{1} << 30), at << ".vocab[\"" << it.key() << "\"]: id " << id << " out of range");
+      LR_CHECK(id >= 0 && id < max_token_id_, at << ".vocab[\"" << it.key() << "\"]: id " << id << " is out of range [0, "
+                                                 << max_token_id_ << ") for a file listing "
+                                                 << max_token_id_ - io::limits::kMaxTokenIdHoles << " tokens");
       set_token(static_cast<TokenId>(id), it.key(), at + ".vocab");
       model_vocab.emplace_back(to_model_space(it.key()), static_cast<TokenId>(id));
     }
@@ -381,8 +403,12 @@ class JsonBpeTokenizer final : public Tokenizer {
       for (const char* flag : {"lstrip", "rstrip", "single_word"}) {
         if (t.value(flag, false)) spdlog::warn("{}: \"{}\" is set but not implemented; the token is matched anywhere", at, flag);
       }
-      AddedToken token{t["id"].get<TokenId>(), t["content"].get<std::string>(), t.value("special", false)};
-      LR_CHECK(token.id >= 0 && token.id < (1 << 30), at << ": id " << token.id << " out of range");
+      LR_CHECK(t["id"].is_number_integer(), at << ": \"id\" must be an integer, got " << t["id"].dump());
+      const auto id = t["id"].get<int64_t>();
+      LR_CHECK(id >= 0 && id < max_token_id_, at << ": id " << id << " is out of range [0, " << max_token_id_
+                                                 << ") for a file listing "
+                                                 << max_token_id_ - io::limits::kMaxTokenIdHoles << " tokens");
+      AddedToken token{static_cast<TokenId>(id), t["content"].get<std::string>(), t.value("special", false)};
       if (!(token.id < vocab_size() && has_token_[token.id])) set_token(token.id, token.content, at);
       // An added token that is also a vocab entry keeps its id; its content maps to that id.
       token_to_id_[token.content] = token.id;
@@ -410,7 +436,12 @@ class JsonBpeTokenizer final : public Tokenizer {
         LR_CHECK(item.contains("SpecialToken"), where(file_, at) << ".single: unexpected item " << item.dump());
         const std::string name = item["SpecialToken"].at("id").get<std::string>();
         LR_CHECK(specials.contains(name), where(file_, at) << ".special_tokens has no entry for \"" << name << "\"");
-        for (const Json& id : specials[name].at("ids")) (after_sequence ? suffix_ids_ : prefix_ids_).push_back(id.get<TokenId>());
+        for (const Json& id : specials[name].at("ids")) {
+          LR_CHECK(id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() < max_token_id_,
+                   where(file_, at) << ".special_tokens[\"" << name << "\"].ids: " << id.dump()
+                                    << " is not a token id in [0, " << max_token_id_ << ")");
+          (after_sequence ? suffix_ids_ : prefix_ids_).push_back(static_cast<TokenId>(id.get<int64_t>()));
+        }
       }
     } else {
       LR_FAIL(where(file_, at) << ": post_processor type \"" << type
@@ -455,6 +486,7 @@ class JsonBpeTokenizer final : public Tokenizer {
   }
 
   std::string file_;
+  int64_t max_token_id_ = 0;  // exclusive
   bool byte_level_ = false;
   std::vector<NormalizerStep> normalizers_;
   std::vector<PreTokenizerStep> pre_tokenizers_;

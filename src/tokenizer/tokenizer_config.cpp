@@ -5,6 +5,7 @@
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/io/limits.h"
 
 namespace lightreasoner::tokenizer {
 
@@ -14,7 +15,7 @@ TokenizerConfig read_tokenizer_config(const std::filesystem::path& path) {
   config.source = path.string();
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(read_file(path));
+    j = nlohmann::json::parse(io::limits::read_bounded_file(path, io::limits::kMaxConfigJsonBytes, "a tokenizer_config.json"));
   } catch (const nlohmann::json::exception& e) {
     LR_FAIL(path.string() << ": not valid JSON: " << e.what());
   }

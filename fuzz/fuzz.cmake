@@ -1,0 +1,72 @@
+# libFuzzer harnesses (fuzz/fuzz_*.cpp), built only with -DLR_FUZZ=ON and clang (scripts/fuzz.sh
+# configures build-fuzz/ that way); never part of the default build. The parsers are compiled into
+# their own static libraries with the fuzzer's coverage instrumentation plus ASan + UBSan, from just
+# the sources the harnesses reach, so a fuzz build costs a fraction of the whole library.
+# Included from the top-level CMakeLists.txt (not add_subdirectory) so the per-source compile
+# definitions set there (the sentencepiece shim's path on the tokenizer sources) apply here too.
+if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "LR_FUZZ needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++-14 "
+    "(Debian: apt-get install clang-14 libclang-rt-14-dev), or run scripts/fuzz.sh")
+endif()
+
+set(LR_FUZZ_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+
+# One small library per group of parsers, so each harness needs only its own sources compiled and
+# the first harnesses link (and can run) long before anything that includes LibTorch is built.
+function(lr_fuzz_library name)
+  set(sources)
+  foreach(source ${ARGN})
+    list(APPEND sources ${CMAKE_SOURCE_DIR}/src/${source}.cpp)
+  endforeach()
+  add_library(${name} STATIC ${sources})
+  target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include)
+  target_compile_definitions(${name} PUBLIC LR_VERSION="${PROJECT_VERSION}" LR_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  target_compile_options(${name} PUBLIC ${LR_FUZZ_SANITIZE} -fsanitize=fuzzer-no-link)
+  target_link_libraries(${name} PUBLIC ${LR_DEPENDENCY_TARGETS})
+endfunction()
+
+lr_fuzz_library(lr_fuzz_base core/error core/atomic_file core/resources core/logging io/jsonl io/limits tokenizer/utf8)
+lr_fuzz_library(lr_fuzz_model_config model/model_config)
+lr_fuzz_library(lr_fuzz_config config/run_config config/schema config/compare contrast/meta contrast/decoding)
+lr_fuzz_library(lr_fuzz_tokenizer
+  tokenizer/bpe_model tokenizer/byte_level tokenizer/json_tokenizer tokenizer/load_tokenizer
+  tokenizer/regex_split tokenizer/sentencepiece_tokenizer tokenizer/tokenizer tokenizer/tokenizer_config
+  tokenizer/templates core/hash)
+lr_fuzz_library(lr_fuzz_eval
+  eval/dataset eval/extract_answer eval/math_equal eval/pyregex eval/pytext eval/strip_string eval/symbolic)
+lr_fuzz_library(lr_fuzz_torch
+  io/safetensors core/device core/openblas
+  model/loader model/lora model/lora_adapter model/lora_peft model/identity model/kv_slots model/transformer model/attention model/layers model/rope model/kv_cache model/init
+  contrast/dataset contrast/official_format contrast/builder contrast/divergence contrast/targets)
+target_precompile_headers(lr_fuzz_torch PRIVATE <torch/torch.h>)
+if(TARGET lightreasoner_spm)
+  add_dependencies(lr_fuzz_tokenizer lightreasoner_spm)
+endif()
+target_link_libraries(lr_fuzz_model_config PUBLIC lr_fuzz_base)
+target_link_libraries(lr_fuzz_config PUBLIC lr_fuzz_base)
+target_link_libraries(lr_fuzz_tokenizer PUBLIC lr_fuzz_base)
+target_link_libraries(lr_fuzz_eval PUBLIC lr_fuzz_base)
+target_link_libraries(lr_fuzz_torch PUBLIC lr_fuzz_model_config lr_fuzz_config lr_fuzz_tokenizer)
+
+# harness: the libraries it links (fuzz_<name>.cpp ↔ LR_FUZZ_LIBS_<name>).
+set(LR_FUZZ_LIBS_fuzz_jsonl lr_fuzz_base)
+set(LR_FUZZ_LIBS_fuzz_model_config lr_fuzz_model_config)
+set(LR_FUZZ_LIBS_fuzz_run_config lr_fuzz_config)
+set(LR_FUZZ_LIBS_fuzz_tokenizer_load lr_fuzz_tokenizer)
+set(LR_FUZZ_LIBS_fuzz_tokenizer_encode lr_fuzz_tokenizer)
+set(LR_FUZZ_LIBS_fuzz_eval_grading lr_fuzz_eval)
+file(GLOB LR_FUZZ_HARNESSES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.cpp)
+set(LR_FUZZ_TARGETS)
+foreach(src IN LISTS LR_FUZZ_HARNESSES)
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  if(DEFINED LR_FUZZ_LIBS_${name})
+    target_link_libraries(${name} PRIVATE ${LR_FUZZ_LIBS_${name}})
+  else()  # safetensors, sharded index, adapter config, contrast, official import: LibTorch
+    target_link_libraries(${name} PRIVATE lr_fuzz_torch)
+    target_precompile_headers(${name} REUSE_FROM lr_fuzz_torch)
+  endif()
+  target_link_options(${name} PRIVATE ${LR_FUZZ_SANITIZE} -fsanitize=fuzzer)
+  list(APPEND LR_FUZZ_TARGETS ${name})
+endforeach()
+add_custom_target(fuzz_all DEPENDS ${LR_FUZZ_TARGETS})
