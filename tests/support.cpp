@@ -46,29 +46,56 @@ CommandResult run_shell(const std::string& command_line) {
   return result;
 }
 
-bool run_binary_and_kill_when(const std::vector<std::string>& args, const std::function<bool()>& ready,
-                              std::chrono::seconds timeout) {
+SignalledRun run_binary_and_signal_when(const std::vector<std::string>& args, const std::function<bool()>& ready,
+                                        int signal, std::chrono::seconds timeout) {
+  SignalledRun run;
   std::vector<std::string> storage = {LR_BINARY};
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& arg : storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  std::FILE* log = std::tmpfile();  // the output, read back once the process has ended
+  if (!log) return run;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, ::fileno(log), 1);
+  posix_spawn_file_actions_adddup2(&actions, ::fileno(log), 2);
   pid_t pid = 0;
   int spawned = posix_spawn(&pid, LR_BINARY, &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return false;
+  if (spawned != 0) {
+    std::fclose(log);
+    return run;
+  }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  bool ended = false;
   while (std::chrono::steady_clock::now() < deadline && !ready()) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      ended = true;
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  if (!ended) {
+    run.signalled = true;
+    ::kill(pid, signal);
+    ::waitpid(pid, &status, 0);
+  }
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  std::rewind(log);
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), log)) > 0) run.output.append(buffer.data(), n);
+  std::fclose(log);
+  return run;
+}
+
+bool run_binary_and_kill_when(const std::vector<std::string>& args, const std::function<bool()>& ready,
+                              std::chrono::seconds timeout) {
+  const SignalledRun run = run_binary_and_signal_when(args, ready, SIGKILL, timeout);
+  return run.signalled && run.term_signal == SIGKILL;
 }
 
 }  // namespace lrtest

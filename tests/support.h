@@ -40,6 +40,17 @@ CommandResult run_shell(const std::string& command_line);
 bool run_binary_and_kill_when(const std::vector<std::string>& args, const std::function<bool()>& ready,
                               std::chrono::seconds timeout = std::chrono::seconds(120));
 
+// The same with any signal, the output kept: sends `signal` once `ready` holds (or after `timeout`)
+// and waits for the process to end.
+struct SignalledRun {
+  bool signalled = false;  // `ready` held before the process ended on its own
+  int exit_code = -1;      // its exit status when it exited (-1 when a signal ended it)
+  int term_signal = 0;     // the signal that ended it, 0 when it exited
+  std::string output;      // stdout and stderr together
+};
+SignalledRun run_binary_and_signal_when(const std::vector<std::string>& args, const std::function<bool()>& ready,
+                                        int signal, std::chrono::seconds timeout = std::chrono::seconds(120));
+
 }  // namespace lrtest
 
 // Expects `statement` to throw lightreasoner::Error whose message contains `needle`.

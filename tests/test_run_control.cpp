@@ -1,6 +1,7 @@
 // Output-directory locks and the two-stage stop on SIGINT/SIGTERM (core/run_control.h): a second
-// holder is refused with the first one's pid, a killed holder leaves no stale lock, the first signal
-// only raises the flag, the second ends the process with 128 + signal.
+// process is refused with the holder's pid, a nested acquire in the holding process releases
+// nothing, a killed holder leaves no stale lock, the first signal only raises the flag, the second
+// ends the process with 128 + signal.
 #include "lightreasoner/core/run_control.h"
 
 #include <gtest/gtest.h>
@@ -14,22 +15,64 @@
 namespace fs = std::filesystem;
 using namespace lightreasoner;
 
-TEST(OutputDirLock, ASecondHolderIsRefusedNamingTheFirst) {
+// What another process gets when it tries to take `dir`: "taken" or the error message.
+std::string try_in_another_process(const fs::path& dir, const std::string& what) {
+  int out[2];
+  if (::pipe(out) != 0) return "pipe failed";
+  const pid_t child = ::fork();
+  if (child == 0) {
+    std::string text;
+    try {
+      OutputDirLock lock = OutputDirLock::acquire(dir, what);
+      text = lock.held() && !lock.nested() ? "taken" : "not held";
+    } catch (const std::exception& e) {
+      text = e.what();
+    }
+    [[maybe_unused]] ssize_t n = ::write(out[1], text.data(), text.size());
+    ::_exit(0);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<size_t>(n));
+  ::close(out[0]);
+  ::waitpid(child, nullptr, 0);
+  return text;
+}
+
+TEST(OutputDirLock, ASecondProcessIsRefusedNamingTheHolder) {
   const auto dir = lrtest::temp_dir() / "run";
   OutputDirLock first = OutputDirLock::acquire(dir, "train");
   EXPECT_TRUE(first.held());
+  EXPECT_FALSE(first.nested());
   EXPECT_TRUE(fs::is_regular_file(dir / kLockFileName));
-  const std::string holder = "pid " + std::to_string(::getpid()) + ", lightreasoner train";
-  EXPECT_LR_ERROR(OutputDirLock::acquire(dir, "sample"), holder);
-  EXPECT_LR_ERROR(OutputDirLock::acquire(dir, "sample"), "is in use by another run");
+  const std::string refused = try_in_another_process(dir, "sample");
+  EXPECT_NE(refused.find("is in use by another run (pid " + std::to_string(::getpid()) + ", lightreasoner train)"),
+            std::string::npos)
+      << refused;
   first.release();
   EXPECT_FALSE(first.held());
+  EXPECT_EQ(try_in_another_process(dir, "sample"), "taken");
   OutputDirLock again = OutputDirLock::acquire(dir, "sample");
-  EXPECT_TRUE(again.held());
   OutputDirLock moved = std::move(again);
   EXPECT_TRUE(moved.held());
   EXPECT_FALSE(again.held());  // NOLINT(bugprone-use-after-move): the moved-from state is the point
-  EXPECT_LR_ERROR(OutputDirLock::acquire(dir, "eval"), "lightreasoner sample");
+  EXPECT_NE(try_in_another_process(dir, "eval").find("lightreasoner sample"), std::string::npos);
+}
+
+TEST(OutputDirLock, ANestedAcquireInTheHoldingProcessReleasesNothing) {
+  // train runs sample on its own output directory: the inner acquire must neither fail nor unlock.
+  const auto dir = lrtest::temp_dir() / "run";
+  OutputDirLock outer = OutputDirLock::acquire(dir, "train");
+  {
+    OutputDirLock inner = OutputDirLock::acquire(dir / ".", "sample");  // another spelling of the same folder
+    EXPECT_TRUE(inner.held());
+    EXPECT_TRUE(inner.nested());
+  }
+  EXPECT_NE(try_in_another_process(dir, "eval").find("is in use by another run"), std::string::npos);
+  outer.release();
+  EXPECT_EQ(try_in_another_process(dir, "eval"), "taken");
+  EXPECT_FALSE(OutputDirLock::acquire(dir, "eval").nested());  // not nested once the outer one is gone
 }
 
 TEST(OutputDirLock, AKilledHolderLeavesNoStaleLock) {

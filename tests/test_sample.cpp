@@ -1,10 +1,12 @@
 // `sample` end to end on two generated tiny models sharing a real tokenizer (stories260K's):
 // dataset and meta validated, teacher-forced scoring aligned with the rollout (one-hot targets of
 // a greedy rollout are the rollout tokens; expert vs itself gives KL 0), batched = one at a time,
-// resume after a real kill identical to an uninterrupted run, and bad inputs.
+// resume after a real kill or a Ctrl-C (which stops after the batch being written) identical to an
+// uninterrupted run, and bad inputs.
 #include <torch/torch.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 
 #include "lightreasoner/contrast/dataset.h"
@@ -176,7 +178,9 @@ TEST(Sample, BatchedEqualsOneAtATime) {
   }
 }
 
-TEST(Sample, ResumeAfterKillEqualsUninterrupted) {
+// Stops a sampling run once some batches are on disk — SIGKILL (a crash) or SIGINT (Ctrl-C: the run
+// ends itself after the batch it is writing) — and reruns it: the dataset equals an uninterrupted run's.
+void check_interrupted_sample_resumes(int signal) {
   auto dir = lrtest::temp_dir();
   auto pair = make_pair_in(dir, 60);
   auto write_config = [&](const fs::path& out) {
@@ -187,26 +191,40 @@ TEST(Sample, ResumeAfterKillEqualsUninterrupted) {
     return path;
   };
   auto full_config = write_config(dir / "full");
-  auto killed_config = write_config(dir / "killed");
+  auto stopped_config = write_config(dir / "stopped");
   ASSERT_EQ(lrtest::run_binary("--threads 1 sample --config '" + full_config.string() + "'").exit_code, 0);
 
-  // Start the same job, kill it for real once some batches are on disk, then rerun it.
-  fs::path partial = dir / "killed/contrast.jsonl";
+  fs::path partial = dir / "stopped/contrast.jsonl";
   size_t lines = 0;
-  bool killed = lrtest::run_binary_and_kill_when(
-      {"--threads", "1", "--log-level", "warn", "sample", "--config", killed_config.string()}, [&] {
+  auto run = lrtest::run_binary_and_signal_when(
+      {"--threads", "1", "--log-level", "warn", "sample", "--config", stopped_config.string()},
+      [&] {
         if (!fs::exists(partial)) return false;
         std::ifstream in(partial);
         lines = std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
         return lines >= 6;
-      });
-  ASSERT_TRUE(killed) << "the run finished before it could be killed (" << lines << " lines)";
+      },
+      signal);
+  ASSERT_TRUE(run.signalled) << "the run finished before the signal (" << lines << " lines)";
+  if (signal == SIGINT) {  // the run ended itself: exit 130 and how to continue
+    EXPECT_EQ(run.exit_code, 128 + SIGINT) << run.output;
+    EXPECT_NE(run.output.find("stopped on request"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("rerun the command to continue"), std::string::npos) << run.output;
+  } else {
+    EXPECT_EQ(run.term_signal, SIGKILL);
+  }
+  std::ifstream in(partial);
+  lines = std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
   ASSERT_GE(lines, 6u);
   ASSERT_LT(lines, 60u);
-  auto resumed = lrtest::run_binary("--threads 1 sample --config '" + killed_config.string() + "'");
+  auto resumed = lrtest::run_binary("--threads 1 sample --config '" + stopped_config.string() + "'");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(read_file(partial), read_file(dir / "full/contrast.jsonl"));
 }
+
+TEST(Sample, ResumeAfterKillEqualsUninterrupted) { check_interrupted_sample_resumes(SIGKILL); }
+
+TEST(Sample, ACtrlCStopsAfterAWrittenBatchAndTheRerunEqualsUninterrupted) { check_interrupted_sample_resumes(SIGINT); }
 
 TEST(Sample, BadInputs) {
   auto dir = lrtest::temp_dir();

@@ -2,17 +2,24 @@
 // stories260K's tokenizer: train samples first when the dataset is absent and writes a PEFT adapter
 // that `sample --adapter` accepts; a run killed with SIGKILL and resumed gives the bitwise-same
 // adapter as an uninterrupted run; a dataset from another expert and an empty dataset are refused;
-// `merge` output loads; `sft` (LoRA and full fine-tuning) runs and lowers its loss; rejection
-// sampling keeps exactly the greedy rollouts the eval grader judges correct that ended on their own.
+// a Ctrl-C stops training at a checkpoint that resumes to the same adapter; a second command on an
+// output directory in use is refused naming the holder; `merge` output loads; `sft` (LoRA and full
+// fine-tuning) runs and lowers its loss; rejection sampling keeps exactly the greedy rollouts the
+// eval grader judges correct that ended on their own.
 #include <torch/torch.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <csignal>
 #include <fstream>
 
 #include "lightreasoner/config/run_config.h"
 #include "lightreasoner/contrast/dataset.h"
 #include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/core/atomic_file.h"
+#include "lightreasoner/core/run_control.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
@@ -166,6 +173,96 @@ TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
   int64_t expected_step = 0;
   while (std::getline(in, line)) EXPECT_EQ(nlohmann::json::parse(line)["step"].get<int64_t>(), ++expected_step);
   EXPECT_EQ(expected_step, 400);
+}
+
+TEST(TrainCli, ACtrlCStopsAtACheckpointAndTheResumeEqualsUninterrupted) {
+  auto s = make_setup();
+  auto full = s.dir / "full";
+  // checkpoint_every=0: only the end of a run (or a stop) writes one, so a checkpoint below proves the stop wrote it.
+  const std::vector<std::string> extra = {"train.max_steps=400", "train.checkpoint_every=0", "train.grad_accum=2"};
+  auto full_config = write_config(s, full, extra);
+  run_ok("train --config '" + full_config.string() + "'");
+  auto stopped = s.dir / "stopped";
+  fs::create_directories(stopped);
+  fs::copy_file(full / "contrast.jsonl", stopped / "contrast.jsonl");
+  fs::copy_file(full / "contrast.meta.json", stopped / "contrast.meta.json");
+  auto stopped_config = write_config(s, stopped, extra);
+
+  auto logged_steps = [&] {
+    std::ifstream in(stopped / "metrics.jsonl");
+    return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+  };
+  auto run = lrtest::run_binary_and_signal_when(
+      {"--threads", "1", "--log-level", "warn", "train", "--config", stopped_config.string()},
+      [&] { return logged_steps() >= 10; }, SIGINT);
+  ASSERT_TRUE(run.signalled) << "the run finished before the signal";
+  EXPECT_EQ(run.exit_code, 128 + SIGINT) << run.output;
+  EXPECT_NE(run.output.find("stopped on request"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("rerun with --resume"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(stopped / "adapter"));
+  const auto checkpoint = train::latest_checkpoint(stopped);
+  ASSERT_TRUE(checkpoint.has_value()) << run.output;
+  const int64_t at = std::stoll(checkpoint->filename().string().substr(std::string("checkpoint-").size()));
+  EXPECT_GE(at, 10);
+  EXPECT_LT(at, 400);
+  EXPECT_EQ(logged_steps(), at);  // the stop came right after the step it checkpointed
+
+  auto resumed = lrtest::run_binary("--threads 1 train --resume --config '" + stopped_config.string() + "'");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(read_file(stopped / "adapter/adapter_model.safetensors"), read_file(full / "adapter/adapter_model.safetensors"));
+  EXPECT_EQ(logged_steps(), 400);
+}
+
+// A child process holds `dir`'s lock (as a running command would) until the returned guard ends it.
+struct LockHolder {
+  pid_t pid = -1;
+  explicit LockHolder(const fs::path& dir) {
+    int ready[2];
+    if (::pipe(ready) != 0) return;
+    pid = ::fork();
+    if (pid == 0) {
+      try {
+        OutputDirLock lock = OutputDirLock::acquire(dir, "train");
+        [[maybe_unused]] ssize_t n = ::write(ready[1], "x", 1);
+        ::pause();
+      } catch (...) {
+      }
+      ::_exit(1);
+    }
+    char byte = 0;
+    if (::read(ready[0], &byte, 1) != 1) pid = -1;
+    ::close(ready[0]);
+    ::close(ready[1]);
+  }
+  ~LockHolder() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
+TEST(TrainCli, ACommandOnAnOutputDirectoryInUseIsRefusedNamingTheHolder) {
+  auto s = make_setup(3);
+  auto out = s.dir / "run";
+  auto config = write_config(s, out, {"train.max_steps=2"});
+  {
+    LockHolder holder(out);
+    ASSERT_GT(holder.pid, 0);
+    const std::string named = "pid " + std::to_string(holder.pid) + ", lightreasoner train";
+    for (const std::string command :
+         {"sample --config '" + config.string() + "'", "train --config '" + config.string() + "'",
+          "sft --config '" + config.string() + "'",
+          "eval --config '" + config.string() + "' --data gsm8k --limit 1 --out '" + out.string() + "'"}) {
+      auto r = lrtest::run_binary("--threads 1 " + command);
+      EXPECT_EQ(r.exit_code, 1) << command << "\n" << r.output;
+      EXPECT_NE(r.output.find("is in use by another run (" + named + ")"), std::string::npos) << command << "\n"
+                                                                                              << r.output;
+    }
+    EXPECT_FALSE(fs::exists(out / "contrast.jsonl"));  // nothing was written beside the holder
+  }
+  // The holder is gone (killed: the kernel dropped its lock): the same command runs.
+  run_ok("train --config '" + config.string() + "'");
+  EXPECT_TRUE(fs::exists(out / "adapter/adapter_model.safetensors"));
 }
 
 TEST(TrainCli, BadDatasetsAreRefused) {

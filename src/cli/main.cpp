@@ -1,6 +1,7 @@
 // lightreasoner entry point: parses the command line with CLI11, sets up logging/threads/seed,
 // and dispatches to the chosen subcommand. Any exception becomes one logged error line and
-// exit code 1; no algorithm code lives here.
+// exit code 1; a stop asked for by SIGINT/SIGTERM (core/run_control.h) ends with 128 + the signal
+// after the command saved its progress. No algorithm code lives here.
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -13,6 +14,7 @@
 #include "lightreasoner/core/logging.h"
 #include "lightreasoner/core/openblas.h"
 #include "lightreasoner/core/resources.h"
+#include "lightreasoner/core/run_control.h"
 #include "lightreasoner/dist/launch.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
@@ -93,9 +95,13 @@ int main(int argc, char** argv) {
     const auto launch = dist::launch_env_from_process();
     setup_logging({global.log_level, global.log_file, launch.rank, launch.world_size});
     set_threads(global.threads);
+    install_stop_handlers();  // the first Ctrl-C asks the command to stop at its next safe point
     for (const auto& command : commands) {
       if (command.app->parsed()) command.run();
     }
+  } catch (const StopRequested& stop) {
+    spdlog::warn("stopped on request (signal {}): {}", stop_signal(), stop.where);
+    return stop_exit_code();
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "lightreasoner/core/error.h"
@@ -17,10 +19,33 @@ namespace lightreasoner {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The directories this process holds (flock is per open file: a second open of the same lock file
+// in this process would be refused like another process's, so a nested acquire must not open it).
+// Keyed with the pid too: a forked child inherits the table but is another process.
+std::mutex g_held_mutex;
+std::map<std::string, pid_t>& held_dirs() {
+  static std::map<std::string, pid_t> dirs;
+  return dirs;
+}
+
+}  // namespace
+
 OutputDirLock OutputDirLock::acquire(const fs::path& dir, const std::string& what) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   LR_CHECK(!ec, "cannot create output directory '" << dir.string() << "': " << ec.message());
+  const std::string key = fs::weakly_canonical(dir, ec).string();
+  {
+    std::lock_guard<std::mutex> guard(g_held_mutex);
+    const auto it = held_dirs().find(key);
+    if (it != held_dirs().end() && it->second == ::getpid()) {  // a recipe inside another (train running sample) on one folder
+      OutputDirLock nested;
+      nested.nested_ = true;
+      return nested;
+    }
+  }
   const fs::path path = dir / kLockFileName;
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   LR_CHECK(fd >= 0, "cannot open the lock file '" << path.string() << "': " << std::strerror(errno));
@@ -43,16 +68,26 @@ OutputDirLock OutputDirLock::acquire(const fs::path& dir, const std::string& wha
   }
   OutputDirLock lock;
   lock.fd_ = fd;
+  lock.key_ = key;
+  std::lock_guard<std::mutex> guard(g_held_mutex);
+  held_dirs()[key] = ::getpid();
   return lock;
 }
 
-OutputDirLock::OutputDirLock(OutputDirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+OutputDirLock::OutputDirLock(OutputDirLock&& other) noexcept
+    : fd_(other.fd_), nested_(other.nested_), key_(std::move(other.key_)) {
+  other.fd_ = -1;
+  other.nested_ = false;
+}
 
 OutputDirLock& OutputDirLock::operator=(OutputDirLock&& other) noexcept {
   if (this != &other) {
     release();
     fd_ = other.fd_;
+    nested_ = other.nested_;
+    key_ = std::move(other.key_);
     other.fd_ = -1;
+    other.nested_ = false;
   }
   return *this;
 }
@@ -60,7 +95,12 @@ OutputDirLock& OutputDirLock::operator=(OutputDirLock&& other) noexcept {
 OutputDirLock::~OutputDirLock() { release(); }
 
 void OutputDirLock::release() {
+  nested_ = false;  // the outer holder releases
   if (fd_ < 0) return;
+  {
+    std::lock_guard<std::mutex> guard(g_held_mutex);
+    held_dirs().erase(key_);
+  }
   // The record stays: it is only read while the lock is held by someone.
   ::flock(fd_, LOCK_UN);
   ::close(fd_);

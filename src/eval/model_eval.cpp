@@ -8,6 +8,7 @@
 
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/prompt.h"
@@ -123,6 +124,7 @@ EvalSummary run_model_eval(const config::RunConfig& config, const ModelEvalOptio
   LR_CHECK(!config.eval.datasets.empty(), "eval needs at least one data set (eval.datasets or --data)");
   const auto& eval = config.eval;
   const std::vector<std::string> stops = stop_words(eval.template_name);  // validates the template first
+  const OutputDirLock lock = dist::lock_output_dir(options.out_dir, "eval");
 
   // Data sets and their prompts first: a bad record or an unknown name fails before the model loads.
   std::vector<LoadedDataset> datasets;

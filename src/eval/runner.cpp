@@ -15,6 +15,7 @@
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/progress.h"
+#include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/parts.h"
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/eval/extract_answer.h"
@@ -150,6 +151,7 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
                                                   << prompts.size() << " for " << datasets.size() << ")");
   LR_CHECK(source.batch_size >= 1 && source.complete, "run_eval: completion source '" << source.name << "' is unusable");
   fs::create_directories(options.out_dir);
+  const OutputDirLock lock = dist::lock_output_dir(options.out_dir, "eval");  // nested under a model eval's
   const fs::path predictions_path = options.out_dir / "predictions.jsonl";
   const fs::path run_path = options.out_dir / "run.json";
 
@@ -264,6 +266,10 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
       double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       progress.update(done_count, {{"acc", fmt::format("{:.1f}%", 100.0 * correct_count / std::max<int64_t>(done_count, 1))},
                                    {"tok/s", format_rate(elapsed > 0 ? new_tokens / elapsed : 0.0)}});
+      if (stop_requested() && &batch != &batches.back()) {  // the flushed lines are kept: a rerun resumes
+        throw StopRequested{"eval: " + std::to_string(done_count) + " predictions in " + predictions_path.string() +
+                            "; rerun the command to continue"};
+      }
     }
   }
   progress.finish({{"acc", fmt::format("{:.1f}%", 100.0 * correct_count / std::max<int64_t>(done_count, 1))}});

@@ -17,6 +17,7 @@
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/progress.h"
+#include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/parts.h"
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/generate/generator.h"
@@ -245,6 +246,10 @@ Produced sample_batches(const config::RunConfig& config, const Plan& plan, const
     progress.update(static_cast<int64_t>(end),
                     {{"tok/s", format_rate(elapsed > 0 ? produced.new_tokens / elapsed : 0)},
                      {"selected", std::to_string(selected) + "/" + std::to_string(scored_steps)}});
+    if (stop_requested() && end < pending.size()) {  // every written line is kept: the rerun resumes
+      throw StopRequested{"sample: " + std::to_string(end) + " of " + std::to_string(pending.size()) +
+                          " new rollouts written to " + dataset.string() + "; rerun the command to continue"};
+    }
   }
   progress.finish({{"tok/s", format_rate(produced.new_tokens / std::max(progress.elapsed_seconds(), 1e-9))},
                    {"selected", std::to_string(selected) + "/" + std::to_string(scored_steps)}});
@@ -309,6 +314,7 @@ void discard_dataset(const fs::path& dataset) {
 
 SampleReport run_sample(const config::RunConfig& config, bool resample) {
   const auto wall_start = std::chrono::steady_clock::now();
+  const OutputDirLock lock = dist::lock_output_dir(config.output_dir, "sample");
   auto tok = check_inputs(config);
   OpenedDataset opened = open_dataset(config, *tok, resample);
   const ProblemSet set = load_problems(config.data, config.seed);

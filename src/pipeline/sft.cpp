@@ -7,6 +7,7 @@
 #include "lightreasoner/config/compare.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
@@ -25,6 +26,7 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   LR_CHECK(!config.expert.adapter, "sft trains expert.path itself, but expert.adapter is set; merge it first");
   LR_CHECK(tokenizer::is_template_name(config.prompt.template_name),
            "prompt.template '" << config.prompt.template_name << "' is not a known template");
+  const OutputDirLock lock = dist::lock_output_dir(config.output_dir, "sft");
   auto tok = tokenizer::load_tokenizer(config.expert.path);
   const auto expert_config = model::load_model_config(config.expert.path);
   model::LoadOptions load;

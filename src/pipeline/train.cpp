@@ -9,6 +9,7 @@
 #include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/model/identity.h"
 #include "lightreasoner/model/loader.h"
@@ -60,6 +61,7 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
                                        << *config.expert.adapter
                                        << "'); merge it first (lightreasoner merge) and train the merged model");
   const fs::path out_dir = config.output_dir;
+  const OutputDirLock lock = dist::lock_output_dir(out_dir, "train");
   const fs::path dataset = out_dir / "contrast.jsonl";
   if (resample && dist::world().is_main()) discard_dataset(dataset);
   // Every rank must see the same answer to "is there a dataset?" (sampling writes it).

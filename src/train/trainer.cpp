@@ -14,6 +14,7 @@
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/hash.h"
 #include "lightreasoner/core/progress.h"
+#include "lightreasoner/core/run_control.h"
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/train/checkpoint.h"
@@ -66,6 +67,7 @@ struct StepTotals {
   double loss_sum = 0.0;  // Σ over micro-batches and ranks: the update's mean loss
   double steps = 0.0;
   double tokens = 0.0;
+  double stop = 0.0;  // ranks that were asked to stop (SIGINT/SIGTERM): all stop at the same step
 };
 
 StepTotals reduce_gradients(const dist::Group& group, const std::vector<torch::Tensor>& params, StepTotals local,
@@ -76,8 +78,9 @@ StepTotals reduce_gradients(const dist::Group& group, const std::vector<torch::T
   pieces.reserve(params.size() + 1);
   for (const auto& p : params)
     pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
-  pieces.push_back(torch::tensor({local.loss_sum, local.steps, local.tokens}, torch::kFloat32).to(params[0].device()));
-  auto flat = torch::cat(pieces).to(group.device());  // [Σ numel + 3] fp32
+  pieces.push_back(
+      torch::tensor({local.loss_sum, local.steps, local.tokens, local.stop}, torch::kFloat32).to(params[0].device()));
+  auto flat = torch::cat(pieces).to(group.device());  // [Σ numel + 4] fp32
   group.all_reduce_sum(flat, "gradient all-reduce of step " + std::to_string(step + 1));
   flat = flat.to(params[0].device());
   int64_t offset = 0;
@@ -91,7 +94,7 @@ StepTotals reduce_gradients(const dist::Group& group, const std::vector<torch::T
     offset += p.numel();
   }
   auto totals = flat.slice(0, offset).to(torch::kFloat64).cpu();
-  return {totals[0].item<double>(), totals[1].item<double>(), totals[2].item<double>()};
+  return {totals[0].item<double>(), totals[1].item<double>(), totals[2].item<double>(), totals[3].item<double>()};
 }
 
 // All ranks must hold the same trainable tensors (and the same step): a cheap hash check.
@@ -274,6 +277,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
       summary.supervised_steps += batch.steps;
       summary.tokens += batch.tokens;
     }
+    local.stop = stop_requested() ? 1.0 : 0.0;
     const auto reduce_start = std::chrono::steady_clock::now();
     const StepTotals totals = reduce_gradients(group, params, local, step);
     const double reduce_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - reduce_start).count();
@@ -330,13 +334,20 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
                                    {"supervised/s", format_rate(steps_per_s)},
                                    {"tok/s", format_rate(tokens_per_s)}});
     }
-    if ((o.checkpoint_every > 0 && state.step % o.checkpoint_every == 0) || last) {
+    // A stop request (any rank's, see StepTotals) ends the run here with a checkpoint to resume from.
+    const bool stopping = totals.stop > 0 && !last;
+    if ((o.checkpoint_every > 0 && state.step % o.checkpoint_every == 0) || last || stopping) {
       check_ranks_agree(group, trainable, state.step, "at step " + std::to_string(state.step));
       if (group.is_main()) {
         last_checkpoint = save_checkpoint(o.run_dir, state, trainable, optimizer, o.keep_checkpoints);
       } else {
         last_checkpoint = checkpoint_dir(o.run_dir, state.step);
       }
+    }
+    if (stopping) {
+      model.eval();
+      throw StopRequested{o.label + ": checkpoint at step " + std::to_string(state.step) + " of " +
+                          std::to_string(total) + " in " + last_checkpoint.string() + "; rerun with --resume to continue"};
     }
   }
   model.eval();

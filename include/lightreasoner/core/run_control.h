@@ -17,7 +17,8 @@ class OutputDirLock {
  public:
   // Creates `dir` when missing, takes the lock without waiting and records this process (pid and
   // `what`, e.g. "train") in the lock file. Throws Error naming the directory and the holder's pid
-  // and command when another process holds it.
+  // and command when another process holds it. When this process already holds it (a recipe run by
+  // another on the same folder: train sampling its dataset), the handle is nested and releases nothing.
   static OutputDirLock acquire(const std::filesystem::path& dir, const std::string& what);
   OutputDirLock() = default;
   OutputDirLock(OutputDirLock&& other) noexcept;
@@ -26,11 +27,14 @@ class OutputDirLock {
   OutputDirLock& operator=(const OutputDirLock&) = delete;
   ~OutputDirLock();
 
-  bool held() const { return fd_ >= 0; }
+  bool held() const { return fd_ >= 0 || nested_; }
+  bool nested() const { return nested_; }
   void release();
 
  private:
   int fd_ = -1;
+  bool nested_ = false;
+  std::string key_;  // the directory's canonical path while fd_ holds it
 };
 
 // The lock file's name inside an output directory.
