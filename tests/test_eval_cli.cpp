@@ -1,8 +1,10 @@
 // `lightreasoner eval --grade` end to end through the built binary: several data set formats
-// (string, float, integer-choice and boxed-solution golds), resume after a real kill -9, bad
+// (string, float, integer-choice and boxed-solution golds), resume after a real kill -9 and after a Ctrl-C, bad
 // records reported with file:line, and the model-backed flags refusing clearly.
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -77,7 +79,7 @@ TEST(EvalCli, GradesSeveralDatasetFormats) {
   }
 }
 
-TEST(EvalCli, ResumesAfterARealKill) {
+TEST(EvalCli, ResumesAfterARealKillAndAfterACtrlC) {
   auto dir = lrtest::temp_dir("grade_kill");
   // Long reasoning before each answer makes the run last long enough to kill it mid-way.
   std::string reasoning;
@@ -107,6 +109,25 @@ TEST(EvalCli, ResumesAfterARealKill) {
   EXPECT_EQ(b["n"], 1319);
   EXPECT_EQ(io::read_jsonl(dir / "killed/predictions.jsonl").size(), 1319u);
   EXPECT_EQ(summary_of(dir / "killed")["resumed_predictions"].get<int64_t>(), static_cast<int64_t>(lines_at_kill));
+
+  // Ctrl-C: the run ends itself after the batch it is grading (exit 130), and the rerun completes it.
+  const std::filesystem::path stopped = dir / "stopped";
+  auto run = lrtest::run_binary_and_signal_when(
+      {"eval", "--grade", (dir / "in.jsonl").string(), "--dataset", "gsm8k", "--out", stopped.string()},
+      [&] { return std::filesystem::exists(stopped / "predictions.jsonl") && std::filesystem::file_size(stopped / "predictions.jsonl") > 0; },
+      SIGINT);
+  ASSERT_TRUE(run.signalled) << "the run finished before the signal";
+  EXPECT_EQ(run.exit_code, 128 + SIGINT) << run.output;
+  EXPECT_NE(run.output.find("rerun the command to continue"), std::string::npos) << run.output;
+  const std::string kept = read_file(stopped / "predictions.jsonl");
+  const auto lines_at_stop = static_cast<int64_t>(std::count(kept.begin(), kept.end(), '\n'));
+  EXPECT_GT(lines_at_stop, 0);
+  EXPECT_LT(lines_at_stop, 1319);
+  EXPECT_EQ(kept.back(), '\n');  // whole lines only: it stopped between batches
+  auto rerun = lrtest::run_binary(common + " --out '" + stopped.string() + "'");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_EQ(summary_of(stopped)["resumed_predictions"].get<int64_t>(), lines_at_stop);
+  EXPECT_EQ(summary_of(stopped)["datasets"]["gsm8k"]["correct"], a["correct"]);
 }
 
 TEST(EvalCli, BadRecordsNameFileAndLine) {
