@@ -1,6 +1,6 @@
 // `lightreasoner eval --grade` end to end through the built binary: several data set formats
-// (string, float, integer-choice and boxed-solution golds), resume after a real kill -9 and after a Ctrl-C, bad
-// records reported with file:line, and the model-backed flags refusing clearly.
+// (string, float, integer-choice and boxed-solution golds), resume after a real kill -9 and after
+// a Ctrl-C, bad records reported with file:line, and the model-backed flags refusing clearly.
 #include <gtest/gtest.h>
 
 #include <csignal>
