@@ -311,11 +311,34 @@ TEST(Lora, BadAdaptersAreRefused) {
   for (const auto& item : model->named_modules("", false))
     if (auto linear = std::dynamic_pointer_cast<model::Linear>(item.value())) EXPECT_FALSE(linear->adapter);
 
-  // Wrong rank in the config → shapes differ.
+  // Wrong rank in the config: refused from the file's tensor table, before any LoRA is allocated
+  // (a hostile r of 10^9 would otherwise ask for r × in_features floats per module).
   auto config = nlohmann::json::parse(read_file(dir / "adapter_config.json"));
   config["r"] = 2;
   write_file_atomic(dir / "adapter_config.json", config.dump());
-  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "has shape [4, 64], expected [2, 64]");
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "first 4, but adapter_config.json says r = 2");
+  config["r"] = 1000000000;
+  write_file_atomic(dir / "adapter_config.json", config.dump());
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "key 'r' must be an integer in [1, 65536], got 1000000000");
+  config["r"] = 65536;
+  write_file_atomic(dir / "adapter_config.json", config.dump());
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "adapter_config.json says r = 65536");
+  config["r"] = 1e300;
+  write_file_atomic(dir / "adapter_config.json", config.dump());
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "key 'r' must be an integer");
+  for (const auto& item : model->named_modules("", false))
+    if (auto linear = std::dynamic_pointer_cast<model::Linear>(item.value())) EXPECT_FALSE(linear->adapter);
+  // An adapter file without lora_A tensors: nothing to size r against.
+  io::NamedTensors only_b;
+  {
+    auto f = io::SafetensorsFile::open(dir / "adapter_model.safetensors");
+    for (const auto& info : f->tensors())
+      if (info.name.find("lora_B") != std::string::npos) only_b.emplace_back(info.name, f->tensor(info.name).clone());
+  }
+  config["r"] = 4;
+  write_file_atomic(broken / "adapter_config.json", config.dump());
+  io::write_safetensors(broken / "adapter_model.safetensors", only_b);
+  EXPECT_LR_ERROR(model::load_peft_adapter(*model, broken), "no lora_A tensors");
   config["r"] = 4;
   config["use_dora"] = true;
   write_file_atomic(dir / "adapter_config.json", config.dump());

@@ -130,7 +130,12 @@ LoraSpec read_peft_config(const fs::path& dir) {
   spec.alpha = 8.0;
   spec.dropout = 0.0;
   try {
-    if (const Json* v = get("r")) spec.r = v->get<int>();
+    if (const Json* v = get("r")) {
+      // An integer in a sane range (a float such as 1e300 would not convert to int defined-ly).
+      LR_CHECK(v->is_number_integer() && v->get<int64_t>() > 0 && v->get<int64_t>() <= (int64_t{1} << 16),
+               where << ": key 'r' must be an integer in [1, 65536], got " << v->dump());
+      spec.r = v->get<int>();
+    }
     if (const Json* v = get("lora_alpha")) spec.alpha = v->get<double>();
     if (const Json* v = get("lora_dropout")) spec.dropout = v->get<double>();
     if (const Json* v = get("use_rslora")) spec.use_rslora = v->get<bool>();
@@ -153,6 +158,18 @@ std::vector<LoraModule> load_peft_adapter(CausalLM& model, const fs::path& dir) 
   LR_CHECK(fs::exists(weights), "'" << dir.string() << "' has no adapter_model.safetensors (adapter_model.bin "
                                                         "pickles are not read: re-save with safe_serialization)");
   auto file = io::SafetensorsFile::open(weights);
+  // attach_lora allocates r × in_features per module from adapter_config.json's r: compare r with the
+  // lora_A tensors the file holds first (their bytes are in the file), so a hostile r allocates nothing.
+  int64_t lora_a = 0;
+  for (const auto& info : file->tensors()) {
+    if (info.name.find(".lora_A.") == std::string::npos) continue;
+    ++lora_a;
+    LR_CHECK(info.shape.size() == 2 && info.shape[0] == spec.r,
+             weights.string() << ": " << info.name << " has " << info.shape.size() << " dimension(s), first "
+                              << (info.shape.empty() ? 0 : info.shape[0]) << ", but adapter_config.json says r = "
+                              << spec.r);
+  }
+  LR_CHECK(lora_a > 0, weights.string() << ": no lora_A tensors (an adapter without weights)");
   io::NamedTensors tensors;
   for (const auto& info : file->tensors()) tensors.emplace_back(info.name, file->tensor(info.name));
   std::vector<LoraModule> modules = attach_lora(model, spec, /*seed=*/0);
