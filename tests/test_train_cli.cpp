@@ -265,6 +265,42 @@ TEST(TrainCli, ACommandOnAnOutputDirectoryInUseIsRefusedNamingTheHolder) {
   EXPECT_TRUE(fs::exists(out / "adapter/adapter_model.safetensors"));
 }
 
+TEST(TrainCli, AFullDiskFailsNamingTheFileAndLeavesNoHalfWrittenOutput) {
+  auto s = make_setup(3);
+  auto out = s.dir / "run";
+  auto config = write_config(s, out, {"train.max_steps=4"});
+  run_ok("sample --config '" + config.string() + "'");
+  const std::string dataset = read_file(out / "contrast.jsonl");
+  // An 8 KiB file-size limit (the process sees EFBIG, as it would see ENOSPC on a full disk): the
+  // small files fit, the first checkpoint (15 KiB of LoRA tensors) does not.
+  auto r = lrtest::run_shell("ulimit -f 8; '" + std::string(LR_BINARY) + "' --threads 1 train --config '" +
+                             config.string() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("File too large"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("trainable.safetensors"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(out / "contrast.jsonl"), dataset);  // the earlier output is intact
+  EXPECT_FALSE(fs::exists(out / "adapter"));
+  EXPECT_FALSE(train::latest_checkpoint(out).has_value());  // no half-written checkpoint counts as one
+  EXPECT_FALSE(fs::exists(out / "checkpoints/.tmp-checkpoint-4"));  // nor is left behind
+  // With room again the same command completes.
+  run_ok("train --config '" + config.string() + "'");
+  EXPECT_TRUE(fs::exists(out / "adapter/adapter_model.safetensors"));
+}
+
+TEST(TrainCli, AnOutputDirectoryThatCannotBeCreatedIsAClearError) {
+  auto s = make_setup(3);
+  // root ignores permissions, so the unwritable place is a path through a regular file.
+  write_file_atomic(s.dir / "file", "x");
+  auto config = write_config(s, s.dir / "run", {"train.max_steps=1", "output_dir=" + (s.dir / "file" / "run").string()});
+  for (const char* command : {"sample", "train", "sft"}) {
+    auto r = lrtest::run_binary(std::string("--threads 1 ") + command + " --config '" + config.string() + "'");
+    EXPECT_EQ(r.exit_code, 1) << command << "\n" << r.output;
+    EXPECT_NE(r.output.find("cannot create output directory '" + (s.dir / "file" / "run").string() + "'"),
+              std::string::npos)
+        << command << "\n" << r.output;
+  }
+}
+
 TEST(TrainCli, BadDatasetsAreRefused) {
   auto s = make_setup(3);
   auto out = s.dir / "run";

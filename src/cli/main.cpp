@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <csignal>
 #include <iostream>
 #include <sstream>
 
@@ -96,6 +97,9 @@ int main(int argc, char** argv) {
     setup_logging({global.log_level, global.log_file, launch.rank, launch.world_size});
     set_threads(global.threads);
     install_stop_handlers();  // the first Ctrl-C asks the command to stop at its next safe point
+    // A file-size limit (ulimit -f) then fails the write with EFBIG, reported with the file's name
+    // like a full disk, instead of killing the process.
+    std::signal(SIGXFSZ, SIG_IGN);
     for (const auto& command : commands) {
       if (command.app->parsed()) command.run();
     }

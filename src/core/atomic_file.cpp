@@ -47,8 +47,9 @@ void AtomicFileWriter::write(const void* data, size_t size) {
   LR_CHECK(file_ != nullptr, "write to '" << path_.string() << "' after commit");
   if (size == 0) return;
   size_t written = std::fwrite(data, 1, size, file_);
-  LR_CHECK(written == size, "short write to '" << temp_path_.string() << "': " << written << " of " << size
-                                                << " bytes (" << std::strerror(errno) << ")");
+  LR_CHECK(written == size, "cannot write '" << path_.string() << "': " << std::strerror(errno) << " ("
+                                             << written << " of " << size << " bytes reached its temporary file; "
+                                             << "the file itself is untouched)");
 }
 
 void AtomicFileWriter::commit() {

@@ -81,13 +81,19 @@ fs::path save_checkpoint(const fs::path& run_dir, const TrainerState& state, con
   const fs::path temp_dir = root / (".tmp-" + std::string(kPrefix) + std::to_string(state.step));
   fs::remove_all(temp_dir);
   fs::create_directories(temp_dir);
-  io::NamedTensors cpu;
-  for (const auto& [name, t] : trainable) cpu.emplace_back(name, t.detach().to(torch::kCPU).contiguous());
-  io::write_safetensors(temp_dir / "trainable.safetensors", cpu);
-  std::ostringstream archive;
-  torch::save(optimizer, archive);
-  write_file_atomic(temp_dir / "optimizer.pt", archive.str());
-  write_file_atomic(temp_dir / "trainer_state.json", state_to_json(state).dump(2) + "\n");
+  try {
+    io::NamedTensors cpu;
+    for (const auto& [name, t] : trainable) cpu.emplace_back(name, t.detach().to(torch::kCPU).contiguous());
+    io::write_safetensors(temp_dir / "trainable.safetensors", cpu);
+    std::ostringstream archive;
+    torch::save(optimizer, archive);
+    write_file_atomic(temp_dir / "optimizer.pt", archive.str());
+    write_file_atomic(temp_dir / "trainer_state.json", state_to_json(state).dump(2) + "\n");
+  } catch (...) {  // a full disk: leave no partial checkpoint behind (earlier ones stay as they were)
+    std::error_code ec;
+    fs::remove_all(temp_dir, ec);
+    throw;
+  }
   fs::remove_all(final_dir);  // a checkpoint of the same step from a run that died after it
   fs::rename(temp_dir, final_dir);
   auto all = list_checkpoints(run_dir);
