@@ -8,8 +8,11 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <thread>
+
+#include "lightreasoner/core/run_control.h"
 
 extern char** environ;
 
@@ -96,6 +99,32 @@ bool run_binary_and_kill_when(const std::vector<std::string>& args, const std::f
                               std::chrono::seconds timeout) {
   const SignalledRun run = run_binary_and_signal_when(args, ready, SIGKILL, timeout);
   return run.signalled && run.term_signal == SIGKILL;
+}
+
+LockHolder::LockHolder(const fs::path& dir, const std::string& what) {
+  int ready[2];
+  if (::pipe(ready) != 0) return;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    try {
+      lightreasoner::OutputDirLock lock = lightreasoner::OutputDirLock::acquire(dir, what);
+      [[maybe_unused]] ssize_t n = ::write(ready[1], "x", 1);
+      ::pause();
+    } catch (...) {
+    }
+    ::_exit(1);
+  }
+  char byte = 0;
+  if (child > 0 && ::read(ready[0], &byte, 1) == 1) pid = child;
+  ::close(ready[0]);
+  ::close(ready[1]);
+  if (child > 0 && pid < 0) ::waitpid(child, nullptr, 0);
+}
+
+LockHolder::~LockHolder() {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
 }
 
 }  // namespace lrtest

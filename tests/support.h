@@ -51,6 +51,17 @@ struct SignalledRun {
 SignalledRun run_binary_and_signal_when(const std::vector<std::string>& args, const std::function<bool()>& ready,
                                         int signal, std::chrono::seconds timeout = std::chrono::seconds(120));
 
+// A forked child process that holds `dir`'s output-directory lock for `what` (as a running command
+// would) until this object is destroyed, which kills it (the kernel then drops the lock). pid is -1
+// when the child could not take the lock.
+struct LockHolder {
+  LockHolder(const std::filesystem::path& dir, const std::string& what);
+  ~LockHolder();
+  LockHolder(const LockHolder&) = delete;
+  LockHolder& operator=(const LockHolder&) = delete;
+  int pid = -1;
+};
+
 }  // namespace lrtest
 
 // Expects `statement` to throw lightreasoner::Error whose message contains `needle`.

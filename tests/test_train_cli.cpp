@@ -8,9 +8,6 @@
 // eval grader judges correct that ended on their own.
 #include <torch/torch.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -19,7 +16,6 @@
 #include "lightreasoner/contrast/dataset.h"
 #include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/core/atomic_file.h"
-#include "lightreasoner/core/run_control.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
@@ -90,6 +86,21 @@ std::string run_ok(const std::string& args) {
   return r.output;
 }
 
+// An uninterrupted train run in <dir>/full, and a config for a second run in <dir>/<name> that
+// trains on a copy of the same dataset (sampling is not what the interruption tests look at).
+struct TwinRuns {
+  fs::path full, other, other_config;
+};
+TwinRuns full_run_and_twin(const Setup& s, const std::string& name, const std::vector<std::string>& extra) {
+  TwinRuns t{s.dir / "full", s.dir / name, {}};
+  run_ok("train --config '" + write_config(s, t.full, extra).string() + "'");
+  fs::create_directories(t.other);
+  fs::copy_file(t.full / "contrast.jsonl", t.other / "contrast.jsonl");
+  fs::copy_file(t.full / "contrast.meta.json", t.other / "contrast.meta.json");
+  t.other_config = write_config(s, t.other, extra);
+  return t;
+}
+
 }  // namespace
 
 TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
@@ -137,17 +148,9 @@ TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
 
 TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
   auto s = make_setup();
-  auto full = s.dir / "full";
-  const std::vector<std::string> extra = {"train.max_steps=400", "train.checkpoint_every=5",
-                                          "train.grad_accum=2", "optim.warmup_steps=3"};
-  auto full_config = write_config(s, full, extra);
-  run_ok("train --config '" + full_config.string() + "'");
-  // The killed run trains on a copy of the same dataset (sampling is not what is tested here).
-  auto killed = s.dir / "killed";
-  fs::create_directories(killed);
-  fs::copy_file(full / "contrast.jsonl", killed / "contrast.jsonl");
-  fs::copy_file(full / "contrast.meta.json", killed / "contrast.meta.json");
-  auto killed_config = write_config(s, killed, extra);
+  const auto twins = full_run_and_twin(s, "killed", {"train.max_steps=400", "train.checkpoint_every=5",
+                                                     "train.grad_accum=2", "optim.warmup_steps=3"});
+  const fs::path &full = twins.full, &killed = twins.other, &killed_config = twins.other_config;
 
   // Kill once a checkpoint at step >= 15 is on disk (older ones are pruned as newer ones land).
   auto reached = [&] {
@@ -177,16 +180,11 @@ TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
 
 TEST(TrainCli, ACtrlCStopsAtACheckpointAndTheResumeEqualsUninterrupted) {
   auto s = make_setup();
-  auto full = s.dir / "full";
-  // checkpoint_every=0: only the end of a run (or a stop) writes one, so a checkpoint below proves the stop wrote it.
-  const std::vector<std::string> extra = {"train.max_steps=400", "train.checkpoint_every=0", "train.grad_accum=2"};
-  auto full_config = write_config(s, full, extra);
-  run_ok("train --config '" + full_config.string() + "'");
-  auto stopped = s.dir / "stopped";
-  fs::create_directories(stopped);
-  fs::copy_file(full / "contrast.jsonl", stopped / "contrast.jsonl");
-  fs::copy_file(full / "contrast.meta.json", stopped / "contrast.meta.json");
-  auto stopped_config = write_config(s, stopped, extra);
+  // checkpoint_every=0: only the end of a run (or a stop) writes one, so a checkpoint below proves
+  // the stop wrote it.
+  const auto twins =
+      full_run_and_twin(s, "stopped", {"train.max_steps=400", "train.checkpoint_every=0", "train.grad_accum=2"});
+  const fs::path &full = twins.full, &stopped = twins.other, &stopped_config = twins.other_config;
 
   auto logged_steps = [&] {
     std::ifstream in(stopped / "metrics.jsonl");
@@ -213,40 +211,12 @@ TEST(TrainCli, ACtrlCStopsAtACheckpointAndTheResumeEqualsUninterrupted) {
   EXPECT_EQ(logged_steps(), 400);
 }
 
-// A child process holds `dir`'s lock (as a running command would) until the returned guard ends it.
-struct LockHolder {
-  pid_t pid = -1;
-  explicit LockHolder(const fs::path& dir) {
-    int ready[2];
-    if (::pipe(ready) != 0) return;
-    pid = ::fork();
-    if (pid == 0) {
-      try {
-        OutputDirLock lock = OutputDirLock::acquire(dir, "train");
-        [[maybe_unused]] ssize_t n = ::write(ready[1], "x", 1);
-        ::pause();
-      } catch (...) {
-      }
-      ::_exit(1);
-    }
-    char byte = 0;
-    if (::read(ready[0], &byte, 1) != 1) pid = -1;
-    ::close(ready[0]);
-    ::close(ready[1]);
-  }
-  ~LockHolder() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
-};
-
 TEST(TrainCli, ACommandOnAnOutputDirectoryInUseIsRefusedNamingTheHolder) {
   auto s = make_setup(3);
   auto out = s.dir / "run";
   auto config = write_config(s, out, {"train.max_steps=2"});
   {
-    LockHolder holder(out);
+    lrtest::LockHolder holder(out, "train");
     ASSERT_GT(holder.pid, 0);
     const std::string named = "pid " + std::to_string(holder.pid) + ", lightreasoner train";
     for (const std::string command :

@@ -19,13 +19,9 @@ GenerationResult generate(model::CausalLM& model, const std::vector<std::vector<
                           const GenerationOptions& options) {
   detail::validate(model, prompts, options);
   c10::InferenceMode inference;
-  const auto device = model.device();
-  const auto index_options = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  const auto [device, index_options, V, max_new, check_every] = detail::loop_setup(model, options);
   const int64_t N = static_cast<int64_t>(prompts.size());
-  const int64_t V = model.config().vocab_size;
-  const int64_t max_new = options.max_new_tokens;
   const int64_t slots = options.max_batch > 0 ? std::min<int64_t>(options.max_batch, N) : N;
-  const int64_t check_every = options.check_every > 0 ? options.check_every : (device.is_cpu() ? 1 : 8);
   // Greedy without log-probs or logits needs no fp32 copy of the logits: argmax of the model-dtype
   // logits is the argmax of their exact fp32 upcast.
   const bool model_dtype_logits = options.sampling.greedy() && !options.return_logprobs && !options.return_logits;

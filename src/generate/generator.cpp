@@ -39,6 +39,12 @@ namespace detail {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+LoopSetup loop_setup(const model::CausalLM& model, const GenerationOptions& options) {
+  const auto device = model.device();
+  return {device, torch::TensorOptions().dtype(torch::kInt64).device(device), model.config().vocab_size,
+          options.max_new_tokens, options.check_every > 0 ? options.check_every : (device.is_cpu() ? 1 : 8)};
+}
+
 void validate(const model::CausalLM& model, const std::vector<std::vector<int64_t>>& prompts,
               const GenerationOptions& options) {
   const int64_t V = model.config().vocab_size;
@@ -121,12 +127,8 @@ GenerationResult generate_static(model::CausalLM& model, const std::vector<std::
                                  const GenerationOptions& options) {
   detail::validate(model, prompts, options);
   c10::InferenceMode inference;
-  const auto device = model.device();
-  const auto index_options = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  const auto [device, index_options, V, max_new, check_every] = detail::loop_setup(model, options);
   const int64_t B = static_cast<int64_t>(prompts.size());
-  const int64_t V = model.config().vocab_size;
-  const int64_t max_new = options.max_new_tokens;
-  const int64_t check_every = options.check_every > 0 ? options.check_every : (device.is_cpu() ? 1 : 8);
   GenerationResult result;
   for (const auto& prompt : prompts) result.stats.prompt_tokens += static_cast<int64_t>(prompt.size());
 
