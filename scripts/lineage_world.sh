@@ -170,7 +170,7 @@ for seed in "${seeds[@]}"; do
   evaluate rejection-sft "$run/E/model" "$run/rejection-sft/adapter"
 done
 
-reference_ids() {  # the train split's reference solutions as token ids (the report's gold path)
+lineage_reference_ids() {  # the train split's reference solutions as token ids (the report's gold path)
   mkdir -p "$world/reference"
   # The worked solution as the world's documents write it (lineage_report.py rebuilds the same text).
   /usr/bin/python3 - "$data/train.jsonl" > "$world/reference/solutions.jsonl" <<'PY'
@@ -180,15 +180,13 @@ for line in open(sys.argv[1], encoding="utf-8"):
     head, n = p["answer"].rsplit("#### ", 1)
     print(json.dumps({"id": p["id"], "answer": " " + head + "The answer is " + n.strip() + "."}))
 PY
-  LR_LOG_LEVEL=warn lr tokenize --model "$world/tokenizer" --file "$world/reference/solutions.jsonl" --field answer \
-    --no-special --json > "$world/reference/ids.jsonl.tmp"
-  mv "$world/reference/ids.jsonl.tmp" "$world/reference/ids.jsonl"
+  reference_ids "$world" "$world/reference/solutions.jsonl"
   # The first token of each digit as it follows "Answer:" (the report's answer-first test at t = 0).
   for d in 0 1 2 3 4 5 6 7 8 9; do echo "{\"answer\": \"$d\"}"; done > "$world/reference/digits.jsonl"
   LR_LOG_LEVEL=warn lr tokenize --model "$world/tokenizer" --file "$world/reference/digits.jsonl" --field answer \
     --no-special --json | /usr/bin/python3 -c 'import json, sys; print(json.dumps([json.loads(l)[0] for l in sys.stdin if l.strip()]))' \
     > "$world/reference/number_start.json"
 }
-stage "world: tokenize the reference solutions" "$world/reference" reference_ids
+stage "world: tokenize the reference solutions" "$world/reference" lineage_reference_ids
 echo "=== results ($split split)"
 /usr/bin/python3 scripts/lineage_report.py "$out" "$split" "${seeds[@]/#/seed-}"

@@ -63,10 +63,7 @@ trap 'kill $(jobs -p) 2> /dev/null || true' EXIT
 . scripts/world_lib.sh
 
 world=$out/world
-stage "world: generate problems" "$world/data" \
-  lr world generate --out "$world/data" --seed "$WORLD_SEED" --train "$WORLD_TRAIN" --valid "$WORLD_VALID" --test "$WORLD_TEST"
-stage "world: train the tokenizer" "$world/tokenizer" \
-  lr world tokenizer --corpus "$world/data/corpus.txt" --out "$world/tokenizer" --vocab-size "$WORLD_VOCAB"
+world_setup "$world"
 train=$world/data/train.jsonl
 test=$world/data/test.jsonl
 world_rebuilt=$rebuilt
@@ -136,13 +133,8 @@ for seed in "${seeds[@]}"; do
   evaluate rejection-sft "$run/expert/model" "$run/rejection-sft/adapter"
 done
 
-reference_ids() {  # the train split's reference solutions as token ids, one JSON array per line (the report's gold path)
-  mkdir -p "$world/reference"
-  LR_LOG_LEVEL=warn lr tokenize --model "$world/tokenizer" --file "$train" --field answer --no-special --json \
-    > "$world/reference/ids.jsonl.tmp"
-  mv "$world/reference/ids.jsonl.tmp" "$world/reference/ids.jsonl"
-}
-# Only the report reads it: it comes last so that making it never invalidates a trained stage.
-stage "world: tokenize the reference solutions" "$world/reference" reference_ids
+# The train split's reference solutions as token ids (the report's gold path). Only the report reads
+# them: this comes last so that making it never invalidates a trained stage.
+stage "world: tokenize the reference solutions" "$world/reference" reference_ids "$world" "$train"
 echo "=== results"
 /usr/bin/python3 scripts/world_report.py "$out" "${seeds[@]/#/seed-}"

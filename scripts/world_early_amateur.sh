@@ -34,10 +34,7 @@ trap 'kill $(jobs -p) 2> /dev/null || true' EXIT
 . scripts/world_lib.sh
 
 world=$out/world
-stage "world: generate problems" "$world/data" \
-  lr world generate --out "$world/data" --seed "$WORLD_SEED" --train "$WORLD_TRAIN" --valid "$WORLD_VALID" --test "$WORLD_TEST"
-stage "world: train the tokenizer" "$world/tokenizer" \
-  lr world tokenizer --corpus "$world/data/corpus.txt" --out "$world/tokenizer" --vocab-size "$WORLD_VOCAB"
+world_setup "$world"
 run=$out/seed-$seed
 # shellcheck disable=SC2086  # the shape is an option list
 stage "expert: init" "$run/expert-init" \
@@ -66,13 +63,7 @@ done
 stage "eval (valid): the expert" "$run/expert/eval-valid" \
   lr eval --config configs/world-lightreasoner.json --model "$run/expert/model" --data "$world/data/valid.jsonl" \
     --template cot --max-new-tokens 128 --out "$run/expert/eval-valid"
-reference_ids() {
-  mkdir -p "$world/reference"
-  LR_LOG_LEVEL=warn lr tokenize --model "$world/tokenizer" --file "$world/data/train.jsonl" --field answer --no-special --json \
-    > "$world/reference/ids.jsonl.tmp"
-  mv "$world/reference/ids.jsonl.tmp" "$world/reference/ids.jsonl"
-}
-stage "world: tokenize the reference solutions" "$world/reference" reference_ids
+stage "world: tokenize the reference solutions" "$world/reference" reference_ids "$world" "$world/data/train.jsonl"
 /usr/bin/python3 - "$out" "$seed" $CHECKPOINTS <<'PY'
 import json, os, sys
 sys.path.insert(0, "scripts")

@@ -33,6 +33,26 @@ stage() {
   echo "[$stage_number] $name: done in $(sed -n 2p "$dir/.done") s"
 }
 
+# world_setup DIR: the world's problems (DIR/data) and its tokenizer (DIR/tokenizer), as cached
+# stages. Sizes from WORLD_SEED, WORLD_TRAIN, WORLD_VALID, WORLD_TEST, WORLD_VOCAB.
+world_setup() {
+  local world=$1
+  stage "world: generate problems" "$world/data" \
+    lr world generate --out "$world/data" --seed "$WORLD_SEED" --train "$WORLD_TRAIN" --valid "$WORLD_VALID" --test "$WORLD_TEST"
+  stage "world: train the tokenizer" "$world/tokenizer" \
+    lr world tokenizer --corpus "$world/data/corpus.txt" --out "$world/tokenizer" --vocab-size "$WORLD_VOCAB"
+}
+
+# reference_ids WORLD FILE: FILE's 'answer' fields as token ids of WORLD's tokenizer, one JSON array
+# per line, into WORLD/reference/ids.jsonl (the reports' gold path). Run it as a stage.
+reference_ids() {
+  local world=$1 file=$2
+  mkdir -p "$world/reference"
+  LR_LOG_LEVEL=warn lr tokenize --model "$world/tokenizer" --file "$file" --field answer --no-special --json \
+    > "$world/reference/ids.jsonl.tmp"
+  mv "$world/reference/ids.jsonl.tmp" "$world/reference/ids.jsonl"
+}
+
 # contrast_run DIR TRAIN-ARGS...: sample + train into DIR, then the contrast summary the reports read.
 contrast_run() {
   local dir=$1
