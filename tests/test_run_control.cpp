@@ -75,6 +75,16 @@ TEST(OutputDirLock, ANestedAcquireInTheHoldingProcessReleasesNothing) {
   EXPECT_FALSE(OutputDirLock::acquire(dir, "eval").nested());  // not nested once the outer one is gone
 }
 
+TEST(OutputDirLock, ReleaseAndRemoveLeavesNoLockFileAndTheNextAcquireWorks) {
+  const auto dir = lrtest::temp_dir() / "model";
+  OutputDirLock lock = OutputDirLock::acquire(dir, "merge");
+  EXPECT_NE(try_in_another_process(dir, "merge").find("lightreasoner merge"), std::string::npos);
+  lock.release_and_remove();
+  EXPECT_FALSE(lock.held());
+  EXPECT_FALSE(fs::exists(dir / kLockFileName));
+  EXPECT_EQ(try_in_another_process(dir, "merge"), "taken");
+}
+
 TEST(OutputDirLock, AKilledHolderLeavesNoStaleLock) {
   const auto dir = lrtest::temp_dir() / "run";
   {

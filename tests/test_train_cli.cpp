@@ -16,6 +16,7 @@
 #include "lightreasoner/contrast/dataset.h"
 #include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/core/atomic_file.h"
+#include "lightreasoner/core/run_control.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
@@ -143,6 +144,7 @@ TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
   run_ok("merge --model '" + s.expert.string() + "' --adapter '" + (out / "adapter").string() + "' --out '" +
          merged.string() + "'");
   auto m = model::load_model(merged, {torch::kFloat32});
+  EXPECT_FALSE(fs::exists(merged / kLockFileName));  // a model directory is uploaded as it is
   EXPECT_TRUE(fs::exists(merged / "tokenizer.json") || fs::exists(merged / "tokenizer.model"));
 }
 

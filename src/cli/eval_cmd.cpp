@@ -1,21 +1,16 @@
 // `lightreasoner eval`: with --config and/or --model, generates and grades (model_eval.h) over the
 // config's eval data sets, flags overriding the config's eval keys; with --grade FILE --dataset NAME
 // grades completions produced elsewhere (each line a record of that data set plus a string
-// "completion"). Both write predictions.jsonl and summary.json, resumably. Parsing only.
+// "completion"). Both write predictions.jsonl and summary.json, resumably (pipeline/eval.h). Parsing only.
 #include <spdlog/spdlog.h>
 
 #include <iostream>
 #include <memory>
 
 #include "command.h"
-#include "lightreasoner/config/compare.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/dist/process_group.h"
-#include "lightreasoner/eval/dataset.h"
-#include "lightreasoner/eval/model_eval.h"
-#include "lightreasoner/eval/prompt.h"
-#include "lightreasoner/eval/runner.h"
-#include "lightreasoner/pipeline/train.h"
+#include "lightreasoner/pipeline/eval.h"
 
 namespace lightreasoner::cli {
 
@@ -43,18 +38,6 @@ struct EvalArgs {
   int batch_size = 0;             // eval.batch_size
 };
 
-// The completion fields of a --grade record (validated by the load check).
-eval::Completion given_completion(const io::Json& record) {
-  eval::Completion completion;
-  completion.text = record.at("completion").get<std::string>();
-  completion.finish_reason = "given";
-  auto reason = record.find("finish_reason");
-  if (reason != record.end() && reason->is_string()) completion.finish_reason = reason->get<std::string>();
-  auto tokens = record.find("tokens");
-  if (tokens != record.end() && tokens->is_number_integer()) completion.tokens = tokens->get<int64_t>();
-  return completion;
-}
-
 void print_summary(const eval::EvalSummary& summary, const std::filesystem::path& out) {
   for (const auto& d : summary.datasets) {
     std::cout << d.label << ": accuracy " << d.accuracy() << " (" << d.correct << "/" << d.n << "), empty " << d.empty
@@ -66,53 +49,20 @@ void print_summary(const eval::EvalSummary& summary, const std::filesystem::path
 }
 
 void run_grade(const EvalArgs& args) {
-  LR_CHECK(!args.dataset.empty(), "--grade needs --dataset NAME or --data NAME (which data set's fields the records have)");
-  eval::DatasetSpec spec;
-  spec.label = args.dataset;
-  spec.data_name = args.data_name.empty() ? eval::data_name_of_folder(args.dataset) : args.data_name;
-  spec.path = args.grade_file;
-  LR_CHECK(eval::is_known_data_name(spec.data_name),
-           "--dataset " << args.dataset << ": unknown data_name '" << spec.data_name
-                        << "' (pass --data-name with one of the toolkit's names)");
-  eval::stop_words(args.prompt_type);  // validates --template before any work
-
-  auto policy = io::parse_bad_record_policy(args.bad_records);
-  // The completion rides in the record: a missing or non-string one makes a bad record.
-  eval::LoadedDataset dataset = eval::load_dataset(spec, policy, args.limit, [](const io::JsonlRecord& record) {
-    LR_CHECK(record.has("completion"),
-             record.where() << ": missing field 'completion' (--grade needs a string field 'completion')");
-    record.string_field("completion");
-  });
-  LR_CHECK(!dataset.examples.empty(), args.grade_file << ": no gradable records");
-
-  std::vector<std::string> prompts;
-  std::vector<eval::Completion> completions;
-  for (const auto& example : dataset.examples) {
-    auto it = example.record.find("prompt");
-    prompts.push_back(it != example.record.end() && it->is_string() ? it->get<std::string>() : std::string());
-    completions.push_back(given_completion(example.record));
-  }
-
-  eval::CompletionSource source;
-  source.name = "given";
-  source.batch_size = 64;  // predictions reach the disk (and survive a kill) every 64
-  source.complete = [&](const std::vector<const eval::EvalItem*>& batch) {
-    std::vector<eval::Completion> out;
-    for (const auto* item : batch) out.push_back(completions.at(item->index));
-    return out;
-  };
-
-  eval::EvalOptions options;
-  options.out_dir = args.out;
+  pipeline::GradeOptions options;
+  options.records = args.grade_file;
+  options.dataset = args.dataset;
+  options.data_name = args.data_name;
   options.prompt_type = args.prompt_type;
+  options.out_dir = args.out;
   options.resume = !args.no_resume;
+  options.limit = args.limit;
   options.grading.timeout_s = args.timeout_s;
-  options.run_description = "grade " + std::filesystem::absolute(args.grade_file).string() + " as " + spec.data_name;
-  eval::EvalSummary summary = eval::run_eval({dataset}, {prompts}, source, options);
+  options.bad_records = io::parse_bad_record_policy(args.bad_records);
+  const pipeline::GradeReport report = pipeline::run_grade(options);
   if (!dist::world().is_main()) return;  // rank 0 reports for all
-
-  if (dataset.skipped > 0) std::cout << "skipped bad records: " << dataset.skipped << "\n";
-  print_summary(summary, args.out);
+  if (report.skipped > 0) std::cout << "skipped bad records: " << report.skipped << "\n";
+  print_summary(report.summary, args.out);
 }
 
 // Flags given on the command line become --set overrides of the config's keys.
@@ -134,31 +84,17 @@ config::RunConfig model_eval_config(const EvalArgs& args, const CLI::App& app, c
   return resolve_parallel_config(options, global);
 }
 
-// A model or adapter that train/sft wrote carries its training prompt: eval must render the same.
-// --any-template skips the check, for models deliberately scored in a format they were not tuned to (the
-// paper's base experts with the CoT prompt; the lineage world's pretrained models).
-void check_training_prompt(const config::RunConfig& config, bool any_template) {
-  if (any_template) return;
-  const std::filesystem::path dir = config.expert.adapter ? *config.expert.adapter : config.expert.path;
-  const auto file = dir / pipeline::kTrainedSettingsFile;
-  const auto settings = config::read_settings_record(file, pipeline::kTrainedSettingsKind);
-  if (!settings || !settings->contains("prompt")) return;
-  const config::RunConfig trained = config::config_from_json(*settings, file.string());
-  eval::check_prompt_matches_training(config.eval.template_name, trained.prompt.template_name, trained.prompt.system,
-                                      file.string());
-}
-
 void run_model(const EvalArgs& args, const CLI::App& app, const GlobalOptions& global) {
   config::RunConfig config = model_eval_config(args, app, global);
-  check_training_prompt(config, args.any_template);
-  eval::ModelEvalOptions options;
+  pipeline::ModelEvalOptions options;
+  options.any_template = args.any_template;
   // Without --out: <output_dir>/eval for a config run, eval_out for a flags-only run.
   options.out_dir = app.count("--out") > 0 || args.config.path.empty() ? std::filesystem::path(args.out)
                                                                         : std::filesystem::path(config.output_dir) / "eval";
   options.resume = !args.no_resume;
   options.grading.timeout_s = args.timeout_s;
   options.bad_records = io::parse_bad_record_policy(args.bad_records);
-  eval::EvalSummary summary = eval::run_model_eval(config, options);
+  eval::EvalSummary summary = pipeline::run_model_eval(config, options);
   if (!dist::world().is_main()) return;  // rank 0 reports for all
   print_summary(summary, options.out_dir);
 }

@@ -1,9 +1,9 @@
 // `lightreasoner merge --model DIR --adapter DIR --out DIR`: fold a PEFT LoRA adapter into its
-// base and write a plain HF model directory (model/merge.h).
+// base and write a plain HF model directory (pipeline/merge.h).
 #include <memory>
 
 #include "command.h"
-#include "lightreasoner/model/merge.h"
+#include "lightreasoner/pipeline/merge.h"
 
 namespace lightreasoner::cli {
 
@@ -24,8 +24,8 @@ Command make_merge_command(CLI::App& root, const GlobalOptions&) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   return {app, [options] {
-            model::merge_adapter_dir(options->model, options->adapter, options->out,
-                                     static_cast<uint64_t>(options->max_shard_mb * 1e6));
+            pipeline::run_merge(options->model, options->adapter, options->out,
+                                static_cast<uint64_t>(options->max_shard_mb * 1e6));
           }};
 }
 

@@ -58,11 +58,6 @@ std::string dtype_name(torch::ScalarType dtype) {
   }
 }
 
-void seed_everything(uint64_t seed) {
-  torch::manual_seed(seed);
-  if (torch::cuda::is_available()) torch::cuda::manual_seed_all(seed);
-}
-
 void set_threads(int threads) {
   if (threads <= 0) {
     // LibTorch's own default can be 1 here (Debian build); use every core we may run on.

@@ -2,6 +2,7 @@
 #include "lightreasoner/core/run_control.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -40,17 +41,34 @@ OutputDirLock OutputDirLock::acquire(const fs::path& dir, const std::string& wha
   {
     std::lock_guard<std::mutex> guard(g_held_mutex);
     const auto it = held_dirs().find(key);
-    if (it != held_dirs().end() && it->second == ::getpid()) {  // a recipe inside another (train running sample) on one folder
+    // A recipe inside another on the same folder (train running sample): nested, releases nothing.
+    if (it != held_dirs().end() && it->second == ::getpid()) {
       OutputDirLock nested;
       nested.nested_ = true;
       return nested;
     }
   }
   const fs::path path = dir / kLockFileName;
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  LR_CHECK(fd >= 0, "cannot open the lock file '" << path.string() << "': " << std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
+  int fd = -1, lock_error = 0;
+  for (int attempt = 0;; ++attempt) {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    LR_CHECK(fd >= 0, "cannot open the lock file '" << path.string() << "': " << std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      lock_error = errno;  // held by another process: reported below
+      break;
+    }
+    // A holder that removes its lock file (release_and_remove) may have unlinked the file we opened
+    // just before we locked it: then the lock is on a dead inode, and we start over on the new file.
+    struct stat locked {}, current {};
+    if (::fstat(fd, &locked) == 0 && ::stat(path.c_str(), &current) == 0 && locked.st_ino == current.st_ino &&
+        locked.st_dev == current.st_dev) {
+      break;  // ours
+    }
+    ::close(fd);
+    LR_CHECK(attempt < 100, "cannot lock '" << path.string() << "': it keeps being replaced");
+  }
+  if (lock_error != 0) {
+    const int error = lock_error;
     std::string holder(256, '\0');
     const ssize_t n = ::pread(fd, holder.data(), holder.size() - 1, 0);
     holder.resize(n > 0 ? static_cast<size_t>(n) : 0);
@@ -69,13 +87,14 @@ OutputDirLock OutputDirLock::acquire(const fs::path& dir, const std::string& wha
   OutputDirLock lock;
   lock.fd_ = fd;
   lock.key_ = key;
+  lock.path_ = path;
   std::lock_guard<std::mutex> guard(g_held_mutex);
   held_dirs()[key] = ::getpid();
   return lock;
 }
 
 OutputDirLock::OutputDirLock(OutputDirLock&& other) noexcept
-    : fd_(other.fd_), nested_(other.nested_), key_(std::move(other.key_)) {
+    : fd_(other.fd_), nested_(other.nested_), key_(std::move(other.key_)), path_(std::move(other.path_)) {
   other.fd_ = -1;
   other.nested_ = false;
 }
@@ -86,6 +105,7 @@ OutputDirLock& OutputDirLock::operator=(OutputDirLock&& other) noexcept {
     fd_ = other.fd_;
     nested_ = other.nested_;
     key_ = std::move(other.key_);
+    path_ = std::move(other.path_);
     other.fd_ = -1;
     other.nested_ = false;
   }
@@ -93,6 +113,14 @@ OutputDirLock& OutputDirLock::operator=(OutputDirLock&& other) noexcept {
 }
 
 OutputDirLock::~OutputDirLock() { release(); }
+
+void OutputDirLock::release_and_remove() {
+  if (fd_ >= 0) {
+    std::error_code ec;
+    fs::remove(path_, ec);  // while still holding it: a waiting acquire then sees a dead inode and retries
+  }
+  release();
+}
 
 void OutputDirLock::release() {
   nested_ = false;  // the outer holder releases

@@ -1,20 +1,15 @@
-// The model as a CompletionSource, and `eval --config/--model`: data sets and prompts from the
-// config, the expert loaded once, run_eval for ordering, grading and resumable outputs.
+// The model as a CompletionSource: prompts encoded, generated with continuous batching, cut at the
+// template's stop strings. The `eval` workflow that uses it is pipeline/eval.cpp.
 #include "lightreasoner/eval/model_eval.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
-#include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
-#include "lightreasoner/dist/output_dir.h"
-#include "lightreasoner/dist/process_group.h"
-#include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/prompt.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/loader.h"
-#include "lightreasoner/model/lora.h"
 
 namespace lightreasoner::eval {
 
@@ -117,74 +112,6 @@ CompletionSource model_completion_source(model::CausalLM& model, const tokenizer
     return out;
   };
   return source;
-}
-
-EvalSummary run_model_eval(const config::RunConfig& config, const ModelEvalOptions& options) {
-  LR_CHECK(!config.expert.path.empty(), "eval needs a model: expert.path in the config or --model DIR");
-  LR_CHECK(!config.eval.datasets.empty(), "eval needs at least one data set (eval.datasets or --data)");
-  const auto& eval = config.eval;
-  const std::vector<std::string> stops = stop_words(eval.template_name);  // validates the template first
-  const OutputDirLock lock = dist::lock_output_dir(options.out_dir, "eval");
-
-  // Data sets and their prompts first: a bad record or an unknown name fails before the model loads.
-  std::vector<LoadedDataset> datasets;
-  std::vector<std::vector<std::string>> prompts;
-  for (const auto& name : eval.datasets) {
-    DatasetSpec spec = resolve_dataset(name, eval.data_dir, eval.data_name);
-    datasets.push_back(load_dataset(spec, options.bad_records, eval.max_problems));
-    const auto& loaded = datasets.back();
-    LR_CHECK(!loaded.examples.empty(), spec.path.string() << ": no usable problems");
-    if (loaded.skipped > 0) {
-      spdlog::warn("eval: {}: {} bad record(s) skipped ({})", spec.label, loaded.skipped, loaded.skipped_summary);
-    }
-    std::vector<std::string> texts;
-    for (const auto& example : loaded.examples) {
-      texts.push_back(construct_prompt(example.question, spec.data_name, eval.template_name, eval.shots));
-    }
-    prompts.push_back(std::move(texts));
-  }
-
-  auto tok = tokenizer::load_tokenizer(config.expert.path);
-  const auto model_config = model::load_model_config(config.expert.path);
-  model::LoadOptions load;
-  load.dtype = parse_dtype(config.expert.dtype);
-  load.device = parse_device(config.device);
-  const std::optional<fs::path> adapter =
-      config.expert.adapter ? std::optional<fs::path>(*config.expert.adapter) : std::nullopt;
-  auto model = model::load_model_with_adapter(config.expert.path, adapter, load);
-  model->eval();
-
-  ModelSourceOptions source_options;
-  source_options.batch_size = static_cast<size_t>(eval.batch_size);
-  source_options.max_new_tokens = eval.max_new_tokens;
-  source_options.stop_strings = stops;
-  set_model_special_ids(source_options, config.expert.path, model_config, *tok);
-  auto stats = std::make_shared<ModelSourceStats>();
-  CompletionSource source = model_completion_source(*model, *tok, source_options, stats);
-
-  EvalOptions eval_options;
-  eval_options.out_dir = options.out_dir;
-  eval_options.prompt_type = eval.template_name;
-  eval_options.shots = eval.shots;
-  eval_options.resume = options.resume;
-  eval_options.grading = options.grading;
-  // A resume must continue with the same model, weights and generation settings.
-  eval_options.run_description = "model " + fs::absolute(config.expert.path).string() +
-                                 (adapter ? " adapter " + fs::absolute(*adapter).string() : std::string()) +
-                                 " dtype " + config.expert.dtype + " max_new_tokens " +
-                                 std::to_string(eval.max_new_tokens) + " greedy";
-  fs::create_directories(options.out_dir);
-  if (dist::world().is_main()) config::write_resolved_config(config, options.out_dir);
-  EvalSummary summary = run_eval(datasets, prompts, source, eval_options);
-  if (stats->prompts > 0) {
-    spdlog::info("eval: generated {} tokens for {} prompts (prefill {:.1f} s, decode {:.1f} s, {:.1f} tok/s decode)",
-                 stats->new_tokens, stats->prompts, stats->prefill_seconds, stats->decode_seconds,
-                 stats->decode_seconds > 0 ? stats->new_tokens / stats->decode_seconds : 0.0);
-  }
-  if (stats->too_long > 0) {
-    spdlog::warn("eval: {} prompt(s) filled the context and were recorded as unfinished", stats->too_long);
-  }
-  return summary;
 }
 
 }  // namespace lightreasoner::eval

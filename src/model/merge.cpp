@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/core/run_control.h"
 #include "lightreasoner/io/safetensors.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
@@ -37,7 +38,7 @@ MergeReport merge_adapter_dir(const fs::path& model_dir, const fs::path& adapter
 
   fs::create_directories(out_dir);
   for (const auto& entry : fs::directory_iterator(model_dir)) {
-    if (!entry.is_regular_file() || is_weight_file(entry.path())) continue;
+    if (!entry.is_regular_file() || is_weight_file(entry.path()) || entry.path().filename() == kLockFileName) continue;
     fs::copy_file(entry.path(), out_dir / entry.path().filename(), fs::copy_options::overwrite_existing);
   }
   // Stale weights of an earlier merge into the same directory would confuse the loader.

@@ -19,9 +19,6 @@ torch::ScalarType parse_dtype(const std::string& name);
 // Canonical short name: "f32", "bf16", "f16" (or the LibTorch name for others).
 std::string dtype_name(torch::ScalarType dtype);
 
-// Seeds LibTorch's CPU (and CUDA) generators.
-void seed_everything(uint64_t seed);
-
 // threads <= 0 uses every core this process may run on.
 void set_threads(int threads);
 

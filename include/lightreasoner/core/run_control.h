@@ -30,11 +30,15 @@ class OutputDirLock {
   bool held() const { return fd_ >= 0 || nested_; }
   bool nested() const { return nested_; }
   void release();
+  // For a folder that is itself a product (a merged model directory, which users upload as it is):
+  // removes the lock file, still holding it, then releases. A concurrent acquire notices and retries.
+  void release_and_remove();
 
  private:
   int fd_ = -1;
   bool nested_ = false;
-  std::string key_;  // the directory's canonical path while fd_ holds it
+  std::string key_;             // the directory's canonical path while fd_ holds it
+  std::filesystem::path path_;  // the lock file
 };
 
 // The lock file's name inside an output directory.

@@ -1,8 +1,7 @@
 // Model-backed evaluation: a CompletionSource over a loaded model (prompt text encoded with special
 // tokens recognised, greedy generation in batches with the model's eos ids and the template's stop
-// strings, completions cut at the first stop string as vLLM returns them), and run_model_eval, which
-// loads the expert (+ adapter) named by a RunConfig, builds the toolkit's prompts for each eval data
-// set and hands everything to run_eval (grading, resumable outputs). Greedy only: the toolkit's numbers are.
+// strings, completions cut at the first stop string as vLLM returns them). Greedy only: the toolkit's
+// numbers are. The `eval` workflow (config, model loading, output directory) is pipeline/eval.h.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "lightreasoner/config/run_config.h"
 #include "lightreasoner/eval/runner.h"
 #include "lightreasoner/model/transformer.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
@@ -45,15 +43,5 @@ CompletionSource model_completion_source(model::CausalLM& model, const tokenizer
 // eos ids and pad id of a model directory (generation_config.json + the tokenizer).
 void set_model_special_ids(ModelSourceOptions& options, const std::filesystem::path& model_dir,
                            const model::ModelConfig& config, const tokenizer::Tokenizer& tok);
-
-struct ModelEvalOptions {
-  std::filesystem::path out_dir;
-  bool resume = true;
-  MathEqualOptions grading;
-  io::BadRecordPolicy bad_records = io::BadRecordPolicy::kStop;
-};
-
-// Evaluates config.expert (path, adapter, dtype) on config.eval's data sets on config.device.
-EvalSummary run_model_eval(const config::RunConfig& config, const ModelEvalOptions& options);
 
 }  // namespace lightreasoner::eval

@@ -11,8 +11,9 @@
 
 namespace lightreasoner::model {
 
-// What a parameter-efficient adapter (LoRA, a later issue) adds to a projection's output:
-// y = x Wᵀ + b + adapter(x). Deliberately not registered as a submodule, so the base model's
+// What a parameter-efficient adapter (LoRA: model/lora.h) adds to a projection's output:
+// y = x Wᵀ + b + adapter(x). The attaching code registers the adapter as a submodule of the Linear
+// (so train()/eval() reach its dropout) but keeps its tensors unregistered, so the base model's
 // named_parameters() stay exactly the checkpoint's names; the adapter code owns its parameters.
 class LinearAdapter {
  public:
