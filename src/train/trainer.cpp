@@ -154,21 +154,173 @@ double lr_factor(const std::string& schedule, int64_t step, int64_t warmup, int6
   return std::max(0.0, 1.0 - progress);
 }
 
+namespace {
+
+// The checkpoint's description of the run; a resume must find the same one.
+TrainerState describe_run(const TrainerOptions& o, const std::vector<TrainRow>& rows, int64_t examples, int64_t total) {
+  TrainerState state;
+  state.total_steps = total;
+  state.units = examples;
+  state.units_per_step = o.batch_size;
+  state.packing = o.packing == Packing::kTrajectory ? "trajectory" : "step";
+  state.loss = loss_name(o.loss);
+  state.seed = o.seed;
+  state.data_fingerprint = data_fingerprint(rows, o.order, o.rows_are_examples);
+  return state;
+}
+
+// Resume: the latest checkpoint's tensors, optimizer state and step, after checking that it
+// describes this run. A fresh start refuses a checkpoint left by an earlier run. Returns the
+// checkpoint resumed from (empty on a fresh start).
+fs::path resume_or_start(const TrainerOptions& o, const io::NamedTensors& trainable, torch::optim::Optimizer& optimizer,
+                         TrainerState& state, TrainSummary& summary) {
+  if (!o.resume) {
+    if (auto stale = latest_checkpoint(o.run_dir)) {
+      LR_FAIL(o.label << ": " << stale->string() << " exists from an earlier run; pass --resume to continue it, or "
+                      << "choose another output_dir");
+    }
+    return {};
+  }
+  auto latest = latest_checkpoint(o.run_dir);
+  if (!latest) {
+    spdlog::warn("{}: --resume given but {} has no checkpoint; starting from step 0", o.label,
+                 (o.run_dir / "checkpoints").string());
+    return {};
+  }
+  TrainerState saved = load_checkpoint(*latest, trainable, optimizer);
+  std::vector<std::string> diffs;
+  auto differs = [&](const char* key, const auto& a, const auto& b) {
+    if (a != b) {
+      std::ostringstream line;
+      line << key << ": checkpoint has " << a << ", this run has " << b;
+      diffs.push_back(line.str());
+    }
+  };
+  differs("total_steps", saved.total_steps, state.total_steps);
+  differs("units", saved.units, state.units);
+  differs("units_per_step", saved.units_per_step, state.units_per_step);
+  differs("packing", saved.packing, state.packing);
+  differs("loss", saved.loss, state.loss);
+  differs("seed", saved.seed, state.seed);
+  differs("data_fingerprint", saved.data_fingerprint, state.data_fingerprint);
+  if (!diffs.empty()) {
+    std::string list;
+    for (const auto& d : diffs) list += "\n  " + d;
+    LR_FAIL((*latest / "trainer_state.json").string() << ": cannot resume, the run changed:" << list);
+  }
+  state.step = saved.step;
+  summary.resumed_from = saved.step;
+  spdlog::info("{}: resuming from {} (step {}/{})", o.label, latest->string(), saved.step, state.total_steps);
+  return *latest;
+}
+
+std::string last_good(const fs::path& checkpoint) {
+  return checkpoint.empty() ? std::string("No checkpoint was written yet.")
+                            : "The last good checkpoint is " + checkpoint.string();
+}
+
+// One optimizer update's forward/backward passes over this rank's micro-batches, the gradient
+// all-reduce (which also carries the totals and any rank's stop request) and the clipped norm.
+struct UpdateResult {
+  StepTotals totals;  // over all ranks
+  double grad_norm = 0.0;
+  double allreduce_seconds = 0.0;
+};
+UpdateResult forward_backward(model::CausalLM& model, UpdateSchedule& schedule, const std::vector<torch::Tensor>& params,
+                              const TrainerOptions& o, int64_t step, const fs::path& last_checkpoint,
+                              TrainSummary& summary) {
+  const dist::Group& group = dist::world();
+  const int64_t world = group.world_size(), rank = group.rank();
+  StepTotals local;
+  const auto micros = schedule.update(step, o.batch_size, o.grad_accum, world, rank, o.packing);
+  int64_t update_steps = 0;  // supervised steps of the whole update, over all ranks
+  for (const auto& m : micros) update_steps += m.global_steps;
+  for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
+    // Dropout draws from the global generator, reseeded per micro-batch (and rank): resumable without state.
+    torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.grad_accum + micro) +
+                       static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
+    auto batch = pack_segments(micros[static_cast<size_t>(micro)].segments, model.device());
+    // The loss is a mean over this slice's steps; weighted by their share of the update's
+    // steps, the slices' losses add up to the mean over the whole update (whatever its split).
+    auto loss = batch_loss(model, batch, o.loss, o.vocab) *
+                (static_cast<double>(batch.steps) / static_cast<double>(update_steps));
+    const double value = loss.item<double>();
+    LR_CHECK(std::isfinite(value), o.label << ": the loss is " << value << " at step " << step + 1 << " (micro-batch "
+                                           << micro << "); stopping. " << last_good(last_checkpoint)
+                                           << ". Lower optim.lr or check the data and the model weights.");
+    loss.backward();
+    local.loss_sum += value;
+    local.steps += static_cast<double>(batch.steps);
+    local.tokens += static_cast<double>(batch.tokens);
+    summary.supervised_steps += batch.steps;
+    summary.tokens += batch.tokens;
+  }
+  local.stop = stop_requested() ? 1.0 : 0.0;
+  UpdateResult result;
+  const auto reduce_start = std::chrono::steady_clock::now();
+  result.totals = reduce_gradients(group, params, local, step);
+  result.allreduce_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - reduce_start).count();
+  if (o.max_grad_norm > 0) {
+    result.grad_norm = torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
+  } else {
+    torch::NoGradGuard no_grad;
+    double sq = 0.0;
+    for (const auto& p : params)
+      if (p.grad().defined()) sq += p.grad().to(torch::kFloat64).pow(2).sum().item<double>();
+    result.grad_norm = std::sqrt(sq);
+  }
+  LR_CHECK(std::isfinite(result.grad_norm), o.label << ": the gradient norm is " << result.grad_norm << " at step "
+                                                    << step + 1 << "; stopping. " << last_good(last_checkpoint));
+  return result;
+}
+
+// Rates over the steps since the last metrics line (a window of log_every steps).
+struct MetricsWindow {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  int64_t steps = 0, tokens = 0;
+  double allreduce = 0.0;  // seconds in the gradient all-reduce (incl. waiting for slower ranks)
+};
+
+void log_update(const TrainerOptions& o, const TrainerState& state, double lr, const UpdateResult& update,
+                int64_t examples, std::optional<io::JsonlWriter>& metrics, MetricsWindow& window, Progress& progress) {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - window.start).count();
+  const double steps_per_s = seconds > 0 ? static_cast<double>(window.steps) / seconds : 0.0;
+  const double tokens_per_s = seconds > 0 ? static_cast<double>(window.tokens) / seconds : 0.0;
+  io::Json line{{"step", state.step},
+                {"loss", state.last_loss},
+                {"lr", lr},
+                {"grad_norm", update.grad_norm},
+                {"supervised_steps_per_s", steps_per_s},
+                {"tokens_per_s", tokens_per_s},
+                {"epoch", static_cast<double>(state.step * o.batch_size) / static_cast<double>(examples)}};
+  if (dist::world().communicates()) line["allreduce_s"] = window.allreduce;
+  if (metrics) {
+    metrics->write(line);
+    metrics->flush();
+  }
+  window = MetricsWindow{};
+  // "supervised/s": selected steps (contrast) or completion tokens (SFT); the progress line's own
+  // rate is optimizer steps.
+  progress.update(state.step, {{"loss", fmt::format("{:.4f}", state.last_loss)},
+                               {"supervised/s", format_rate(steps_per_s)},
+                               {"tok/s", format_rate(tokens_per_s)}});
+}
+
+}  // namespace
+
+// Phases: plan the run (schedule, length, parameters, optimizer) → resume or start → per update:
+// forward/backward + all-reduce, optimizer step, metrics line, checkpoint (and a requested stop).
 TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
                          const TrainerOptions& o) {
   LR_CHECK(!trainable.empty(), o.label << ": nothing to train (no trainable tensors)");
   UpdateSchedule schedule(rows, o.order, o.rows_are_examples, o.seed);
-  const int64_t n_units = schedule.examples();
-  LR_CHECK(n_units > 0, o.label << ": the training data has no supervised steps (empty dataset, or every step was "
-                                   "dropped by max_seq_len)");
+  const int64_t examples = schedule.examples();
+  LR_CHECK(examples > 0, o.label << ": the training data has no supervised steps (empty dataset, or every step was "
+                                    "dropped by max_seq_len)");
   LR_CHECK(o.vocab > 0, o.label << ": vocabulary size not set");
   // train.batch_size is the examples of one optimizer update over all ranks and micro-batches:
   // grad_accum, the rank count and the packing change the memory and the speed, not the update.
-  const dist::Group& group = dist::world();
-  const int64_t world = group.world_size(), rank = group.rank();
-  const int64_t per_step = o.batch_size;
-  const int64_t total = total_updates(o, n_units);
-
+  const int64_t total = total_updates(o, examples);
   std::vector<torch::Tensor> params;
   for (const auto& [name, t] : trainable) {
     LR_CHECK(t.requires_grad() && t.scalar_type() == torch::kFloat32,
@@ -179,61 +331,18 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
                                             .betas({o.beta1, o.beta2})
                                             .eps(o.eps)
                                             .weight_decay(o.weight_decay));
+  TrainerState state = describe_run(o, rows, examples, total);
 
-  TrainerState state;
-  state.total_steps = total;
-  state.units = n_units;
-  state.units_per_step = per_step;
-  state.packing = o.packing == Packing::kTrajectory ? "trajectory" : "step";
-  state.loss = loss_name(o.loss);
-  state.seed = o.seed;
-  state.data_fingerprint = data_fingerprint(rows, o.order, o.rows_are_examples);
-
+  const dist::Group& group = dist::world();
   TrainSummary summary;
   if (group.is_main()) fs::create_directories(o.run_dir);
-  const fs::path metrics_path = o.run_dir / "metrics.jsonl";
-  fs::path last_checkpoint;
-  if (o.resume) {
-    auto latest = latest_checkpoint(o.run_dir);
-    if (!latest) {
-      spdlog::warn("{}: --resume given but {} has no checkpoint; starting from step 0", o.label,
-                   (o.run_dir / "checkpoints").string());
-    } else {
-      TrainerState saved = load_checkpoint(*latest, trainable, optimizer);
-      std::vector<std::string> diffs;
-      auto differs = [&](const char* key, const auto& a, const auto& b) {
-        if (a != b) {
-          std::ostringstream line;
-          line << key << ": checkpoint has " << a << ", this run has " << b;
-          diffs.push_back(line.str());
-        }
-      };
-      differs("total_steps", saved.total_steps, state.total_steps);
-      differs("units", saved.units, state.units);
-      differs("units_per_step", saved.units_per_step, state.units_per_step);
-      differs("packing", saved.packing, state.packing);
-      differs("loss", saved.loss, state.loss);
-      differs("seed", saved.seed, state.seed);
-      differs("data_fingerprint", saved.data_fingerprint, state.data_fingerprint);
-      if (!diffs.empty()) {
-        std::string list;
-        for (const auto& d : diffs) list += "\n  " + d;
-        LR_FAIL((*latest / "trainer_state.json").string() << ": cannot resume, the run changed:" << list);
-      }
-      state.step = saved.step;
-      summary.resumed_from = saved.step;
-      last_checkpoint = *latest;
-      spdlog::info("{}: resuming from {} (step {}/{})", o.label, latest->string(), saved.step, total);
-    }
-  } else if (auto stale = latest_checkpoint(o.run_dir)) {
-    LR_FAIL(o.label << ": " << stale->string() << " exists from an earlier run; pass --resume to continue it, or "
-                    << "choose another output_dir");
-  }
+  fs::path last_checkpoint = resume_or_start(o, trainable, optimizer, state, summary);
   // Every rank loaded the same checkpoint (or made the same seeded LoRA): check before step 1.
   check_ranks_agree(group, trainable, state.step, "at the start");
   // Rank 0 alone writes metrics and checkpoints.
   std::optional<io::JsonlWriter> metrics;
   if (group.is_main()) {
+    const fs::path metrics_path = o.run_dir / "metrics.jsonl";
     truncate_metrics(metrics_path, state.step);
     metrics.emplace(metrics_path, /*append=*/true);
   }
@@ -241,108 +350,31 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
   model.train();  // LoRA adapters are submodules: their dropout follows
   Progress progress(o.label, total, "steps", state.step);
   const auto start = std::chrono::steady_clock::now();
-  auto window_start = start;
-  int64_t window_steps = 0, window_tokens = 0;
-  double window_allreduce = 0.0;  // seconds in the gradient all-reduce (incl. waiting for slower ranks)
+  MetricsWindow window;
   for (int64_t step = state.step; step < total; ++step) {
     const double lr = o.lr * lr_factor(o.schedule, step, o.warmup_steps, total);
-    for (auto& group : optimizer.param_groups())
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    for (auto& param_group : optimizer.param_groups())
+      static_cast<torch::optim::AdamWOptions&>(param_group.options()).lr(lr);
     optimizer.zero_grad();
-    StepTotals local;
-    const auto micros = schedule.update(step, o.batch_size, o.grad_accum, world, rank, o.packing);
-    int64_t update_steps = 0;  // supervised steps of the whole update, over all ranks
-    for (const auto& m : micros) update_steps += m.global_steps;
-    for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
-      // Dropout draws from the global generator, reseeded per micro-batch (and rank): resumable without state.
-      torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.grad_accum + micro) +
-                         static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
-      auto batch = pack_segments(micros[static_cast<size_t>(micro)].segments, model.device());
-      // The loss is a mean over this slice's steps; weighted by their share of the update's
-      // steps, the slices' losses add up to the mean over the whole update (whatever its split).
-      auto loss = batch_loss(model, batch, o.loss, o.vocab) *
-                  (static_cast<double>(batch.steps) / static_cast<double>(update_steps));
-      const double value = loss.item<double>();
-      if (!std::isfinite(value)) {
-        LR_FAIL(o.label << ": the loss is " << value << " at step " << step + 1 << " (micro-batch " << micro
-                        << "); stopping. " << (last_checkpoint.empty()
-                                                    ? std::string("No checkpoint was written yet.")
-                                                    : "The last good checkpoint is " + last_checkpoint.string())
-                        << ". Lower optim.lr or check the data and the model weights.");
-      }
-      loss.backward();
-      local.loss_sum += value;
-      local.steps += static_cast<double>(batch.steps);
-      local.tokens += static_cast<double>(batch.tokens);
-      summary.supervised_steps += batch.steps;
-      summary.tokens += batch.tokens;
-    }
-    local.stop = stop_requested() ? 1.0 : 0.0;
-    const auto reduce_start = std::chrono::steady_clock::now();
-    const StepTotals totals = reduce_gradients(group, params, local, step);
-    const double reduce_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - reduce_start).count();
-    window_allreduce += reduce_seconds;
-    summary.allreduce_seconds += reduce_seconds;
-    window_steps += static_cast<int64_t>(totals.steps);
-    window_tokens += static_cast<int64_t>(totals.tokens);
-    const double loss_sum = totals.loss_sum;
-    double grad_norm;
-    if (o.max_grad_norm > 0) {
-      grad_norm = torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
-    } else {
-      torch::NoGradGuard no_grad;
-      double sq = 0.0;
-      for (const auto& p : params)
-        if (p.grad().defined()) sq += p.grad().to(torch::kFloat64).pow(2).sum().item<double>();
-      grad_norm = std::sqrt(sq);
-    }
-    LR_CHECK(std::isfinite(grad_norm), o.label << ": the gradient norm is " << grad_norm << " at step " << step + 1
-                                               << "; stopping. "
-                                               << (last_checkpoint.empty()
-                                                       ? std::string("No checkpoint was written yet.")
-                                                       : "The last good checkpoint is " + last_checkpoint.string()));
+    const UpdateResult update = forward_backward(model, schedule, params, o, step, last_checkpoint, summary);
     optimizer.step();
-    const double loss_value = loss_sum;
-    if (step == summary.resumed_from) summary.first_loss = loss_value;
-    summary.final_loss = loss_value;
+    window.steps += static_cast<int64_t>(update.totals.steps);
+    window.tokens += static_cast<int64_t>(update.totals.tokens);
+    window.allreduce += update.allreduce_seconds;
+    summary.allreduce_seconds += update.allreduce_seconds;
+    if (step == summary.resumed_from) summary.first_loss = update.totals.loss_sum;
+    summary.final_loss = update.totals.loss_sum;
     state.step = step + 1;
-    state.last_loss = loss_value;
+    state.last_loss = update.totals.loss_sum;
 
     const bool last = state.step == total;
-    if (state.step % o.log_every == 0 || last) {
-      const double window = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-      const double steps_per_s = window > 0 ? static_cast<double>(window_steps) / window : 0.0;
-      const double tokens_per_s = window > 0 ? static_cast<double>(window_tokens) / window : 0.0;
-      io::Json line{{"step", state.step},
-                    {"loss", loss_value},
-                    {"lr", lr},
-                    {"grad_norm", grad_norm},
-                    {"supervised_steps_per_s", steps_per_s},
-                    {"tokens_per_s", tokens_per_s},
-                    {"epoch", static_cast<double>(state.step * per_step) / static_cast<double>(n_units)}};
-      if (group.communicates()) line["allreduce_s"] = window_allreduce;
-      if (metrics) {
-        metrics->write(line);
-        metrics->flush();
-      }
-      window_start = std::chrono::steady_clock::now();
-      window_steps = window_tokens = 0;
-      window_allreduce = 0.0;
-      // "supervised/s": selected steps (contrast) or completion tokens (SFT); the progress line's own
-      // rate is optimizer steps.
-      progress.update(state.step, {{"loss", fmt::format("{:.4f}", loss_value)},
-                                   {"supervised/s", format_rate(steps_per_s)},
-                                   {"tok/s", format_rate(tokens_per_s)}});
-    }
+    if (state.step % o.log_every == 0 || last) log_update(o, state, lr, update, examples, metrics, window, progress);
     // A stop request (any rank's, see StepTotals) ends the run here with a checkpoint to resume from.
-    const bool stopping = totals.stop > 0 && !last;
+    const bool stopping = update.totals.stop > 0 && !last;
     if ((o.checkpoint_every > 0 && state.step % o.checkpoint_every == 0) || last || stopping) {
       check_ranks_agree(group, trainable, state.step, "at step " + std::to_string(state.step));
-      if (group.is_main()) {
-        last_checkpoint = save_checkpoint(o.run_dir, state, trainable, optimizer, o.keep_checkpoints);
-      } else {
-        last_checkpoint = checkpoint_dir(o.run_dir, state.step);
-      }
+      last_checkpoint = group.is_main() ? save_checkpoint(o.run_dir, state, trainable, optimizer, o.keep_checkpoints)
+                                        : checkpoint_dir(o.run_dir, state.step);
     }
     if (stopping) {
       model.eval();

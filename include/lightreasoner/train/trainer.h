@@ -20,25 +20,28 @@
 
 namespace lightreasoner::train {
 
+// The trainer's plain options. Defaults are the config sections' (config/run_config.h), written there
+// once; trainer_options_from_config maps a RunConfig onto them.
 struct TrainerOptions {
-  Packing packing = Packing::kTrajectory;
+  Packing packing = parse_packing(config::TrainConfig{}.packing);
   LossKind loss = LossKind::kSoftTargetKL;
   int64_t vocab = 0;  // shared vocabulary for the log-softmax
-  Order order = Order::kSteps;
+  Order order = parse_order(config::TrainConfig{}.order);
   bool rows_are_examples = false;  // an example is a whole row (SFT), not a step
-  int64_t batch_size = 16;  // examples per optimizer update, over all micro-batches and ranks
-  int64_t grad_accum = 1;   // micro-batches per update (memory, not optimisation)
-  int64_t max_steps = 1000;  // 0: epochs decide
-  double epochs = 0.0;
-  int64_t checkpoint_every = 200;  // 0: never
-  int keep_checkpoints = 2;
-  int64_t log_every = 10;
-  double lr = 5e-5;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
-  std::string schedule = "linear";
-  int64_t warmup_steps = 0;
-  double max_grad_norm = 1.0;  // 0: no clipping (the norm is still logged)
-  uint64_t seed = 42;
+  int64_t batch_size = config::TrainConfig{}.batch_size;  // examples per optimizer update, all micro-batches and ranks
+  int64_t grad_accum = config::TrainConfig{}.grad_accum;  // micro-batches per update (memory, not optimisation)
+  int64_t max_steps = config::TrainConfig{}.max_steps;    // 0: epochs decide
+  double epochs = config::TrainConfig{}.epochs;
+  int64_t checkpoint_every = config::TrainConfig{}.checkpoint_every;  // 0: never
+  int keep_checkpoints = config::TrainConfig{}.keep_checkpoints;
+  int64_t log_every = config::TrainConfig{}.log_every;
+  double lr = config::OptimConfig{}.lr;
+  double beta1 = config::OptimConfig{}.betas[0], beta2 = config::OptimConfig{}.betas[1];
+  double eps = config::OptimConfig{}.eps, weight_decay = config::OptimConfig{}.weight_decay;
+  std::string schedule = config::OptimConfig{}.schedule;
+  int64_t warmup_steps = config::OptimConfig{}.warmup_steps;
+  double max_grad_norm = config::OptimConfig{}.max_grad_norm;  // 0: no clipping (the norm is still logged)
+  uint64_t seed = static_cast<uint64_t>(config::RunConfig{}.seed);
   std::filesystem::path run_dir;  // checkpoints/ and metrics.jsonl go here
   bool resume = false;
   std::string label = "train";
