@@ -273,6 +273,30 @@ TEST(TrainCli, AnOutputDirectoryThatCannotBeCreatedIsAClearError) {
   }
 }
 
+TEST(TrainCli, AResumeThatChangesHowTheUpdatesAreMadeIsRefusedNamingEachChange) {
+  auto s = make_setup(3);
+  auto out = s.dir / "run";
+  auto config = write_config(s, out, {"train.max_steps=4", "train.checkpoint_every=2"});
+  run_ok("train --config '" + config.string() + "'");
+  ASSERT_TRUE(fs::exists(out / "checkpoints/settings.json"));
+  // Changed learning rate and LoRA alpha: refused, each named with both values.
+  auto r = lrtest::run_binary("--threads 1 train --resume --config '" + config.string() +
+                              "' --set optim.lr=0.002 --set lora.alpha=32");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("changes settings that shape the updates"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("optim.lr: the checkpoints were made with 0.001, this run has 0.002"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("lora.alpha: the checkpoints were made with 16"), std::string::npos) << r.output;
+  // Bookkeeping and speed settings may change on a resume.
+  run_ok("train --resume --config '" + config.string() + "' --set train.log_every=2 --set train.keep_checkpoints=3");
+  // A fresh run over the checkpoints is refused by the trainer and leaves the record as it was.
+  const std::string record = read_file(out / "checkpoints/settings.json");
+  r = lrtest::run_binary("--threads 1 train --config '" + config.string() + "' --set optim.lr=0.002");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("pass --resume to continue it"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(out / "checkpoints/settings.json"), record);
+}
+
 TEST(TrainCli, BadDatasetsAreRefused) {
   auto s = make_setup(3);
   auto out = s.dir / "run";

@@ -73,6 +73,7 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
 
   const fs::path out_dir = config.output_dir;
   fs::create_directories(out_dir);
+  check_or_record_run_settings(config, LossKind::kTokenCrossEntropy, resume);
   if (dist::world().is_main()) config::write_resolved_config(config, out_dir);
   if (!config.sft.full_finetune)
     return train_lora(*model, std::move(data), config, LossKind::kTokenCrossEntropy, limits.vocab, resume);

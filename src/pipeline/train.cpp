@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "lightreasoner/config/compare.h"
 #include "lightreasoner/contrast/dataset.h"
 #include "lightreasoner/contrast/meta.h"
@@ -15,6 +17,7 @@
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/pipeline/sample.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
+#include "lightreasoner/train/checkpoint.h"
 
 namespace lightreasoner::pipeline {
 
@@ -33,6 +36,27 @@ const std::vector<std::string>& trained_setting_keys(LossKind loss) {
                                                  "target", "lora", "train", "optim"};
   static const std::vector<std::string> sft = {"expert.path", "seed", "data", "prompt", "sft", "lora", "train", "optim"};
   return loss == LossKind::kSoftTargetKL ? train : sft;
+}
+
+void check_or_record_run_settings(const config::RunConfig& config, LossKind loss, bool resume) {
+  static const std::set<std::string> may_change = {"train.packing", "train.grad_accum", "train.checkpoint_every",
+                                                   "train.keep_checkpoints", "train.log_every"};
+  constexpr const char* kKind = "lightreasoner-checkpoints";
+  const fs::path out_dir = config.output_dir;
+  const fs::path file = out_dir / "checkpoints" / "settings.json";
+  if (!train::latest_checkpoint(out_dir)) {  // a fresh run (or a resume with nothing to resume)
+    if (dist::world().is_main()) config::write_settings_record(file, kKind, config, trained_setting_keys(loss));
+    return;
+  }
+  if (!resume) return;  // the trainer refuses a fresh run over a checkpoint; the record stays the run's
+  const auto recorded = config::read_settings_record(file, kKind);
+  if (!recorded) return;  // checkpoints from before this record existed
+  std::string list;
+  for (const auto& d : config::setting_differences(*recorded, config::config_subset(config, trained_setting_keys(loss))))
+    if (may_change.count(d.key) == 0) list += "\n  " + config::describe_difference(d, "the checkpoints were made with");
+  LR_CHECK(list.empty(), "cannot resume in '" << out_dir.string() << "': this run changes settings that shape the updates "
+                                              << "(recorded in " << file.string() << "):" << list
+                                              << "\nSet them back to resume, or start over in another output_dir.");
 }
 
 TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const config::RunConfig& config, LossKind loss,
@@ -107,6 +131,7 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   spdlog::info("train: {} rollouts, {} selected steps, packing {}", data.rows.size(), data.steps, config.train.packing);
 
   fs::create_directories(out_dir);
+  check_or_record_run_settings(config, LossKind::kSoftTargetKL, resume);
   if (dist::world().is_main()) config::write_resolved_config(config, out_dir);
   model::LoadOptions load;
   load.dtype = parse_dtype(config.expert.dtype);

@@ -26,6 +26,13 @@ constexpr const char* kTrainedSettingsFile = "lightreasoner_settings.json";
 constexpr const char* kTrainedSettingsKind = "lightreasoner-trained";
 const std::vector<std::string>& trained_setting_keys(train::LossKind loss);
 
+// The settings a run's checkpoints were made with, in <output_dir>/checkpoints/settings.json: a
+// fresh run records them, a --resume compares its own with them field by field and refuses a change
+// to anything that shapes the updates (optim.lr, the lora section, the data, ...), naming each one;
+// speed and bookkeeping settings (train.packing, grad_accum, checkpoint_every, keep_checkpoints,
+// log_every) may change. Call before writing anything of the run.
+void check_or_record_run_settings(const config::RunConfig& config, train::LossKind loss, bool resume);
+
 // min(V_expert, V_amateur) when the amateur's config is readable, else the expert's vocabulary.
 int64_t shared_vocab(const config::RunConfig& config, const model::ModelConfig& expert);
 
