@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <random>
 #include <thread>
 
 #include "lightreasoner/core/run_control.h"
+#include "lightreasoner/io/jsonl.h"
 
 extern char** environ;
 
@@ -93,6 +95,37 @@ SignalledRun run_binary_and_signal_when(const std::vector<std::string>& args, co
   while ((n = std::fread(buffer.data(), 1, buffer.size(), log)) > 0) run.output.append(buffer.data(), n);
   std::fclose(log);
   return run;
+}
+
+std::string jsonl_without(const fs::path& file, const std::string& key) {
+  std::string text;
+  for (auto record : lightreasoner::io::read_jsonl(file)) {
+    record.value.erase(key);
+    text += record.value.dump() + "\n";
+  }
+  return text;
+}
+
+KillAnywhereResult kill_anywhere_then_finish(const std::vector<std::string>& first, const std::vector<std::string>& rerun,
+                                             std::chrono::milliseconds uninterrupted, int kills, uint64_t seed) {
+  KillAnywhereResult result;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> fraction(0.1, 0.5);
+  for (int k = 0; k < kills; ++k) {
+    const auto delay = std::chrono::milliseconds(static_cast<int64_t>(fraction(rng) * uninterrupted.count()));
+    const auto deadline = std::chrono::steady_clock::now() + delay;
+    const SignalledRun run = run_binary_and_signal_when(
+        k == 0 ? first : rerun, [&] { return std::chrono::steady_clock::now() >= deadline; }, SIGKILL);
+    if (!run.signalled) {  // it finished before its kill point: nothing left to interrupt
+      result.final_run = {run.exit_code, run.output};
+      return result;
+    }
+    ++result.killed;
+  }
+  std::string line;
+  for (const auto& arg : rerun) line += " '" + arg + "'";
+  result.final_run = run_binary(line);
+  return result;
 }
 
 bool run_binary_and_kill_when(const std::vector<std::string>& args, const std::function<bool()>& ready,

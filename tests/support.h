@@ -51,6 +51,30 @@ struct SignalledRun {
 SignalledRun run_binary_and_signal_when(const std::vector<std::string>& args, const std::function<bool()>& ready,
                                         int signal, std::chrono::seconds timeout = std::chrono::seconds(120));
 
+// Kill anywhere: runs the binary with `first` and kills it with SIGKILL after a seeded random delay
+// in [10%, 50%) of `uninterrupted` (the wall time of an uninterrupted run of the same command: each
+// rerun has less left to do, so the points lie early enough to land in most of them);
+// then again with `rerun` (e.g. `first` + --resume), `kills` times in all or until a run ends on its
+// own, and finally runs `rerun` to the end, which must exit 0. Returns how many runs were killed
+// before they ended (0: every attempt finished first, the test exercised nothing).
+struct KillAnywhereResult {
+  int killed = 0;
+  CommandResult final_run;
+};
+KillAnywhereResult kill_anywhere_then_finish(const std::vector<std::string>& first, const std::vector<std::string>& rerun,
+                                             std::chrono::milliseconds uninterrupted, int kills, uint64_t seed);
+
+// A jsonl file's records with `key` removed from each (e.g. a timing field), one dump per line.
+std::string jsonl_without(const std::filesystem::path& file, const std::string& key);
+
+// Wall time of a call.
+template <class F>
+std::chrono::milliseconds timed(F&& f) {
+  const auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+}
+
 // A forked child process that holds `dir`'s output-directory lock for `what` (as a running command
 // would) until this object is destroyed, which kills it (the kernel then drops the lock). pid is -1
 // when the child could not take the lock.

@@ -1,6 +1,7 @@
 // `lightreasoner eval --grade` end to end through the built binary: several data set formats
-// (string, float, integer-choice and boxed-solution golds), resume after a real kill -9 and after
-// a Ctrl-C, bad records reported with file:line, and the model-backed flags refusing clearly.
+// (string, float, integer-choice and boxed-solution golds), resume after a real kill -9, a Ctrl-C
+// and kills at random points, bad records reported with file:line, and the model-backed flags
+// refusing clearly.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -128,6 +129,21 @@ TEST(EvalCli, ResumesAfterARealKillAndAfterACtrlC) {
   ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
   EXPECT_EQ(summary_of(stopped)["resumed_predictions"].get<int64_t>(), lines_at_stop);
   EXPECT_EQ(summary_of(stopped)["datasets"]["gsm8k"]["correct"], a["correct"]);
+
+  // Kill anywhere: SIGKILL at seeded random moments, rerun each time; the predictions end as the
+  // uninterrupted run's (timings aside).
+  const std::filesystem::path anywhere = dir / "anywhere";
+  const std::vector<std::string> args = {"eval", "--grade", (dir / "in.jsonl").string(), "--dataset", "gsm8k",
+                                         "--out", anywhere.string()};
+  std::filesystem::remove_all(dir / "clean2");
+  const auto duration = lrtest::timed([&] {
+    ASSERT_EQ(lrtest::run_binary(common + " --out '" + (dir / "clean2").string() + "'").exit_code, 0);
+  });
+  const auto result = lrtest::kill_anywhere_then_finish(args, args, duration, 4, /*seed=*/13);
+  EXPECT_GE(result.killed, 2) << "most kill points fell after the run ended";
+  ASSERT_EQ(result.final_run.exit_code, 0) << result.final_run.output;
+  EXPECT_EQ(lrtest::jsonl_without(anywhere / "predictions.jsonl", "seconds"),
+            lrtest::jsonl_without(dir / "clean/predictions.jsonl", "seconds"));
 }
 
 TEST(EvalCli, BadRecordsNameFileAndLine) {

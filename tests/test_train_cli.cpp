@@ -21,6 +21,7 @@
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/eval/runner.h"
+#include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/tokenizer/templates.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 #include "lightreasoner/train/checkpoint.h"
@@ -91,10 +92,12 @@ std::string run_ok(const std::string& args) {
 // trains on a copy of the same dataset (sampling is not what the interruption tests look at).
 struct TwinRuns {
   fs::path full, other, other_config;
+  std::chrono::milliseconds full_duration{0};  // wall time of the uninterrupted run
 };
 TwinRuns full_run_and_twin(const Setup& s, const std::string& name, const std::vector<std::string>& extra) {
   TwinRuns t{s.dir / "full", s.dir / name, {}};
-  run_ok("train --config '" + write_config(s, t.full, extra).string() + "'");
+  const auto full_config = write_config(s, t.full, extra);
+  t.full_duration = lrtest::timed([&] { run_ok("train --config '" + full_config.string() + "'"); });
   fs::create_directories(t.other);
   fs::copy_file(t.full / "contrast.jsonl", t.other / "contrast.jsonl");
   fs::copy_file(t.full / "contrast.meta.json", t.other / "contrast.meta.json");
@@ -178,6 +181,85 @@ TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
   int64_t expected_step = 0;
   while (std::getline(in, line)) EXPECT_EQ(nlohmann::json::parse(line)["step"].get<int64_t>(), ++expected_step);
   EXPECT_EQ(expected_step, 400);
+}
+
+// Kill anywhere: SIGKILL at seeded random moments, rerun with --resume each time; the adapter and
+// the metrics lines end as an uninterrupted run's.
+TEST(TrainCli, KilledAtRandomPointsAndResumedEqualsUninterrupted) {
+  auto s = make_setup();
+  const auto twins = full_run_and_twin(s, "killed", {"train.max_steps=300", "train.checkpoint_every=7",
+                                                     "train.grad_accum=2", "optim.warmup_steps=3"});
+  const std::vector<std::string> first = {"--threads", "1", "--log-level", "warn", "train", "--config",
+                                          twins.other_config.string()};
+  std::vector<std::string> rerun = first;
+  rerun.push_back("--resume");
+  const auto result = lrtest::kill_anywhere_then_finish(first, rerun, twins.full_duration, 4, /*seed=*/19);
+  EXPECT_GE(result.killed, 2) << "most kill points fell after the run ended: nothing was interrupted";
+  ASSERT_EQ(result.final_run.exit_code, 0) << result.final_run.output;
+  EXPECT_EQ(read_file(twins.other / "adapter/adapter_model.safetensors"),
+            read_file(twins.full / "adapter/adapter_model.safetensors"));
+  std::ifstream in(twins.other / "metrics.jsonl");
+  std::string line;
+  int64_t expected_step = 0;
+  while (std::getline(in, line)) EXPECT_EQ(nlohmann::json::parse(line)["step"].get<int64_t>(), ++expected_step);
+  EXPECT_EQ(expected_step, 300);
+}
+
+// sft: reference-solution LoRA and the rejection-sampling stage, each killed at random points.
+TEST(TrainCli, SftAndRejectionSamplingKilledAtRandomPointsEndAsUninterrupted) {
+  auto s = make_setup(48);
+  const std::vector<std::string> lora = {"sft.source=reference", "train.max_steps=200", "train.checkpoint_every=5",
+                                         "train.batch_size=4"};
+  const auto full_config = write_config(s, s.dir / "sft-full", lora);
+  const auto duration = lrtest::timed([&] { run_ok("sft --config '" + full_config.string() + "'"); });
+  const auto killed_config = write_config(s, s.dir / "sft-killed", lora);
+  const std::vector<std::string> first = {"--threads", "1", "--log-level", "warn", "sft", "--config",
+                                          killed_config.string()};
+  std::vector<std::string> rerun = first;
+  rerun.push_back("--resume");
+  auto result = lrtest::kill_anywhere_then_finish(first, rerun, duration, 3, /*seed=*/23);
+  EXPECT_GE(result.killed, 1);
+  ASSERT_EQ(result.final_run.exit_code, 0) << result.final_run.output;
+  EXPECT_EQ(read_file(s.dir / "sft-killed/adapter/adapter_model.safetensors"),
+            read_file(s.dir / "sft-full/adapter/adapter_model.safetensors"));
+
+  // Rejection sampling: the tiny random expert gets every problem wrong, so each run ends (exit 1,
+  // "kept no rollout") after grading all 48 rollouts; what is compared is the graded rollouts file.
+  const std::vector<std::string> rejection = {"sft.source=rejection", "sft.max_new_tokens=24", "sft.batch_size=4",
+                                              "prompt.template=question-answer"};
+  const auto rej_full = write_config(s, s.dir / "rej-full", rejection);
+  const auto rej_duration = lrtest::timed([&] { lrtest::run_binary("--threads 1 sft --config '" + rej_full.string() + "'"); });
+  const auto rej_killed = write_config(s, s.dir / "rej-killed", rejection);
+  const std::vector<std::string> rej_args = {"--threads", "1", "--log-level", "warn", "sft", "--config",
+                                             rej_killed.string()};
+  result = lrtest::kill_anywhere_then_finish(rej_args, rej_args, rej_duration, 3, /*seed=*/29);
+  EXPECT_GE(result.killed, 1);
+  const fs::path full_predictions = s.dir / "rej-full/rejection/predictions.jsonl";
+  ASSERT_TRUE(fs::exists(full_predictions));
+  EXPECT_EQ(io::read_jsonl(full_predictions).size(), 48u);
+  EXPECT_EQ(lrtest::jsonl_without(s.dir / "rej-killed/rejection/predictions.jsonl", "seconds"),
+            lrtest::jsonl_without(full_predictions, "seconds"));
+}
+
+// merge: killed while writing, rerun into the same folder: the same model bytes, no lock file left.
+TEST(TrainCli, MergeKilledAtRandomPointsAndRerunWritesTheSameModel) {
+  auto s = make_setup(3);
+  auto out = s.dir / "run";
+  run_ok("train --config '" + write_config(s, out, {"train.max_steps=2"}).string() + "'");
+  const std::vector<std::string> args = {"--threads", "1", "--log-level", "warn", "merge", "--model", s.expert.string(),
+                                         "--adapter", (out / "adapter").string(), "--out", (s.dir / "merged").string()};
+  std::string line;
+  for (const auto& arg : args) line += " '" + arg + "'";
+  const auto duration = lrtest::timed([&] { EXPECT_EQ(lrtest::run_binary(line).exit_code, 0); });
+  const std::string merged = read_file(s.dir / "merged/model.safetensors");
+  fs::remove_all(s.dir / "merged");
+  auto args_killed = args;
+  args_killed.back() = (s.dir / "merged-killed").string();
+  const auto result = lrtest::kill_anywhere_then_finish(args_killed, args_killed, duration, 3, /*seed=*/31);
+  ASSERT_EQ(result.final_run.exit_code, 0) << result.final_run.output;
+  EXPECT_EQ(read_file(s.dir / "merged-killed/model.safetensors"), merged);
+  EXPECT_FALSE(fs::exists(s.dir / "merged-killed" / kLockFileName));
+  EXPECT_GE(result.killed, 1) << "every kill point fell after the merge ended";
 }
 
 TEST(TrainCli, ACtrlCStopsAtACheckpointAndTheResumeEqualsUninterrupted) {
