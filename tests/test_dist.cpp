@@ -333,6 +333,28 @@ TEST(DistCli, TwoRankSampleWritesWhatOneRankWritesAndResumesFromParts) {
 // process's backward, and Adam's m/√v amplifies the last-bit differences of near-zero gradients
 // (measured before the batch_size change: 1,308 of 3,584 adapter values differed after 6 steps, max
 // relative 3.4e-4, all within rtol 1e-4 + atol 1e-6). README says so.
+TEST(DistCli, AnOutputDirectoryInUseEndsEveryRankAtOnce) {
+  auto w = make_world(4);
+  const fs::path out = w.dir / "run";
+  lrtest::LockHolder holder(out, "sample");
+  ASSERT_GT(holder.pid, 0);
+  const int port = free_port();
+  const auto config = write_config(w, out, {});
+  std::vector<Rank> ranks;
+  for (int r = 0; r < 2; ++r)
+    ranks.push_back(spawn_rank({"sample", "--config", config.string()}, r, 2, port,
+                               w.dir / ("locked.rank" + std::to_string(r) + ".log")));
+  // Far below the launch's 60 s timeout: the refusal reaches rank 1 through one collective.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  EXPECT_EQ(wait_bounded(ranks[0], deadline), 1) << log_of(ranks[0]);
+  EXPECT_EQ(wait_bounded(ranks[1], deadline), 1) << log_of(ranks[1]);
+  EXPECT_NE(log_of(ranks[0]).find("in use by another run (pid " + std::to_string(holder.pid) + ", lightreasoner sample)"),
+            std::string::npos)
+      << log_of(ranks[0]);
+  EXPECT_NE(log_of(ranks[1]).find("rank 0 could not take the output directory"), std::string::npos) << log_of(ranks[1]);
+  EXPECT_FALSE(fs::exists(out / "contrast.jsonl"));
+}
+
 TEST(DistCli, TwoRanksTrainTheAdapterOfOneRankWithTheSameConfigUpToSummationOrder) {
   LR_SKIP_WITHOUT_GLOO();
   auto sampled = make_sampled_world(6);

@@ -11,7 +11,8 @@
 namespace lightreasoner::dist {
 
 // Rank 0 (or the only process) takes the lock on `dir` for `what` ("sample", "train", ...); the
-// other ranks get an empty handle. Throws, naming the holder, when another run holds `dir`.
+// other ranks get an empty handle. Throws, naming the holder, when another run holds `dir` — on
+// every rank of a launch (a collective: all ranks call it at the same point).
 OutputDirLock lock_output_dir(const std::filesystem::path& dir, const std::string& what);
 
 }  // namespace lightreasoner::dist
