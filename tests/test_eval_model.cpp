@@ -242,6 +242,8 @@ TEST(EvalModel, ConfigRunResumesAfterKillToTheSamePredictions) {
   auto other = lrtest::run_binary("--threads 1 eval --config '" + killed_config.string() + "' --max-new-tokens 7");
   EXPECT_NE(other.exit_code, 0);
   EXPECT_NE(other.output.find("different run"), std::string::npos) << other.output;
+  EXPECT_NE(other.output.find("settings.eval.max_new_tokens: the predictions there were made with"), std::string::npos)
+      << other.output;
 }
 
 TEST(EvalModel, BadInputGetsAClearError) {

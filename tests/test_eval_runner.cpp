@@ -119,7 +119,13 @@ TEST(EvalRunner, RefusesToResumeADifferentRun) {
   options.out_dir = lrtest::temp_dir("runner_mismatch");
   eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options);
   options.prompt_type = "cot";
-  EXPECT_LR_ERROR(eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options), "different run");
+  EXPECT_LR_ERROR(eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options),
+                  "prompt_type: the predictions there were made with \"qwen25-math-cot\", this run has \"cot\"");
+  options.prompt_type = "qwen25-math-cot";
+  options.run_settings = {{"expert", {{"path", "/models/other"}}}};
+  EXPECT_LR_ERROR(eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options),
+                  "settings.expert: the predictions there were made with nothing");
+  options.prompt_type = "cot";
   options.resume = false;  // starting over is allowed
   auto summary = eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options);
   EXPECT_EQ(summary.resumed, 0);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 
+#include "lightreasoner/config/compare.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/progress.h"
@@ -163,7 +164,7 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
   // A resume must continue the same run: compare the stored description. Rank 0 alone prepares
   // the directory (parts of an interrupted data-parallel run join predictions.jsonl first).
   const dist::Group& group = dist::world();
-  io::Json run_info{{"description", options.run_description},
+  io::Json run_info{{"settings", options.run_settings},
                     {"prompt_type", options.prompt_type},
                     {"shots", options.shots},
                     {"source", source.name}};
@@ -176,9 +177,12 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
     }
     if (options.resume && fs::exists(run_path) && fs::exists(predictions_path)) {
       io::Json stored = io::Json::parse(read_file(run_path), nullptr, false);
-      LR_CHECK(!stored.is_discarded() && stored == run_info,
-               run_path.string() << ": the predictions there come from a different run (" << stored.dump() << ", now "
-                                 << run_info.dump() << "); use another --out or --no-resume");
+      LR_CHECK(stored.is_object(), run_path.string() << ": not a JSON object; use another --out or --no-resume");
+      std::string list;
+      for (const auto& d : config::setting_differences(stored, run_info))
+        list += "\n  " + config::describe_difference(d, "the predictions there were made with");
+      LR_CHECK(list.empty(), run_path.string() << ": the predictions there come from a different run:" << list
+                                               << "\nUse another --out, or --no-resume to start over.");
     } else if (!options.resume || !fs::exists(predictions_path)) {
       if (fs::exists(predictions_path)) fs::remove(predictions_path);
     }

@@ -100,10 +100,13 @@ eval::EvalSummary run_model_eval(const config::RunConfig& config, const ModelEva
   eval_options.resume = options.resume;
   eval_options.grading = options.grading;
   // A resume must continue with the same model, weights and generation settings.
-  eval_options.run_description = "model " + fs::absolute(config.expert.path).string() +
-                                 (adapter ? " adapter " + fs::absolute(*adapter).string() : std::string()) +
-                                 " dtype " + config.expert.dtype + " max_new_tokens " +
-                                 std::to_string(settings.max_new_tokens) + " greedy";
+  eval_options.run_settings = {
+      {"expert",
+       {{"path", fs::absolute(config.expert.path).string()},
+        {"adapter", adapter ? io::Json(fs::absolute(*adapter).string()) : io::Json(nullptr)},
+        {"dtype", config.expert.dtype}}},
+      {"eval", {{"max_new_tokens", settings.max_new_tokens}}},
+      {"decoding", "greedy"}};
   fs::create_directories(options.out_dir);
   if (dist::world().is_main()) config::write_resolved_config(config, options.out_dir);
   eval::EvalSummary summary = eval::run_eval(datasets, prompts, source, eval_options);
@@ -160,7 +163,7 @@ GradeReport run_grade(const GradeOptions& options) {
   eval_options.prompt_type = options.prompt_type;
   eval_options.resume = options.resume;
   eval_options.grading = options.grading;
-  eval_options.run_description = "grade " + fs::absolute(options.records).string() + " as " + spec.data_name;
+  eval_options.run_settings = {{"grade", {{"records", fs::absolute(options.records).string()}, {"data_name", spec.data_name}}}};
   GradeReport report;
   report.summary = eval::run_eval({dataset}, {prompts}, source, eval_options);
   report.skipped = dataset.skipped;

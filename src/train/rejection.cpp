@@ -86,9 +86,10 @@ RejectionReport rejection_sample_from(const eval::CompletionSource& source, cons
   eval::EvalOptions options;
   options.out_dir = fs::path(config.output_dir) / "rejection";
   options.prompt_type = rollout_prompt_type(config, /*say_so=*/true);
-  options.run_description = "rejection sampling: model " + fs::absolute(config.expert.path).string() + " template " +
-                            config.prompt.template_name + " max_new_tokens " +
-                            std::to_string(config.sft.max_new_tokens) + " greedy";
+  options.run_settings = {{"expert", {{"path", fs::absolute(config.expert.path).string()}}},
+                          {"prompt", {{"template", config.prompt.template_name}}},
+                          {"sft", {{"max_new_tokens", config.sft.max_new_tokens}}},
+                          {"decoding", "greedy"}};
   eval::run_eval({data}, {prompts}, source, options);
 
   // The graded rollouts, read back (a resumed run has part of them from before), in problem order.

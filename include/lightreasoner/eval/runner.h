@@ -44,7 +44,10 @@ struct EvalOptions {
   int shots = 0;
   bool resume = true;  // continue from predictions.jsonl; false starts over
   MathEqualOptions grading;
-  std::string run_description;  // stored in run.json; a resume must match it
+  // What made the completions (the model and its generation settings, or the graded file), nested as
+  // in a config file; stored in run.json with prompt_type, shots and the source's name. A resume
+  // compares them field by field (config/compare.h) and names each difference.
+  io::Json run_settings = io::Json::object();
 };
 
 struct DatasetSummary {
