@@ -491,7 +491,7 @@ TEST(TrainLoop, EmptyDataAndStaleCheckpointsAreRefused) {
   o.resume = true;
   o.max_steps = 3;  // a different schedule: resuming would not reproduce anything
   EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o),
-                  "total_steps: checkpoint has 2, this run has 3");
+                  "total_steps: the checkpoint has 2, this run has 3");
   train::RowLimits limits;
   limits.vocab = 10;
   EXPECT_LR_ERROR(train::limit_rows(random_rows(2, vocab, 1), limits), "outside the shared vocabulary of 10");

@@ -11,6 +11,7 @@
 #include <optional>
 #include <random>
 
+#include "lightreasoner/config/compare.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/hash.h"
 #include "lightreasoner/core/progress.h"
@@ -188,26 +189,18 @@ fs::path resume_or_start(const TrainerOptions& o, const io::NamedTensors& traina
     return {};
   }
   TrainerState saved = load_checkpoint(*latest, trainable, optimizer);
-  std::vector<std::string> diffs;
-  auto differs = [&](const char* key, const auto& a, const auto& b) {
-    if (a != b) {
-      std::ostringstream line;
-      line << key << ": checkpoint has " << a << ", this run has " << b;
-      diffs.push_back(line.str());
-    }
-  };
-  differs("total_steps", saved.total_steps, state.total_steps);
-  differs("units", saved.units, state.units);
-  differs("units_per_step", saved.units_per_step, state.units_per_step);
-  differs("packing", saved.packing, state.packing);
-  differs("loss", saved.loss, state.loss);
-  differs("seed", saved.seed, state.seed);
-  differs("data_fingerprint", saved.data_fingerprint, state.data_fingerprint);
-  if (!diffs.empty()) {
-    std::string list;
-    for (const auto& d : diffs) list += "\n  " + d;
-    LR_FAIL((*latest / "trainer_state.json").string() << ": cannot resume, the run changed:" << list);
+  // What the data and the schedule were (the settings themselves are the recipe's check): compared
+  // field by field like every recorded setting (config/compare.h). The packing is speed only.
+  const io::Json recorded = state_to_json(saved), current = state_to_json(state);
+  io::Json recorded_run = io::Json::object(), this_run = io::Json::object();
+  for (const char* key : {"total_steps", "units", "units_per_step", "loss", "seed", "data_fingerprint"}) {
+    recorded_run[key] = recorded.at(key);
+    this_run[key] = current.at(key);
   }
+  std::string list;
+  for (const auto& d : config::setting_differences(recorded_run, this_run))
+    list += "\n  " + config::describe_difference(d, "the checkpoint has");
+  LR_CHECK(list.empty(), (*latest / "trainer_state.json").string() << ": cannot resume, the run changed:" << list);
   state.step = saved.step;
   summary.resumed_from = saved.step;
   spdlog::info("{}: resuming from {} (step {}/{})", o.label, latest->string(), saved.step, state.total_steps);
