@@ -25,6 +25,7 @@
 namespace lightreasoner::tokenizer {
 namespace {
 
+
 // The shim's functions, resolved once per process; the module is never unloaded.
 struct ShimApi {
   decltype(&lr_spm_api_version) api_version;
@@ -71,6 +72,14 @@ const ShimState& shim_state() {
   std::call_once(once, [] {
     ShimApi& api = state.api;
     std::string& failure = state.failure;
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer aborts the process on RTLD_DEEPBIND (google/sanitizers issue 611), and without
+    // it sentencepiece's protobuf meets LibTorch's (a SEGV in protobuf's arena, tried): no
+    // sentencepiece tokenizers in sanitizer builds, said plainly instead of an abort.
+    failure = "sentencepiece tokenizers are not available in an AddressSanitizer build (the shim needs "
+              "RTLD_DEEPBIND, which the sanitizer runtime refuses)";
+    return;
+#endif
     void* handle = nullptr;
     std::string tried;
     for (const auto& path : shim_candidates()) {
