@@ -178,18 +178,21 @@ TEST(Sample, BatchedEqualsOneAtATime) {
   }
 }
 
+// The config file of a run the interruption tests stop: 60 problems in batches of 2, 24 new tokens.
+fs::path interruption_config(const TinyPair& pair, const fs::path& dir, const fs::path& out) {
+  auto config = sample_config(pair, out, 2);
+  config.sample.max_new_tokens = 24;
+  fs::path path = dir / (out.filename().string() + ".json");
+  write_file_atomic(path, config::config_to_json(config).dump(2));
+  return path;
+}
+
 // Stops a sampling run once some batches are on disk — SIGKILL (a crash) or SIGINT (Ctrl-C: the run
 // ends itself after the batch it is writing) — and reruns it: the dataset equals an uninterrupted run's.
 void check_interrupted_sample_resumes(int signal) {
   auto dir = lrtest::temp_dir();
   auto pair = make_pair_in(dir, 60);
-  auto write_config = [&](const fs::path& out) {
-    auto config = sample_config(pair, out, 2);
-    config.sample.max_new_tokens = 24;
-    fs::path path = dir / (out.filename().string() + ".json");
-    write_file_atomic(path, config::config_to_json(config).dump(2));
-    return path;
-  };
+  auto write_config = [&](const fs::path& out) { return interruption_config(pair, dir, out); };
   auto full_config = write_config(dir / "full");
   auto stopped_config = write_config(dir / "stopped");
   ASSERT_EQ(lrtest::run_binary("--threads 1 sample --config '" + full_config.string() + "'").exit_code, 0);
@@ -231,13 +234,7 @@ TEST(Sample, ACtrlCStopsAfterAWrittenBatchAndTheRerunEqualsUninterrupted) { chec
 TEST(Sample, KilledAtRandomPointsAndRerunEqualsUninterrupted) {
   auto dir = lrtest::temp_dir();
   auto pair = make_pair_in(dir, 60);
-  auto write_config = [&](const fs::path& out) {
-    auto config = sample_config(pair, out, 2);
-    config.sample.max_new_tokens = 24;
-    fs::path path = dir / (out.filename().string() + ".json");
-    write_file_atomic(path, config::config_to_json(config).dump(2));
-    return path;
-  };
+  auto write_config = [&](const fs::path& out) { return interruption_config(pair, dir, out); };
   const auto full_config = write_config(dir / "full");
   const auto duration = lrtest::timed([&] {
     ASSERT_EQ(lrtest::run_binary("--threads 1 sample --config '" + full_config.string() + "'").exit_code, 0);
