@@ -12,7 +12,8 @@
 //   [--batches 1,8,32] [--prompt-len 128] [--steps 32] [--repeats 3] [--engine continuous|static|both]
 //   [--cuda-graphs 0|1] [--gemm 1024] [--peak 0|1] [--eval 0] [--eval-batch 64] [--eval-max-new 256]
 //   [--fast 1|0] (0: the model's 2835eea code paths, CausalLM::set_fast_paths; with --engine static
-//   that is the engine before issue 18, for before/after figures from one binary)
+//   that is the engine before issue 18, for before/after figures from one binary) [--fused 1|0] (the
+//   fused q/k/v and gate/up GEMMs alone, on top of --fast: which fast path a difference comes from)
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
 
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
   int64_t prompt_len = 128, steps = 32, gemm = 0, eval_prompts = 0, eval_batch = 64, eval_max_new = 256;
   int repeats = 3;
   bool graphs = false, peak_only = false, fast = true;
+  int fused = -1;  // -1: as --fast says; 0/1: the fused q/k/v and gate/up GEMMs alone off/on
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i], value = argv[i + 1];
     if (key == "--threads") threads = std::stoi(value);
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
     else if (key == "--gemm") gemm = std::stoll(value);
     else if (key == "--peak") peak_only = value == "1";
     else if (key == "--fast") fast = value != "0";
+    else if (key == "--fused") fused = value != "0";
     else if (key == "--eval") eval_prompts = std::stoll(value);
     else if (key == "--eval-batch") eval_batch = std::stoll(value);
     else if (key == "--eval-max-new") eval_max_new = std::stoll(value);
@@ -175,6 +178,7 @@ int main(int argc, char** argv) {
     model::CausalLM lm(config, torch::TensorOptions().dtype(dtype).device(device));
     model::randomize_weights(lm, {});
     lm.set_fast_paths(fast);
+    if (fused >= 0) lm.set_fused_projections(fused == 1);
     int64_t weight_bytes = 0;
     for (const auto& p : lm.parameters()) weight_bytes += p.numel() * p.element_size();
     const int64_t element = torch::elementSize(dtype);
