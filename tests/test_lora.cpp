@@ -308,26 +308,26 @@ TEST(Lora, BadAdaptersAreRefused) {
   io::write_safetensors(broken / "adapter_model.safetensors", kept);
   EXPECT_LR_ERROR(model::load_peft_adapter(*model, broken), "missing base_model.model.model.layers.1.mlp.up_proj.lora_B.weight");
   // The failed load leaves no half-attached adapters behind.
-  for (const auto& item : model->named_modules("", false))
-    if (auto linear = std::dynamic_pointer_cast<model::Linear>(item.value())) EXPECT_FALSE(linear->adapter);
+  auto expect_no_adapter_attached = [&] {
+    for (const auto& item : model->named_modules("", false))
+      if (auto linear = std::dynamic_pointer_cast<model::Linear>(item.value())) EXPECT_FALSE(linear->adapter);
+  };
+  expect_no_adapter_attached();
 
   // Wrong rank in the config: refused from the file's tensor table, before any LoRA is allocated
   // (a hostile r of 10^9 would otherwise ask for r × in_features floats per module).
   auto config = nlohmann::json::parse(read_file(dir / "adapter_config.json"));
-  config["r"] = 2;
-  write_file_atomic(dir / "adapter_config.json", config.dump());
-  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "first 4, but adapter_config.json says r = 2");
-  config["r"] = 1000000000;
-  write_file_atomic(dir / "adapter_config.json", config.dump());
-  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "key 'r' must be an integer in [1, 65536], got 1000000000");
-  config["r"] = 65536;
-  write_file_atomic(dir / "adapter_config.json", config.dump());
-  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "adapter_config.json says r = 65536");
-  config["r"] = 1e300;
-  write_file_atomic(dir / "adapter_config.json", config.dump());
-  EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "key 'r' must be an integer");
-  for (const auto& item : model->named_modules("", false))
-    if (auto linear = std::dynamic_pointer_cast<model::Linear>(item.value())) EXPECT_FALSE(linear->adapter);
+  const std::vector<std::pair<nlohmann::json, std::string>> bad_ranks = {
+      {2, "first 4, but adapter_config.json says r = 2"},
+      {1000000000, "key 'r' must be an integer in [1, 65536], got 1000000000"},
+      {65536, "adapter_config.json says r = 65536"},
+      {1e300, "key 'r' must be an integer"}};
+  for (const auto& [r, refusal] : bad_ranks) {
+    config["r"] = r;
+    write_file_atomic(dir / "adapter_config.json", config.dump());
+    EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), refusal);
+  }
+  expect_no_adapter_attached();
   // An adapter file without lora_A tensors: nothing to size r against.
   io::NamedTensors only_b;
   {
@@ -339,7 +339,6 @@ TEST(Lora, BadAdaptersAreRefused) {
   write_file_atomic(broken / "adapter_config.json", config.dump());
   io::write_safetensors(broken / "adapter_model.safetensors", only_b);
   EXPECT_LR_ERROR(model::load_peft_adapter(*model, broken), "no lora_A tensors");
-  config["r"] = 4;
   config["use_dora"] = true;
   write_file_atomic(dir / "adapter_config.json", config.dump());
   EXPECT_LR_ERROR(model::load_peft_adapter(*model, dir), "key 'use_dora' is true, only false is supported");

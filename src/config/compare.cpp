@@ -67,6 +67,12 @@ std::string describe_difference(const SettingDifference& d, const std::string& r
   return d.key + ": " + recorded_as + " " + shown(d.recorded) + ", this run has " + shown(d.current);
 }
 
+std::string describe_differences(const std::vector<SettingDifference>& differences, const std::string& recorded_as) {
+  std::string lines;
+  for (const auto& d : differences) lines += "\n  " + describe_difference(d, recorded_as);
+  return lines;
+}
+
 void write_settings_record(const std::filesystem::path& file, const std::string& kind, const RunConfig& config,
                            const std::vector<std::string>& keys) {
   OrderedJson j = OrderedJson::object();

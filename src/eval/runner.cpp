@@ -178,9 +178,8 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
     if (options.resume && fs::exists(run_path) && fs::exists(predictions_path)) {
       io::Json stored = io::Json::parse(read_file(run_path), nullptr, false);
       LR_CHECK(stored.is_object(), run_path.string() << ": not a JSON object; use another --out or --no-resume");
-      std::string list;
-      for (const auto& d : config::setting_differences(stored, run_info))
-        list += "\n  " + config::describe_difference(d, "the predictions there were made with");
+      const std::string list = config::describe_differences(config::setting_differences(stored, run_info),
+                                                            "the predictions there were made with");
       LR_CHECK(list.empty(), run_path.string() << ": the predictions there come from a different run:" << list
                                                << "\nUse another --out, or --no-resume to start over.");
     } else if (!options.resume || !fs::exists(predictions_path)) {

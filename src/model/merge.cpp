@@ -24,10 +24,14 @@ bool is_weight_file(const fs::path& p) {
 
 }  // namespace
 
-MergeReport merge_adapter_dir(const fs::path& model_dir, const fs::path& adapter_dir, const fs::path& out_dir,
-                              uint64_t max_shard_bytes) {
+void check_merge_output(const fs::path& model_dir, const fs::path& out_dir) {
   LR_CHECK(fs::absolute(model_dir).lexically_normal() != fs::absolute(out_dir).lexically_normal(),
            "merge: --out must differ from --model ('" << model_dir.string() << "')");
+}
+
+MergeReport merge_adapter_dir(const fs::path& model_dir, const fs::path& adapter_dir, const fs::path& out_dir,
+                              uint64_t max_shard_bytes) {
+  check_merge_output(model_dir, out_dir);
   const auto config = load_model_config(model_dir);
   const torch::ScalarType dtype = config_dtype(config);
   LoadOptions load;

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "lightreasoner/config/compare.h"
@@ -51,9 +52,11 @@ void check_or_record_run_settings(const config::RunConfig& config, LossKind loss
   if (!resume) return;  // the trainer refuses a fresh run over a checkpoint; the record stays the run's
   const auto recorded = config::read_settings_record(file, kKind);
   if (!recorded) return;  // checkpoints from before this record existed
-  std::string list;
-  for (const auto& d : config::setting_differences(*recorded, config::config_subset(config, trained_setting_keys(loss))))
-    if (may_change.count(d.key) == 0) list += "\n  " + config::describe_difference(d, "the checkpoints were made with");
+  auto differences = config::setting_differences(*recorded, config::config_subset(config, trained_setting_keys(loss)));
+  differences.erase(std::remove_if(differences.begin(), differences.end(),
+                                   [](const config::SettingDifference& d) { return may_change.count(d.key) > 0; }),
+                    differences.end());
+  const std::string list = config::describe_differences(differences, "the checkpoints were made with");
   LR_CHECK(list.empty(), "cannot resume in '" << out_dir.string() << "': this run changes settings that shape the updates "
                                               << "(recorded in " << file.string() << "):" << list
                                               << "\nSet them back to resume, or start over in another output_dir.");

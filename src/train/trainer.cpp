@@ -197,9 +197,8 @@ fs::path resume_or_start(const TrainerOptions& o, const io::NamedTensors& traina
     recorded_run[key] = recorded.at(key);
     this_run[key] = current.at(key);
   }
-  std::string list;
-  for (const auto& d : config::setting_differences(recorded_run, this_run))
-    list += "\n  " + config::describe_difference(d, "the checkpoint has");
+  const std::string list =
+      config::describe_differences(config::setting_differences(recorded_run, this_run), "the checkpoint has");
   LR_CHECK(list.empty(), (*latest / "trainer_state.json").string() << ": cannot resume, the run changed:" << list);
   state.step = saved.step;
   summary.resumed_from = saved.step;

@@ -34,6 +34,9 @@ std::vector<SettingDifference> setting_differences(const Json& recorded, const J
 
 // "selection.beta: <recorded_as> 0.4, this run has 0.6".
 std::string describe_difference(const SettingDifference& d, const std::string& recorded_as);
+// Each difference on its own indented line ("\n  " + describe_difference), for an error message;
+// empty when there is none.
+std::string describe_differences(const std::vector<SettingDifference>& differences, const std::string& recorded_as);
 
 // A settings record beside an artifact that travels alone (an adapter, a model directory):
 // {"format": "<kind>", "program_version", "settings": config_subset(config, keys)}, written atomically.

@@ -14,6 +14,9 @@ struct MergeReport {
   int64_t files_written = 0;  // weight files (1, or the shard count)
 };
 
+// Refuses an output directory that is the base model's own (the merge would overwrite its weights).
+void check_merge_output(const std::filesystem::path& model_dir, const std::filesystem::path& out_dir);
+
 MergeReport merge_adapter_dir(const std::filesystem::path& model_dir, const std::filesystem::path& adapter_dir,
                               const std::filesystem::path& out_dir, uint64_t max_shard_bytes = 5'000'000'000);
 
