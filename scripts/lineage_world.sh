@@ -53,7 +53,7 @@ case "$split" in valid|test) ;; *) echo "lineage_world: --split must be valid or
 # ---- sizes (full: the README's world, chosen on valid; ci: just enough to exercise every stage) ----
 if [ "$profile" = full ]; then
   : "${WORLD_TRAIN:=20000}" "${WORLD_VALID:=1000}" "${WORLD_TEST:=1000}" "${WORLD_VOCAB:=384}" "${FACT_DOCS:=4000}"
-  : "${MATH_GENERAL_SHARE:=0.25}"
+  : "${MATH_GENERAL_SHARE:=0.25}" "${REASONED_ANSWER_SHARE:=0.2}"
   : "${G_SHAPE:=--hidden-size 64 --intermediate-size 128 --layers 2 --heads 4 --kv-heads 2}"
   : "${A_SHAPE:=--hidden-size 32 --intermediate-size 64 --layers 2 --heads 4 --kv-heads 2}"
   : "${G_STEPS:=1500}" "${E_STEPS:=3000}" "${A_STEPS:=1000}" "${W_STEPS:=1000}" "${S_STEPS:=300}"
@@ -62,7 +62,7 @@ if [ "$profile" = full ]; then
   out=${out:-runs/lineage}
 else
   : "${WORLD_TRAIN:=400}" "${WORLD_VALID:=20}" "${WORLD_TEST:=24}" "${WORLD_VOCAB:=160}" "${FACT_DOCS:=40}"
-  : "${MATH_GENERAL_SHARE:=0.25}"
+  : "${MATH_GENERAL_SHARE:=0.25}" "${REASONED_ANSWER_SHARE:=0.2}"
   : "${G_SHAPE:=--hidden-size 32 --intermediate-size 64 --layers 1 --heads 2 --kv-heads 1}"
   : "${A_SHAPE:=--hidden-size 16 --intermediate-size 32 --layers 1 --heads 2 --kv-heads 1}"
   : "${G_STEPS:=30}" "${E_STEPS:=30}" "${A_STEPS:=10}" "${W_STEPS:=10}" "${S_STEPS:=10}"
@@ -80,7 +80,8 @@ world=$out/world
 data=$world/data
 stage "world: generate problems and corpora" "$data" \
   lr world generate --out "$data" --seed "$WORLD_SEED" --train "$WORLD_TRAIN" --valid "$WORLD_VALID" --test "$WORLD_TEST" \
-    --corpora --fact-documents "$FACT_DOCS" --math-general-share "$MATH_GENERAL_SHARE"
+    --corpora --fact-documents "$FACT_DOCS" --math-general-share "$MATH_GENERAL_SHARE" \
+    --reasoned-answer-share "$REASONED_ANSWER_SHARE"
 stage "world: train the tokenizer" "$world/tokenizer" \
   lr world tokenizer --corpus "$data/lineage-corpus.txt" --out "$world/tokenizer" --vocab-size "$WORLD_VOCAB"
 eval_data=$data/$split.jsonl

@@ -116,34 +116,41 @@ TEST(WorldGenerator, CheckerCatchesWrongArithmeticAndWrongFinalAnswer) {
   EXPECT_LR_ERROR(world::generate_world(bad), "test_percent");
 }
 
-TEST(WorldCorpora, GeneralAnswersOnlyMathWorksSolutionsAndOnlyInstructPutsThemAfterAnswer) {
+TEST(WorldCorpora, GeneralWorksTheChosenShareOfAnswersMathWorksSolutionsAndInstructPutsThemAfterAnswer) {
   const auto splits = world::generate_world(small_world(12));
   world::LineageOptions o;
   o.seed = 12;
   o.fact_documents = 30;
   o.math_general_share = 0.25;
+  o.reasoned_answer_share = 0.2;
   const auto c = world::lineage_corpora(splits.train, o);
   const auto again = world::lineage_corpora(splits.train, o);
   ASSERT_EQ(c.math.size(), again.math.size());
   for (size_t i = 0; i < c.math.size(); ++i) EXPECT_EQ(c.math[i].text, again.math[i].text);
-  // 700 train problems: 700 stories + 350 answer-only Q/A + 30 fact documents; 350 solutions.
+  // 700 train problems: 700 stories + 350 Q/A (70 of them worked) + 30 fact documents; 350 solutions.
   EXPECT_EQ(c.general.size(), 700u + 350u + 30u);
   EXPECT_EQ(c.instruct.size(), 350u);
-  int qa = 0, facts = 0, solutions = 0, general_in_math = 0;
+  int qa = 0, worked_qa = 0, facts = 0, solutions = 0, general_in_math = 0;
   const std::regex answer_only(R"(\nAnswer: \d+$)"), fact(R"(^(\d+ [-+*/] \d+ = \d+\. ?){5}$)");
+  const std::regex worked_answer(R"(\nAnswer: [A-Z][^\n]* = \d+[\s\S]*\nThe answer is \d+\.$)");
   std::set<std::string> qa_questions, solved_questions;
   for (const auto& r : c.general) {
     EXPECT_TRUE(r.prompt.empty()) << r.id;
     EXPECT_EQ(r.text.find("Solution:"), std::string::npos) << r.text;
     if (r.text.rfind("Question: ", 0) == 0) {
       ++qa;
-      EXPECT_EQ(r.text.find(" = "), std::string::npos) << "an equation in a question/answer document: " << r.text;
-      EXPECT_TRUE(std::regex_search(r.text, answer_only)) << r.text;
+      const bool worked = std::regex_search(r.text, worked_answer);
+      worked_qa += worked;
+      if (!worked) {
+        EXPECT_EQ(r.text.find(" = "), std::string::npos) << "an equation in an answer-only document: " << r.text;
+        EXPECT_TRUE(std::regex_search(r.text, answer_only)) << r.text;
+      }
       qa_questions.insert(r.text.substr(10, r.text.find("\nAnswer:") - 10));
     }
     facts += std::regex_match(r.text, fact);
   }
   EXPECT_EQ(qa, 350);
+  EXPECT_EQ(worked_qa, 70);  // 350 * 0.2
   EXPECT_EQ(facts, 30);
   for (const auto& r : c.math) {
     if (r.prompt.empty()) {
@@ -166,6 +173,20 @@ TEST(WorldCorpora, GeneralAnswersOnlyMathWorksSolutionsAndOnlyInstructPutsThemAf
     EXPECT_TRUE(std::regex_search(r.text, std::regex(R"(^ [A-Z][^\n]* = \d+[\s\S]*\nThe answer is \d+\.$)"))) << r.text;
   }
   EXPECT_EQ(world::worked_solution(splits.train[0]).find("####"), std::string::npos);
+  // The share picks its documents from its own stream: with none worked, everything else is unchanged.
+  auto none = o;
+  none.reasoned_answer_share = 0;
+  const auto plain = world::lineage_corpora(splits.train, none);
+  ASSERT_EQ(plain.general.size(), c.general.size());
+  int differing = 0;
+  for (size_t i = 0; i < c.general.size(); ++i) {
+    EXPECT_EQ(plain.general[i].id, c.general[i].id);
+    differing += plain.general[i].text != c.general[i].text;
+  }
+  EXPECT_EQ(differing, 70);
+  o.reasoned_answer_share = 1.5;
+  EXPECT_LR_ERROR(world::lineage_corpora(splits.train, o), "reasoned share");
+  o.reasoned_answer_share = 0;
   o.math_general_share = 1.0;
   EXPECT_LR_ERROR(world::lineage_corpora(splits.train, o), "general share of the math corpus");
 }

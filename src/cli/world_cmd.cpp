@@ -121,6 +121,9 @@ Command make_world_command(CLI::App& root, const GlobalOptions& /*global*/) {
   generate->add_option("--math-general-share", args->lineage.math_general_share,
                        "--corpora: share of general documents in the math corpus")
       ->capture_default_str();
+  generate->add_option("--reasoned-answer-share", args->lineage.reasoned_answer_share,
+                       "--corpora: share of the general question/answer documents answered with a worked solution")
+      ->capture_default_str();
   generate->add_option("--test-percent", args->world.test_percent, "share of question space reserved for test")
       ->capture_default_str();
   CLI::App* tok = app->add_subcommand("tokenizer", "train the world's sentencepiece tokenizer (runs spm_train)");

@@ -3,6 +3,7 @@
 #include "lightreasoner/world/corpora.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "lightreasoner/core/error.h"
@@ -52,12 +53,28 @@ LineageCorpora lineage_corpora(const std::vector<WorldProblem>& train, const Lin
   LR_CHECK(options.fact_documents >= 0, "world corpora: fact documents must be >= 0");
   LR_CHECK(options.math_general_share >= 0 && options.math_general_share < 1,
            "world corpora: the general share of the math corpus must be in [0, 1), got " << options.math_general_share);
+  LR_CHECK(options.reasoned_answer_share >= 0 && options.reasoned_answer_share <= 1,
+           "world corpora: the reasoned share of the question/answer documents must be in [0, 1], got "
+               << options.reasoned_answer_share);
+  // Which question/answer documents carry a worked answer: the first round(share * count) of a
+  // seeded order of them (its own stream, so the facts and shuffles below do not move with it).
+  const size_t qa_count = (train.size() + 1) / 2;
+  std::vector<bool> reasoned(qa_count, false);
+  {
+    uint64_t pick = options.seed * 0x9E3779B97F4A7C15ULL + 29;
+    std::vector<size_t> order(qa_count);
+    for (size_t i = 0; i < qa_count; ++i) order[i] = i;
+    for (size_t i = qa_count; i-- > 1;) std::swap(order[i], order[static_cast<size_t>(mix(pick) % (i + 1))]);
+    const auto k = static_cast<size_t>(std::llround(options.reasoned_answer_share * static_cast<double>(qa_count)));
+    for (size_t j = 0; j < k; ++j) reasoned[order[j]] = true;
+  }
   LineageCorpora c;
   for (size_t i = 0; i < train.size(); ++i) {
     const auto& p = train[i];
     c.general.push_back({p.id + "-story", "", p.question});
     if (i % 2 == 0) {
-      c.general.push_back({p.id + "-qa", "", "Question: " + p.question + "\nAnswer: " + std::to_string(p.result)});
+      const std::string answer = reasoned[i / 2] ? worked_solution(p) : std::to_string(p.result);
+      c.general.push_back({p.id + "-qa", "", "Question: " + p.question + "\nAnswer: " + answer});
     } else {
       // The question framed as in the general corpus, the worked solution after "Solution:"; only the
       // solution is supervised (what the expert must learn is solving, not the questions).

@@ -1,10 +1,12 @@
 // The lineage world's corpora (scripts/lineage_world.sh), made from the world's train problems:
-//  - general: answer-only question/answer documents ("Question: ...\nAnswer: 57"), story documents
-//    (the problems' text, no solution) and one-step arithmetic facts ("34 + 21 = 55.") — what a
-//    general base model G is trained on;
+//  - general: question/answer documents ("Question: ...\nAnswer: 57"; a chosen share of them carries a
+//    worked solution after "Answer:" instead, as web text now and then does), story documents (the
+//    problems' text, no solution) and one-step arithmetic facts ("34 + 21 = 55.") — what a general
+//    base model G is trained on;
 //  - math: worked solutions after "Solution:" ("Question: ...\nSolution:" → " ...\nThe answer is
 //    N.", the solution supervised), mixed with a share of the general documents — what the expert
-//    E = G continued sees. No record puts a worked solution after "Answer:";
+//    E = G continued sees. Outside the general corpus's reasoned share, no document puts a worked
+//    solution after "Answer:";
 //  - instruct: the question in the evaluation format with the worked solution as the completion
 //    ("Question: ...\nAnswer:" → " ...\nThe answer is N.") — the stronger, format-tuned amateur's data.
 // Every record is (prompt, text) for `sft` with the `plain` template: an empty prompt makes a
@@ -29,6 +31,10 @@ struct LineageOptions {
   uint64_t seed = 0;
   int64_t fact_documents = 4000;       // documents of 5 arithmetic facts each
   double math_general_share = 0.25;    // general documents mixed into the math corpus, as a share of it
+  // Question/answer documents of the general corpus whose answer is a worked solution, as a share of
+  // them. 0: every answer is the bare number (then nothing the expert learns makes it start a worked
+  // solution after "Answer:", and LightReasoner has no latent mode to bring out; see README).
+  double reasoned_answer_share = 0;
 };
 
 struct LineageCorpora {
