@@ -145,15 +145,15 @@ int main(int argc, char** argv) {
       for (const auto& m : modules) m.adapter->B.zero_();
     }
     train::TrainerOptions o;
-    o.packing = packing;
+    o.train.packing = train::packing_name(packing);
     o.vocab = V;
     // The same updates for both packings (train.batch_size counts steps): rollouts_per_batch
     // whole rollouts each, kept together by the rollout order so trajectory packing can share them.
-    o.order = train::Order::kRollouts;
-    o.batch_size = rollouts_per_batch * selected;
-    o.max_steps = max_steps;
-    o.checkpoint_every = 0;
-    o.log_every = max_steps;
+    o.train.order = "rollouts";
+    o.train.batch_size = rollouts_per_batch * selected;
+    o.train.max_steps = max_steps;
+    o.train.checkpoint_every = 0;
+    o.train.log_every = max_steps;
     o.run_dir = fs::temp_directory_path() / ("bench_train_" + std::to_string(::getpid()));
     fs::remove_all(o.run_dir);
     auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o);

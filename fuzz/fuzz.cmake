@@ -31,7 +31,7 @@ lr_fuzz_library(lr_fuzz_config config/run_config config/schema config/compare co
 lr_fuzz_library(lr_fuzz_tokenizer
   tokenizer/bpe_model tokenizer/byte_level tokenizer/json_tokenizer tokenizer/load_tokenizer
   tokenizer/regex_split tokenizer/sentencepiece_tokenizer tokenizer/tokenizer tokenizer/tokenizer_config
-  tokenizer/templates core/hash)
+  core/hash)
 lr_fuzz_library(lr_fuzz_eval
   eval/dataset eval/extract_answer eval/math_equal eval/pyregex eval/pytext eval/strip_string eval/symbolic)
 lr_fuzz_library(lr_fuzz_torch

@@ -11,7 +11,6 @@
 
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/tokenizer/sentencepiece_train.h"
-#include "lightreasoner/tokenizer/templates.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 #include "lightreasoner/tokenizer/utf8.h"
 #include "support.h"

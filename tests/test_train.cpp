@@ -73,11 +73,11 @@ std::vector<const train::TrainRow*> pointers(const std::vector<train::TrainRow>&
 train::TrainerOptions quick_options(const fs::path& dir, int64_t vocab) {
   train::TrainerOptions o;
   o.vocab = vocab;
-  o.batch_size = 2;
-  o.grad_accum = 1;
-  o.max_steps = 10;
-  o.checkpoint_every = 0;
-  o.log_every = 1;
+  o.train.batch_size = 2;
+  o.train.grad_accum = 1;
+  o.train.max_steps = 10;
+  o.train.checkpoint_every = 0;
+  o.train.log_every = 1;
   o.run_dir = dir;
   return o;
 }
@@ -294,18 +294,17 @@ TEST(TrainLoop, PackingAndAccumulationChangeTheSpeedNotTheTrainedAdapter) {
   std::vector<std::vector<torch::Tensor>> adapters;
   std::vector<double> final_losses;
   int64_t supervised = -1;
-  for (auto [packing, accum] : {std::pair<Packing, int64_t>{Packing::kTrajectory, 1}, {Packing::kStep, 1},
-                                {Packing::kStep, 3}}) {
+  for (auto [packing, accum] : {std::pair<std::string, int64_t>{"trajectory", 1}, {"step", 1}, {"step", 3}}) {
     auto model = lrtest::load_tiny(dir);
     model::LoraSpec spec;
     spec.dropout = 0.0;
     auto modules = model::attach_lora(*model, spec, 5);
     auto o = quick_options(lrtest::temp_dir(std::to_string(adapters.size())), model->config().vocab_size);
-    o.packing = packing;
-    o.grad_accum = accum;
-    o.batch_size = 5;
-    o.max_steps = 6;
-    o.lr = 1e-2;
+    o.train.packing = packing;
+    o.train.grad_accum = accum;
+    o.train.batch_size = 5;
+    o.train.max_steps = 6;
+    o.optim.lr = 1e-2;
     auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o);
     EXPECT_EQ(summary.supervised_steps, 30);  // 6 updates x 5 steps
     if (supervised >= 0) EXPECT_EQ(summary.supervised_steps, supervised);
@@ -337,7 +336,7 @@ TEST(TrainConfig, TheDefaultConfigIsTheOfficialRunSixteenStepsPerUpdateAndSixtee
   EXPECT_FALSE(config.data.shuffle);
   EXPECT_EQ(config.data.path, "data/gsm8k_openai/train.jsonl");
   const auto o = train::trainer_options_from_config(config, train::LossKind::kSoftTargetKL, 151643);
-  EXPECT_EQ(o.order, train::Order::kSteps);  // every step shuffled independently, as HF's sampler
+  EXPECT_EQ(o.order(), train::Order::kSteps);  // every step shuffled independently, as HF's sampler
   // The resolved run on a dataset the size of the official one (1000 rollouts, ~20 selected
   // steps each): every update holds 16 supervised steps (8 + 8 over the two micro-batches),
   // 1000 updates, 16000 in all (LightR_finetuning.py: 8 x 2 accumulation, max_steps 1000).
@@ -349,7 +348,7 @@ TEST(TrainConfig, TheDefaultConfigIsTheOfficialRunSixteenStepsPerUpdateAndSixtee
     const int64_t n = 10 + static_cast<int64_t>(rng() % 21);
     for (int64_t k = 0; k < n; ++k) rows[i].steps.push_back({1 + k * 4, {5}, {1.0f}});
   }
-  train::UpdateSchedule schedule(rows, o.order, o.rows_are_examples, o.seed);
+  train::UpdateSchedule schedule(rows, o.order(), o.rows_are_examples, o.seed);
   const int64_t updates = train::total_updates(o, schedule.examples());
   EXPECT_EQ(updates, 1000);
   int64_t total = 0;
@@ -357,7 +356,7 @@ TEST(TrainConfig, TheDefaultConfigIsTheOfficialRunSixteenStepsPerUpdateAndSixtee
     total = 0;
     for (int64_t u = 0; u < updates; ++u) {
       int64_t in_update = 0;
-      for (const auto& micro : schedule.update(u, o.batch_size, o.grad_accum, 1, 0, packing)) {
+      for (const auto& micro : schedule.update(u, o.train.batch_size, o.train.grad_accum, 1, 0, packing)) {
         EXPECT_EQ(micro.steps, 8);
         in_update += micro.steps;
       }
@@ -370,7 +369,7 @@ TEST(TrainConfig, TheDefaultConfigIsTheOfficialRunSixteenStepsPerUpdateAndSixtee
   const auto sft = config::load_run_config(fs::path(LR_SOURCE_DIR) / "configs" / "sft-rejection.json");
   const auto so = train::trainer_options_from_config(sft, train::LossKind::kTokenCrossEntropy, 151643);
   EXPECT_TRUE(so.rows_are_examples);
-  EXPECT_EQ(so.batch_size, 16);
+  EXPECT_EQ(so.train.batch_size, 16);
   EXPECT_EQ(train::total_updates(so, 3952), 247);  // 3952 kept rollouts (Math-1.5B) / 16
 }
 
@@ -417,10 +416,10 @@ TEST(TrainLoop, OverfittingAHandfulOfStepsReachesTheTargetEntropy) {
   auto modules = model::attach_lora(*model, spec, 42);
   auto dir = lrtest::temp_dir();
   auto o = quick_options(dir, vocab);
-  o.batch_size = 3;
-  o.max_steps = 150;
-  o.lr = 1e-2;
-  o.schedule = "constant";
+  o.train.batch_size = 3;
+  o.train.max_steps = 150;
+  o.optim.lr = 1e-2;
+  o.optim.schedule = "constant";
   auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o);
   // KL = CE − H(target): the soft cross-entropy approaches the target entropy.
   auto batch = train::pack_rows(pointers(rows), Packing::kTrajectory, torch::kCPU);
@@ -449,9 +448,9 @@ TEST(TrainLoop, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   for (uint64_t seed = 1; seed <= 8 && !checked; ++seed) {
     auto dir = lrtest::temp_dir("seed" + std::to_string(seed));
     auto o = quick_options(dir, vocab);
-    o.batch_size = 1;
-    o.max_steps = 2;
-    o.checkpoint_every = 1;
+    o.train.batch_size = 1;
+    o.train.max_steps = 2;
+    o.train.checkpoint_every = 1;
     o.seed = seed;
     try {
       train::run_trainer(*model, model::lora_parameters(modules), rows, o);
@@ -483,13 +482,13 @@ TEST(TrainLoop, EmptyDataAndStaleCheckpointsAreRefused) {
   auto dir = lrtest::temp_dir();
   auto o = quick_options(dir, vocab);
   EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), {}, o), "no supervised steps");
-  o.max_steps = 2;
-  o.checkpoint_every = 1;
+  o.train.max_steps = 2;
+  o.train.checkpoint_every = 1;
   train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o);
   EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o),
                   "pass --resume to continue it");
   o.resume = true;
-  o.max_steps = 3;  // a different schedule: resuming would not reproduce anything
+  o.train.max_steps = 3;  // a different schedule: resuming would not reproduce anything
   EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o),
                   "total_steps: the checkpoint has 2, this run has 3");
   train::RowLimits limits;

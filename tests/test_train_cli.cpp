@@ -22,7 +22,7 @@
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/eval/runner.h"
 #include "lightreasoner/io/jsonl.h"
-#include "lightreasoner/tokenizer/templates.h"
+#include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 #include "lightreasoner/train/checkpoint.h"
 #include "lightreasoner/train/rejection.h"
@@ -546,7 +546,7 @@ TEST(TrainCli, RejectionSamplingKeepsTheFinishedRolloutsGradedCorrect) {
   // The rollouts saw the training template's prompt.
   ASSERT_EQ(prompts_seen.size(), 9u);
   EXPECT_NE(std::find(prompts_seen.begin(), prompts_seen.end(),
-                      tokenizer::render_template("question-answer", "Tom has 0 red balls and gets 10 more. How many?")),
+                      prompt::render_template("question-answer", "Tom has 0 red balls and gets 10 more. How many?")),
             prompts_seen.end());
   // A second call continues from the graded rollouts on disk instead of generating again.
   calls = 0;

@@ -16,7 +16,7 @@
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
-#include "lightreasoner/tokenizer/templates.h"
+#include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
 namespace lightreasoner::cli {
@@ -62,10 +62,10 @@ std::vector<int64_t> parse_ids(const std::string& text) {
 std::vector<std::vector<int64_t>> collect_prompts(const GenerateArgs& args, const tokenizer::Tokenizer* tok) {
   std::vector<std::vector<int64_t>> prompts;
   for (const auto& text : args.prompt_ids) prompts.push_back(parse_ids(text));
-  tokenizer::TemplateOptions template_options;
+  prompt::TemplateOptions template_options;
   template_options.system = args.system;
   for (const auto& text : args.prompts) {
-    auto ids = tokenizer::encode_prompt(*tok, args.template_name, text, template_options);
+    auto ids = prompt::encode_prompt(*tok, args.template_name, text, template_options);
     prompts.emplace_back(ids.begin(), ids.end());
   }
   LR_CHECK(!prompts.empty(), "generate needs a prompt: --prompt TEXT or --prompt-ids \"1 2 3\" (repeat for a batch)");
@@ -89,9 +89,9 @@ Command make_generate_command(CLI::App& root, const GlobalOptions& global) {
   app->add_option("--prompt", args->prompts, "prompt text, rendered with --template (repeat for a batch)");
   app->add_option("--template", args->template_name, "prompt template: " + [] {
     std::string names;
-    for (const auto& n : tokenizer::template_names()) names += (names.empty() ? "" : ", ") + n;
+    for (const auto& n : prompt::template_names()) names += (names.empty() ? "" : ", ") + n;
     return names;
-  }())->capture_default_str()->check(CLI::IsMember(tokenizer::template_names()));
+  }())->capture_default_str()->check(CLI::IsMember(prompt::template_names()));
   app->add_option("--system", args->system, "system prompt for chat templates");
   app->add_option("--prompt-ids", args->prompt_ids, "prompt token ids, e.g. \"1 2 3\" (repeat for a batch)");
   app->add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate per prompt")->capture_default_str();

@@ -12,7 +12,7 @@
 #include "lightreasoner/contrast/official_format.h"
 #include "lightreasoner/model/identity.h"
 #include "lightreasoner/core/error.h"
-#include "lightreasoner/tokenizer/templates.h"
+#include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
 namespace lightreasoner::cli {
@@ -58,10 +58,9 @@ void run_export(const ExportArgs& args) {
 }
 
 void run_import(const ImportArgs& args) {
-  LR_CHECK(tokenizer::is_template_name(args.template_name), "--template '" << args.template_name
-                                                                           << "' is not a known template");
+  prompt::format_named(args.template_name, "--template");  // an unknown name fails before the model loads
   auto tok = tokenizer::load_tokenizer(args.model);
-  tokenizer::TemplateOptions template_options;
+  prompt::TemplateOptions template_options;
   template_options.system = args.system;
   tokenizer::EncodeOptions plain;
   plain.add_special_tokens = false;
@@ -70,7 +69,7 @@ void run_import(const ImportArgs& args) {
     return std::vector<int64_t>(ids.begin(), ids.end());
   };
   auto prompt_ids = [&](const std::string& question) {
-    auto ids = tokenizer::encode_prompt(*tok, args.template_name, question, template_options);
+    auto ids = prompt::encode_prompt(*tok, args.template_name, question, template_options);
     return std::vector<int64_t>(ids.begin(), ids.end());
   };
   auto stats = contrast::import_official_to(args.official, args.out, encode, decode_with(*tok), prompt_ids);

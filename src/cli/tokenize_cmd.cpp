@@ -12,7 +12,7 @@
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/progress.h"
 #include "lightreasoner/io/jsonl.h"
-#include "lightreasoner/tokenizer/templates.h"
+#include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
 namespace lightreasoner::cli {
@@ -48,18 +48,18 @@ void run_tokenize(const TokenizeOptions& o) {
   auto tok = tokenizer::load_tokenizer(o.model_dir);
   spdlog::info("tokenizer: {} from {}, {} ids, fingerprint {}", tokenizer::tokenizer_kind_name(tok->kind()), o.model_dir,
                tok->vocab_size(), tok->fingerprint());
-  tokenizer::TemplateOptions template_options;
+  prompt::TemplateOptions template_options;
   template_options.system = o.system;
   auto encode = [&](const std::string& text) {
     if (o.no_special) {
-      const std::string prompt = o.template_name.empty() ? text : tokenizer::render_template(o.template_name, text, template_options);
+      const std::string prompt = o.template_name.empty() ? text : prompt::render_template(o.template_name, text, template_options);
       tokenizer::EncodeOptions plain_text;
       plain_text.parse_special = false;
       plain_text.add_special_tokens = false;
       return tok->encode(prompt, plain_text);
     }
     if (o.template_name.empty()) return tok->encode(text);
-    return tokenizer::encode_prompt(*tok, o.template_name, text, template_options);
+    return prompt::encode_prompt(*tok, o.template_name, text, template_options);
   };
   if (o.text) {
     print_ids(*tok, encode(*o.text), o.json);
@@ -92,7 +92,7 @@ Command make_tokenize_command(CLI::App& root, const GlobalOptions& global) {
   app->add_option("--field", o->field, "the record field to encode with --file")->needs(file);
   text->excludes(file);
   app->add_option("--template", o->template_name, "render the text with a prompt template first")
-      ->check(CLI::IsMember(tokenizer::template_names()));
+      ->check(CLI::IsMember(prompt::template_names()));
   app->add_option("--system", o->system, "system prompt for templates that take one");
   app->add_flag("--json", o->json, "print one JSON array of ids per input");
   app->add_flag("--no-special", o->no_special, "treat special-token text as plain text and add no BOS");

@@ -24,7 +24,7 @@
 #include "lightreasoner/model/identity.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
-#include "lightreasoner/tokenizer/templates.h"
+#include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
 namespace lightreasoner::pipeline {
@@ -44,8 +44,7 @@ std::unique_ptr<tokenizer::Tokenizer> check_inputs(const config::RunConfig& conf
   LR_CHECK(!config.expert.path.empty(), "sample needs expert.path (the expert model directory)");
   LR_CHECK(!config.amateur.path.empty(), "sample needs amateur.path (the amateur model directory)");
   LR_CHECK(!config.data.path.empty(), "sample needs data.path (a problems .jsonl file)");
-  LR_CHECK(tokenizer::is_template_name(config.prompt.template_name),
-           "prompt.template '" << config.prompt.template_name << "' is not a known template");
+  prompt::format_named(config.prompt.template_name, "prompt.template");  // an unknown name fails before any work
   parse_device(config.device);  // a bad device name fails before any work
   auto tok = tokenizer::load_tokenizer(config.expert.path);
   auto amateur_tok = tokenizer::load_tokenizer(config.amateur.path);
@@ -129,13 +128,13 @@ Plan plan_batches(const config::RunConfig& config, const ProblemSet& set, const 
   const auto expert_config = model::load_model_config(config.expert.path);
   const auto amateur_config = model::load_model_config(config.amateur.path);
   const int64_t context = std::min(expert_config.max_position_embeddings, amateur_config.max_position_embeddings);
-  tokenizer::TemplateOptions template_options;
+  prompt::TemplateOptions template_options;
   template_options.system = config.prompt.system;
   const auto batch_size = static_cast<int64_t>(config.sample.batch_size);
   Plan plan;
   int64_t eligible = 0, done_eligible = 0;
   for (const auto& problem : set.problems) {
-    auto encoded = tokenizer::encode_prompt(tok, config.prompt.template_name, problem.question, template_options);
+    auto encoded = prompt::encode_prompt(tok, config.prompt.template_name, problem.question, template_options);
     std::vector<int64_t> prompt(encoded.begin(), encoded.end());
     int64_t needed = static_cast<int64_t>(prompt.size()) + config.sample.max_new_tokens;
     if (needed > context) {

@@ -11,7 +11,7 @@
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
-#include "lightreasoner/tokenizer/templates.h"
+#include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 #include "lightreasoner/train/rejection.h"
 #include "lightreasoner/train/sft.h"
@@ -24,8 +24,7 @@ using namespace train;
 TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   LR_CHECK(!config.expert.path.empty(), "sft needs expert.path (the model to fine-tune)");
   LR_CHECK(!config.expert.adapter, "sft trains expert.path itself, but expert.adapter is set; merge it first");
-  LR_CHECK(tokenizer::is_template_name(config.prompt.template_name),
-           "prompt.template '" << config.prompt.template_name << "' is not a known template");
+  prompt::format_named(config.prompt.template_name, "prompt.template");  // an unknown name fails before any work
   const OutputDirLock lock = dist::lock_output_dir(config.output_dir, "sft");
   auto tok = tokenizer::load_tokenizer(config.expert.path);
   const auto expert_config = model::load_model_config(config.expert.path);
@@ -44,14 +43,14 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
     LR_CHECK(!examples.empty(), "'" << config.data.path << "' has no usable (question, solution) record");
   }
 
-  tokenizer::TemplateOptions template_options;
+  prompt::TemplateOptions template_options;
   template_options.system = config.prompt.system;
   tokenizer::EncodeOptions plain;
   plain.add_special_tokens = false;
   plain.parse_special = false;  // solution text is data, not markup
   std::vector<TrainRow> rows;
   for (const auto& ex : examples) {
-    auto prompt = tokenizer::encode_prompt(*tok, config.prompt.template_name, ex.question, template_options);
+    auto prompt = prompt::encode_prompt(*tok, config.prompt.template_name, ex.question, template_options);
     auto completion = tok->encode(ex.completion, plain);
     if (config.sft.append_eos) {
       LR_CHECK(tok->eos_id(), "sft.append_eos is set but the tokenizer of '" << config.expert.path

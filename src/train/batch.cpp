@@ -23,6 +23,8 @@ Order parse_order(const std::string& name) {
   return Order::kRollouts;
 }
 
+const char* packing_name(Packing packing) { return packing == Packing::kTrajectory ? "trajectory" : "step"; }
+
 const char* order_name(Order order) { return order == Order::kSteps ? "steps" : "rollouts"; }
 
 PreparedRows limit_rows(std::vector<TrainRow> rows, const RowLimits& limits) {

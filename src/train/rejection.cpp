@@ -13,15 +13,16 @@
 #include "lightreasoner/eval/prompt.h"
 #include "lightreasoner/eval/runner.h"
 #include "lightreasoner/io/jsonl.h"
-#include "lightreasoner/tokenizer/templates.h"
+#include "lightreasoner/prompt/formats.h"
 
 namespace lightreasoner::train {
 
 namespace fs = std::filesystem;
 
 namespace {
-// The rollouts are prompted with prompt.template; they stop at the stop strings of the toolkit
-// prompt type that renders the same text, and only where there is none at eval.template's.
+// The rollouts are prompted with prompt.template; they stop at that format's stop strings when it
+// is one of the toolkit's prompt types (prompt/formats.h), and only for a format the toolkit lacks
+// (qwen-chat, ...) at eval.template's, as before the registry was one.
 std::string rollout_prompt_type(const config::RunConfig& config, bool say_so = false) {
   if (auto linked = eval::prompt_type_for_template(config.prompt.template_name)) return *linked;
   if (say_so)
@@ -38,7 +39,7 @@ RejectionReport rejection_sample(model::CausalLM& model, const tokenizer::Tokeni
   source_options.batch_size = static_cast<size_t>(config.sft.batch_size);
   source_options.max_new_tokens = config.sft.max_new_tokens;
   source_options.stop_strings = eval::stop_words(rollout_prompt_type(config));
-  source_options.add_special_tokens = !tokenizer::template_includes_bos(config.prompt.template_name);
+  source_options.add_special_tokens = !prompt::template_includes_bos(config.prompt.template_name);
   eval::set_model_special_ids(source_options, config.expert.path, model.config(), tok);
   torch::NoGradGuard no_grad;
   model.eval();
@@ -76,11 +77,11 @@ RejectionReport rejection_sample_from(const eval::CompletionSource& source, cons
                                      data.skipped_summary);
   LR_CHECK(!data.examples.empty(), "'" << config.data.path << "' has no problems");
 
-  tokenizer::TemplateOptions template_options;
+  prompt::TemplateOptions template_options;
   template_options.system = config.prompt.system;
   std::vector<std::string> prompts;
   for (const auto& example : data.examples) {
-    prompts.push_back(tokenizer::render_template(config.prompt.template_name, example.question, template_options));
+    prompts.push_back(prompt::render_template(config.prompt.template_name, example.question, template_options));
   }
 
   eval::EvalOptions options;

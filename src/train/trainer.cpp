@@ -110,37 +110,23 @@ void check_ranks_agree(const dist::Group& group, const io::NamedTensors& trainab
 
 TrainerOptions trainer_options_from_config(const config::RunConfig& config, LossKind loss, int64_t vocab) {
   TrainerOptions o;
-  o.packing = parse_packing(config.train.packing);
+  o.train = config.train;
+  o.optim = config.optim;
   o.loss = loss;
   o.vocab = vocab;
-  o.order = parse_order(config.train.order);
   // An SFT example is a whole sequence (the official SFT baseline's item); a contrast one a step.
   o.rows_are_examples = loss == LossKind::kTokenCrossEntropy;
-  o.batch_size = config.train.batch_size;
-  o.grad_accum = config.train.grad_accum;
-  o.max_steps = config.train.max_steps;
-  o.epochs = config.train.epochs;
-  o.checkpoint_every = config.train.checkpoint_every;
-  o.keep_checkpoints = config.train.keep_checkpoints;
-  o.log_every = config.train.log_every;
-  o.lr = config.optim.lr;
-  o.beta1 = config.optim.betas[0];
-  o.beta2 = config.optim.betas[1];
-  o.eps = config.optim.eps;
-  o.weight_decay = config.optim.weight_decay;
-  o.schedule = config.optim.schedule;
-  o.warmup_steps = config.optim.warmup_steps;
-  o.max_grad_norm = config.optim.max_grad_norm;
   o.seed = static_cast<uint64_t>(config.seed);
   o.run_dir = config.output_dir;
   return o;
 }
 
 int64_t total_updates(const TrainerOptions& o, int64_t examples) {
-  int64_t total = o.max_steps;
+  int64_t total = o.train.max_steps;
   if (total == 0) {
-    LR_CHECK(o.epochs > 0, o.label << ": set train.max_steps or train.epochs (both are 0)");
-    total = static_cast<int64_t>(std::ceil(o.epochs * static_cast<double>(examples) / static_cast<double>(o.batch_size)));
+    LR_CHECK(o.train.epochs > 0, o.label << ": set train.max_steps or train.epochs (both are 0)");
+    total = static_cast<int64_t>(
+        std::ceil(o.train.epochs * static_cast<double>(examples) / static_cast<double>(o.train.batch_size)));
   }
   LR_CHECK(total > 0, o.label << ": zero optimizer steps to run");
   return total;
@@ -162,11 +148,11 @@ TrainerState describe_run(const TrainerOptions& o, const std::vector<TrainRow>& 
   TrainerState state;
   state.total_steps = total;
   state.units = examples;
-  state.units_per_step = o.batch_size;
-  state.packing = o.packing == Packing::kTrajectory ? "trajectory" : "step";
+  state.units_per_step = o.train.batch_size;
+  state.packing = packing_name(o.packing());
   state.loss = loss_name(o.loss);
   state.seed = o.seed;
-  state.data_fingerprint = data_fingerprint(rows, o.order, o.rows_are_examples);
+  state.data_fingerprint = data_fingerprint(rows, o.order(), o.rows_are_examples);
   return state;
 }
 
@@ -224,12 +210,12 @@ UpdateResult forward_backward(model::CausalLM& model, UpdateSchedule& schedule, 
   const dist::Group& group = dist::world();
   const int64_t world = group.world_size(), rank = group.rank();
   StepTotals local;
-  const auto micros = schedule.update(step, o.batch_size, o.grad_accum, world, rank, o.packing);
+  const auto micros = schedule.update(step, o.train.batch_size, o.train.grad_accum, world, rank, o.packing());
   int64_t update_steps = 0;  // supervised steps of the whole update, over all ranks
   for (const auto& m : micros) update_steps += m.global_steps;
-  for (int64_t micro = 0; micro < o.grad_accum; ++micro) {
+  for (int64_t micro = 0; micro < o.train.grad_accum; ++micro) {
     // Dropout draws from the global generator, reseeded per micro-batch (and rank): resumable without state.
-    torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.grad_accum + micro) +
+    torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.train.grad_accum + micro) +
                        static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
     auto batch = pack_segments(micros[static_cast<size_t>(micro)].segments, model.device());
     // The loss is a mean over this slice's steps; weighted by their share of the update's
@@ -252,8 +238,8 @@ UpdateResult forward_backward(model::CausalLM& model, UpdateSchedule& schedule, 
   const auto reduce_start = std::chrono::steady_clock::now();
   result.totals = reduce_gradients(group, params, local, step);
   result.allreduce_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - reduce_start).count();
-  if (o.max_grad_norm > 0) {
-    result.grad_norm = torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
+  if (o.optim.max_grad_norm > 0) {
+    result.grad_norm = torch::nn::utils::clip_grad_norm_(params, o.optim.max_grad_norm);
   } else {
     torch::NoGradGuard no_grad;
     double sq = 0.0;
@@ -284,7 +270,7 @@ void log_update(const TrainerOptions& o, const TrainerState& state, double lr, c
                 {"grad_norm", update.grad_norm},
                 {"supervised_steps_per_s", steps_per_s},
                 {"tokens_per_s", tokens_per_s},
-                {"epoch", static_cast<double>(state.step * o.batch_size) / static_cast<double>(examples)}};
+                {"epoch", static_cast<double>(state.step * o.train.batch_size) / static_cast<double>(examples)}};
   if (dist::world().communicates()) line["allreduce_s"] = window.allreduce;
   if (metrics) {
     metrics->write(line);
@@ -305,7 +291,7 @@ void log_update(const TrainerOptions& o, const TrainerState& state, double lr, c
 TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
                          const TrainerOptions& o) {
   LR_CHECK(!trainable.empty(), o.label << ": nothing to train (no trainable tensors)");
-  UpdateSchedule schedule(rows, o.order, o.rows_are_examples, o.seed);
+  UpdateSchedule schedule(rows, o.order(), o.rows_are_examples, o.seed);
   const int64_t examples = schedule.examples();
   LR_CHECK(examples > 0, o.label << ": the training data has no supervised steps (empty dataset, or every step was "
                                     "dropped by max_seq_len)");
@@ -319,10 +305,10 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
              o.label << ": trainable tensor " << name << " must be fp32 and require grad");
     params.push_back(t);
   }
-  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr)
-                                            .betas({o.beta1, o.beta2})
-                                            .eps(o.eps)
-                                            .weight_decay(o.weight_decay));
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.optim.lr)
+                                            .betas({o.optim.betas[0], o.optim.betas[1]})
+                                            .eps(o.optim.eps)
+                                            .weight_decay(o.optim.weight_decay));
   TrainerState state = describe_run(o, rows, examples, total);
 
   const dist::Group& group = dist::world();
@@ -344,7 +330,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
   const auto start = std::chrono::steady_clock::now();
   MetricsWindow window;
   for (int64_t step = state.step; step < total; ++step) {
-    const double lr = o.lr * lr_factor(o.schedule, step, o.warmup_steps, total);
+    const double lr = o.optim.lr * lr_factor(o.optim.schedule, step, o.optim.warmup_steps, total);
     for (auto& param_group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(param_group.options()).lr(lr);
     optimizer.zero_grad();
@@ -360,12 +346,12 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
     state.last_loss = update.totals.loss_sum;
 
     const bool last = state.step == total;
-    if (state.step % o.log_every == 0 || last) log_update(o, state, lr, update, examples, metrics, window, progress);
+    if (state.step % o.train.log_every == 0 || last) log_update(o, state, lr, update, examples, metrics, window, progress);
     // A stop request (any rank's, see StepTotals) ends the run here with a checkpoint to resume from.
     const bool stopping = update.totals.stop > 0 && !last;
-    if ((o.checkpoint_every > 0 && state.step % o.checkpoint_every == 0) || last || stopping) {
+    if ((o.train.checkpoint_every > 0 && state.step % o.train.checkpoint_every == 0) || last || stopping) {
       check_ranks_agree(group, trainable, state.step, "at step " + std::to_string(state.step));
-      last_checkpoint = group.is_main() ? save_checkpoint(o.run_dir, state, trainable, optimizer, o.keep_checkpoints)
+      last_checkpoint = group.is_main() ? save_checkpoint(o.run_dir, state, trainable, optimizer, o.train.keep_checkpoints)
                                         : checkpoint_dir(o.run_dir, state.step);
     }
     if (stopping) {

@@ -1,7 +1,7 @@
 // Prompt text exactly as the toolkit's construct_prompt builds it (docs/grading.md#prompts): the
-// templates (input, output, splitter), few-shot assembly (the qwen25-math-cot one-user-turn
-// hotfix, platypus wrapping), the data-set name mapping for demos, strip(" "), and the stop
-// strings per template. Produces TEXT; tokenising special tokens is the tokenizer's job.
+// demos per data set (load_prompt's mapping) on top of the prompt-format registry
+// (prompt/formats.h), which holds each type's text, few-shot shape and stop strings; and the check
+// that eval renders the prompt a model was trained on. Produces TEXT; tokenising is the tokenizer's job.
 #pragma once
 
 #include <map>
@@ -9,21 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "lightreasoner/prompt/formats.h"
+
 namespace lightreasoner::eval {
 
-struct PromptTemplate {
-  std::string input;     // contains "{input}"
-  std::string output;    // contains "{output}"
-  std::string splitter;  // between demos
-};
-
-const std::map<std::string, PromptTemplate>& prompt_templates();
-const PromptTemplate& prompt_template(const std::string& prompt_type);  // throws listing the names
-
-struct FewShotDemo {
-  std::string question;
-  std::string answer;
-};
+using FewShotDemo = prompt::FewShotDemo;
 // Demos per examples.py key (generated: fewshot_examples.cpp).
 const std::map<std::string, std::vector<FewShotDemo>>& fewshot_demos();
 
@@ -36,16 +26,14 @@ std::vector<FewShotDemo> load_demos(const std::string& data_name, int shots);
 std::string construct_prompt(const std::string& question, const std::string& data_name, const std::string& prompt_type,
                              int shots);
 
-// The one link between the training templates (tokenizer/templates.h: what sample, train and sft
-// render) and these prompt types (what eval renders, few-shot on top): the prompt type whose
-// zero-shot prompt is exactly the template's text ("qwen25-math-cot" and "qwen-boxed" share their
-// names, "question-answer" is "cot"); nullopt for a template the toolkit has no type for. A test
-// renders every pair and compares.
+// The toolkit prompt type of training template `template_name` (its eval name: "cot" for
+// question-answer); nullopt for a format the toolkit lacks (qwen-chat, plain, ...).
 std::optional<std::string> prompt_type_for_template(const std::string& template_name);
 
 // Eval of a model trained with `trained_template` (+ `trained_system`): refuses, naming both and the
-// prompt type to use instead, when `prompt_type`'s zero-shot prompt is not the text the model was
-// trained on — the classic silent accuracy loss. `where` names the record of the training prompt.
+// prompt type to use instead, when `prompt_type` is not the registry entry (or an entry with the same
+// zero-shot text) the model was trained on, or the training rendered a system prompt no toolkit type
+// has — the classic silent accuracy loss. `where` names the record of the training prompt.
 void check_prompt_matches_training(const std::string& prompt_type, const std::string& trained_template,
                                    const std::optional<std::string>& trained_system, const std::string& where);
 

@@ -1,8 +1,8 @@
 // The one tokenizer interface the rest of lightreasoner uses (sample, train, eval, generate):
 // encode text to ids the way Hugging Face's `tokenizer(text)` does, decode ids (whole or as a
 // growing stream), id<->token, added/special tokens, bos/eos/pad and a fingerprint of the
-// vocabulary. `load_tokenizer(dir)` picks the backend from the files present. Prompt templates
-// live in templates.h; the backends' algorithms live in src/tokenizer/.
+// vocabulary. `load_tokenizer(dir)` picks the backend from the files present. Prompt formats
+// live in prompt/formats.h; the backends' algorithms live in src/tokenizer/.
 #pragma once
 
 #include <cstdint>

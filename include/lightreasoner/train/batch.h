@@ -33,6 +33,7 @@ struct TrainRow {
 
 enum class Packing { kTrajectory, kStep };
 Packing parse_packing(const std::string& name);  // "trajectory" | "step"
+const char* packing_name(Packing packing);
 
 // train.order: how the examples are shuffled. `steps`: every example independently (what the
 // official fine-tuning's Trainer does with its dataset of single steps); `rollouts`: the rows are

@@ -2,7 +2,7 @@
 // data.path, made and graded by eval's model source and runner (the Qwen2.5-Math toolkit's
 // extraction and math_equal; resumable predictions under <output_dir>/rejection/). A rollout is
 // kept when it is judged correct and ended on its own (eos or a stop string of the toolkit prompt
-// type that renders prompt.template, eval/prompt.h; eval.template only for a template without one),
+// type prompt.template is, prompt/formats.h; eval.template's only for a format the toolkit lacks),
 // not when it ran out of tokens. The kept texts become SFT examples; training is sft.h's.
 #pragma once
 

@@ -20,31 +20,22 @@
 
 namespace lightreasoner::train {
 
-// The trainer's plain options. Defaults are the config sections' (config/run_config.h), written there
-// once; trainer_options_from_config maps a RunConfig onto them.
+// The trainer's plain options: the config's `train` and `optim` sections themselves (their fields,
+// defaults and checks are written once, in config/run_config.h; train.max_seq_len is the rows'
+// business, not the loop's) plus what the run decides. trainer_options_from_config fills them from
+// a RunConfig.
 struct TrainerOptions {
-  Packing packing = parse_packing(config::TrainConfig{}.packing);
+  config::TrainConfig train;  // packing, order, batch_size, grad_accum, max_steps/epochs, checkpoints, log_every
+  config::OptimConfig optim;  // AdamW, the LR schedule, clipping
   LossKind loss = LossKind::kSoftTargetKL;
   int64_t vocab = 0;  // shared vocabulary for the log-softmax
-  Order order = parse_order(config::TrainConfig{}.order);
   bool rows_are_examples = false;  // an example is a whole row (SFT), not a step
-  int64_t batch_size = config::TrainConfig{}.batch_size;  // examples per optimizer update, all micro-batches and ranks
-  int64_t grad_accum = config::TrainConfig{}.grad_accum;  // micro-batches per update (memory, not optimisation)
-  int64_t max_steps = config::TrainConfig{}.max_steps;    // 0: epochs decide
-  double epochs = config::TrainConfig{}.epochs;
-  int64_t checkpoint_every = config::TrainConfig{}.checkpoint_every;  // 0: never
-  int keep_checkpoints = config::TrainConfig{}.keep_checkpoints;
-  int64_t log_every = config::TrainConfig{}.log_every;
-  double lr = config::OptimConfig{}.lr;
-  double beta1 = config::OptimConfig{}.betas[0], beta2 = config::OptimConfig{}.betas[1];
-  double eps = config::OptimConfig{}.eps, weight_decay = config::OptimConfig{}.weight_decay;
-  std::string schedule = config::OptimConfig{}.schedule;
-  int64_t warmup_steps = config::OptimConfig{}.warmup_steps;
-  double max_grad_norm = config::OptimConfig{}.max_grad_norm;  // 0: no clipping (the norm is still logged)
   uint64_t seed = static_cast<uint64_t>(config::RunConfig{}.seed);
   std::filesystem::path run_dir;  // checkpoints/ and metrics.jsonl go here
   bool resume = false;
   std::string label = "train";
+  Packing packing() const { return parse_packing(train.packing); }
+  Order order() const { return parse_order(train.order); }
 };
 
 TrainerOptions trainer_options_from_config(const config::RunConfig& config, LossKind loss, int64_t vocab);
