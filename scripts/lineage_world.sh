@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The lineage world (the README's main command): the paper's winning setting in miniature, from
 # nothing, on a CPU. One generated world of arithmetic word problems gives a *general* corpus
-# (answer-only "Question: ...\nAnswer: 57" documents, stories, one-step arithmetic facts) and a
-# *math* corpus (worked solutions as "Problem: ...\nSolution: ...\nThe answer is N." documents,
-# mixed with general ones). One lineage of models, trained from random weights:
+# ("Question: ...\nAnswer: 57" documents, a share of them answered with a worked solution instead,
+# stories, one-step arithmetic facts) and a *math* corpus (worked solutions after
+# "Question: ...\nSolution:", ending "The answer is N.", mixed with general documents). One lineage
+# of models, trained from random weights:
 #   G  general base (the Qwen2.5-1.5B analog)      init → general corpus
-#   E  expert = G continued on the math corpus      (Qwen2.5-Math-1.5B: never saw a worked
-#                                                    solution after "Answer:")
+#   E  expert = G continued on the math corpus      (Qwen2.5-Math-1.5B)
 #   A  small general model (Qwen2.5-0.5B analog)    smaller init → general corpus
 #   W  same-domain weaker amateur = A continued on the math corpus
 #   S  stronger amateur = E tuned on the evaluation format with worked solutions (the -Instruct analog)

@@ -93,7 +93,7 @@ Rank spawn_rank(const std::vector<std::string>& args, int rank, int world, int p
 
 constexpr int kTimedOut = -2;
 
-// Exit code, -1 when killed by a signal, kTimedOut (after SIGKILL) past the deadline.
+// Exit code, minus the signal number when killed by one, kTimedOut (after SIGKILL) past the deadline.
 int wait_bounded(const Rank& r, std::chrono::steady_clock::time_point deadline) {
   int status = 0;
   while (::waitpid(r.pid, &status, WNOHANG) == 0) {
@@ -104,7 +104,7 @@ int wait_bounded(const Rank& r, std::chrono::steady_clock::time_point deadline) 
     }
     std::this_thread::sleep_for(10ms);
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
 std::string log_of(const Rank& r) { return fs::exists(r.log) ? read_file(r.log) : ""; }
@@ -430,13 +430,16 @@ TEST(DistCli, AKilledRankStopsTheOtherAndTheRunResumes) {
   const auto deadline = std::chrono::steady_clock::now() + 120s;
   while (std::chrono::steady_clock::now() < deadline && !reached()) std::this_thread::sleep_for(5ms);
   ::kill(rank1.pid, SIGKILL);
-  EXPECT_EQ(wait_bounded(rank1, std::chrono::steady_clock::now() + 10s), -1);
+  EXPECT_EQ(wait_bounded(rank1, std::chrono::steady_clock::now() + 10s), -SIGKILL);
   // The survivor fails its next all-reduce and exits with an error naming itself, within bounds.
   const auto killed_at = std::chrono::steady_clock::now();
   const int code = wait_bounded(rank0, killed_at + 30s);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
   ASSERT_NE(code, kTimedOut) << "rank 0 still running 30 s after rank 1 died:\n" << log_of(rank0);
-  ASSERT_EQ(code, 1) << "rank 0 finished before rank 1 was killed?\n" << log_of(rank0);
+  // Not killed by a signal either: a write to the dead rank's socket raises SIGPIPE, which main
+  // ignores so that gloo's write fails with EPIPE and the error below is printed (a silent death by
+  // SIGPIPE, code -13, happened here under load before main ignored it).
+  ASSERT_EQ(code, 1) << "rank 0 finished before rank 1 was killed, or died of signal " << -code << "?\n" << log_of(rank0);
   // It fails in the step's gradient all-reduce or in a checkpoint's parameter check.
   EXPECT_NE(log_of(rank0).find("rank 0 of 2: "), std::string::npos) << log_of(rank0);
   EXPECT_NE(log_of(rank0).find("failed; another rank has probably exited"), std::string::npos) << log_of(rank0);

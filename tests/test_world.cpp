@@ -1,6 +1,6 @@
 // The toy worlds: the problem generator (determinism, disjoint splits, 2–4 steps, every story,
-// solutions that check), the lineage corpora (no worked solution after "Answer:" outside the
-// instruct corpus), `init`'s shape options, and the CI-sized worlds run end to end by
+// solutions that check), the lineage corpora (worked solutions after "Answer:" only in the instruct
+// corpus and the general corpus's chosen share), `init`'s shape options, and the CI-sized worlds run end to end by
 // scripts/toy_world.sh --ci and scripts/lineage_world.sh --ci (every stage ran and wrote valid
 // outputs; a rerun is all cached). Whether LightReasoner helps is not tested here: that is the
 // full-size runs' measurement.

@@ -100,6 +100,10 @@ int main(int argc, char** argv) {
     // A file-size limit (ulimit -f) then fails the write with EFBIG, reported with the file's name
     // like a full disk, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
+    // A peer rank that died closes its socket; gloo's next write to it must fail with EPIPE (an
+    // error naming the rank, dist/process_group.cpp) rather than kill this rank silently by SIGPIPE.
+    // Python (torchrun's usual host) ignores SIGPIPE at start-up for the same reason.
+    std::signal(SIGPIPE, SIG_IGN);
     for (const auto& command : commands) {
       if (command.app->parsed()) command.run();
     }
