@@ -164,6 +164,28 @@ TEST(ContrastCli, InspectWithTextAndOfficialRoundTrip) {
                                      expert.string() + "' --out '" + (dir / "imported/contrast.jsonl").string() + "'");
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
   EXPECT_EQ(imported.output.find("dropped"), std::string::npos) << imported.output;
+  // The official code's system prompt is the import default for chat formats only; given explicitly
+  // for a format without one, it is refused (it would be dropped), and nothing is written.
+  fs::create_directories(dir / "qa");
+  auto qa = lrtest::run_binary("official import '" + (dir / "official_clean.jsonl").string() + "' --model '" +
+                               expert.string() + "' --template question-answer --out '" + (dir / "qa/contrast.jsonl").string() + "'");
+  ASSERT_EQ(qa.exit_code, 0) << qa.output;
+  const auto qa_prompt = contrast::read_meta(dir / "qa/contrast.meta.json").settings["prompt"];
+  EXPECT_TRUE(!qa_prompt.contains("system") || qa_prompt["system"].is_null()) << qa_prompt.dump();
+  auto qa_system = lrtest::run_binary("official import '" + (dir / "official_clean.jsonl").string() + "' --model '" +
+                                      expert.string() + "' --template question-answer --system 'Be brief.' --out '" +
+                                      (dir / "qa2/contrast.jsonl").string() + "'");
+  EXPECT_NE(qa_system.exit_code, 0);
+  EXPECT_NE(qa_system.output.find("--system is set (\"Be brief.\"), but the prompt format \"question-answer\" takes no system"),
+            std::string::npos) << qa_system.output;
+  EXPECT_FALSE(fs::exists(dir / "qa2/contrast.jsonl"));
+  // sample refuses the same before any work.
+  auto dropped_system = lrtest::run_binary("--threads 1 sample --config '" + write_config(dir / "qa-run").string() +
+                                           "' --set prompt.template=question-answer");
+  EXPECT_NE(dropped_system.exit_code, 0);
+  EXPECT_NE(dropped_system.output.find("prompt.system is set"), std::string::npos) << dropped_system.output;
+  EXPECT_FALSE(fs::exists(dir / "qa-run/contrast.jsonl"));
+
   auto meta = contrast::read_meta(dir / "imported/contrast.meta.json");
   EXPECT_EQ(meta.expert.path, expert.string());
   EXPECT_EQ(meta.tokenizer_fingerprint, tok->fingerprint());

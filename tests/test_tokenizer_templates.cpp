@@ -68,6 +68,19 @@ TEST(Templates, ExactTextOfTheOtherTemplates) {
   EXPECT_LR_ERROR(render_template("jinja", "Q"), "unknown prompt template \"jinja\" (valid: ");
 }
 
+TEST(Templates, ASystemPromptIsRefusedByAFormatThatWouldDropIt) {
+  const TemplateOptions brief{std::string("Be brief.")};
+  EXPECT_EQ(render_template("qwen-chat", "Q", brief), qwen_chat("Q", std::string("Be brief.")));
+  for (const char* name : {"question-answer", "cot", "qwen25-math-cot", "plain"}) {
+    EXPECT_LR_ERROR(render_template(name, "Q", brief), "takes no system prompt, so it would be dropped");
+    EXPECT_NO_THROW(render_template(name, "Q"));
+  }
+  EXPECT_LR_ERROR(check_system(format_named("plain"), std::string("S"), "prompt.system"),
+                  "prompt.system is set (\"S\"), but the prompt format \"plain\" takes no system prompt");
+  EXPECT_LR_ERROR(check_system(format_named("plain"), std::string("S"), "prompt.system"), "qwen-chat");
+  EXPECT_NO_THROW(check_system(format_named("plain"), std::nullopt, "prompt.system"));
+}
+
 TEST(Templates, BosHandlingFollowsTheTemplate) {
   const auto& llama2 = lrtest::fixture_tokenizer("llama2-sentencepiece");
   // llama2-chat writes "<s>" itself: exactly one BOS.

@@ -62,6 +62,7 @@ std::vector<int64_t> parse_ids(const std::string& text) {
 std::vector<std::vector<int64_t>> collect_prompts(const GenerateArgs& args, const tokenizer::Tokenizer* tok) {
   std::vector<std::vector<int64_t>> prompts;
   for (const auto& text : args.prompt_ids) prompts.push_back(parse_ids(text));
+  if (!args.prompts.empty()) prompt::check_system(prompt::format_named(args.template_name, "--template"), args.system, "--system");
   prompt::TemplateOptions template_options;
   template_options.system = args.system;
   for (const auto& text : args.prompts) {

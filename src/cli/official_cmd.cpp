@@ -35,6 +35,7 @@ struct ExportArgs {
 struct ImportArgs {
   std::string official, model, out, template_name = "qwen-chat";
   std::optional<std::string> system = std::string("Please reason step by step.");  // the official code's
+  bool system_given = false;  // --system on the command line (else the default applies to formats that take one)
 };
 
 void run_export(const ExportArgs& args) {
@@ -57,8 +58,11 @@ void run_export(const ExportArgs& args) {
   }
 }
 
-void run_import(const ImportArgs& args) {
-  prompt::format_named(args.template_name, "--template");  // an unknown name fails before the model loads
+void run_import(ImportArgs args) {
+  // An unknown name, or a system prompt given for a format without one, fails before the model loads.
+  const auto& format = prompt::format_named(args.template_name, "--template");
+  if (!args.system_given && !format.takes_system) args.system.reset();  // the default is the chat formats'
+  prompt::check_system(format, args.system, "--system");
   auto tok = tokenizer::load_tokenizer(args.model);
   prompt::TemplateOptions template_options;
   template_options.system = args.system;
@@ -119,12 +123,14 @@ Command make_official_command(CLI::App& root, const GlobalOptions& global) {
   imp->add_option("--out", import_args->out, "contrast.jsonl to write (contrast.meta.json beside it)")->required();
   imp->add_option("--template", import_args->template_name, "prompt template of the training rows")
       ->capture_default_str();
-  imp->add_option("--system", import_args->system, "system prompt (the official code's by default)")
-      ->capture_default_str();
-  return {app, [exp, export_args, import_args] {
+  CLI::Option* system = imp->add_option("--system", import_args->system,
+                                        "system prompt (the official code's by default, for formats that take one)")
+                            ->capture_default_str();
+  return {app, [exp, export_args, import_args, system] {
             if (exp->parsed()) {
               run_export(*export_args);
             } else {
+              import_args->system_given = system->count() > 0;
               run_import(*import_args);
             }
           }};

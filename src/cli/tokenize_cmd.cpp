@@ -48,6 +48,8 @@ void run_tokenize(const TokenizeOptions& o) {
   auto tok = tokenizer::load_tokenizer(o.model_dir);
   spdlog::info("tokenizer: {} from {}, {} ids, fingerprint {}", tokenizer::tokenizer_kind_name(tok->kind()), o.model_dir,
                tok->vocab_size(), tok->fingerprint());
+  LR_CHECK(!o.system || !o.template_name.empty(), "--system is set but no --template renders it: add --template");
+  if (!o.template_name.empty()) prompt::check_system(prompt::format_named(o.template_name, "--template"), o.system, "--system");
   prompt::TemplateOptions template_options;
   template_options.system = o.system;
   auto encode = [&](const std::string& text) {

@@ -44,7 +44,9 @@ std::unique_ptr<tokenizer::Tokenizer> check_inputs(const config::RunConfig& conf
   LR_CHECK(!config.expert.path.empty(), "sample needs expert.path (the expert model directory)");
   LR_CHECK(!config.amateur.path.empty(), "sample needs amateur.path (the amateur model directory)");
   LR_CHECK(!config.data.path.empty(), "sample needs data.path (a problems .jsonl file)");
-  prompt::format_named(config.prompt.template_name, "prompt.template");  // an unknown name fails before any work
+  // An unknown name, or a system prompt the format would drop, fails before any work.
+  prompt::check_system(prompt::format_named(config.prompt.template_name, "prompt.template"), config.prompt.system,
+                       "prompt.system");
   parse_device(config.device);  // a bad device name fails before any work
   auto tok = tokenizer::load_tokenizer(config.expert.path);
   auto amateur_tok = tokenizer::load_tokenizer(config.amateur.path);

@@ -24,7 +24,9 @@ using namespace train;
 TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   LR_CHECK(!config.expert.path.empty(), "sft needs expert.path (the model to fine-tune)");
   LR_CHECK(!config.expert.adapter, "sft trains expert.path itself, but expert.adapter is set; merge it first");
-  prompt::format_named(config.prompt.template_name, "prompt.template");  // an unknown name fails before any work
+  // An unknown name, or a system prompt the format would drop, fails before any work.
+  prompt::check_system(prompt::format_named(config.prompt.template_name, "prompt.template"), config.prompt.system,
+                       "prompt.system");
   const OutputDirLock lock = dist::lock_output_dir(config.output_dir, "sft");
   auto tok = tokenizer::load_tokenizer(config.expert.path);
   const auto expert_config = model::load_model_config(config.expert.path);

@@ -186,6 +186,16 @@ const PromptFormat& eval_format_named(const std::string& name) {
   return f;
 }
 
+void check_system(const PromptFormat& format, const std::optional<std::string>& system, std::string_view key) {
+  if (!system || format.takes_system) return;
+  std::vector<std::string> taking;
+  for (const auto& e : formats())
+    if (e.takes_system) taking.push_back(e.name);
+  LR_FAIL(key << " is set (\"" << *system << "\"), but the prompt format \"" << format.name
+              << "\" takes no system prompt, so it would be dropped: remove it, or use a format that takes one ("
+              << list(taking) << ")");
+}
+
 const std::string& eval_name(const PromptFormat& format) {
   return format.toolkit_name.empty() ? format.name : format.toolkit_name;
 }
@@ -225,6 +235,7 @@ std::string assemble_prompt(const PromptFormat& format, std::string_view questio
 
 std::string render_template(const std::string& name, std::string_view question, const TemplateOptions& options) {
   const PromptFormat& f = format_named(name);
+  check_system(f, options.system, "the system prompt");
   return f.toolkit ? assemble_prompt(f, question, {}) : f.render(question, options.system);
 }
 

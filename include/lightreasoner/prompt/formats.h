@@ -66,6 +66,9 @@ const std::vector<PromptFormat>& formats();
 const PromptFormat& format_named(const std::string& name, std::string_view key = {});
 // format_named for eval.template: also refuses a format that is not one of the toolkit's types.
 const PromptFormat& eval_format_named(const std::string& name);
+// Refuses a system prompt for a format that takes none (it would be dropped without a word), naming
+// `key` (the setting or flag that set it) and the formats that do take one.
+void check_system(const PromptFormat& format, const std::optional<std::string>& system, std::string_view key);
 // The name eval knows an entry by (its toolkit name where it has one).
 const std::string& eval_name(const PromptFormat& format);
 // Whether a model trained on `trained` sees the same zero-shot text when prompted with `other`.
