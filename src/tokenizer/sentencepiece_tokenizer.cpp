@@ -25,7 +25,6 @@
 namespace lightreasoner::tokenizer {
 namespace {
 
-
 // The shim's functions, resolved once per process; the module is never unloaded.
 struct ShimApi {
   decltype(&lr_spm_api_version) api_version;

@@ -7,19 +7,28 @@
 #include <utility>
 
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/core/shuffle.h"
 
 namespace lightreasoner::world {
 namespace {
 
-// SplitMix64 (the generator's; std:: distributions differ between platforms).
-uint64_t mix(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+// core/shuffle.h's splitmix64 stream (std:: distributions differ between platforms).
+uint64_t mix(uint64_t& state) { return splitmix64(state); }
 int64_t between(uint64_t& state, int64_t lo, int64_t hi) {
   return lo + static_cast<int64_t>(mix(state) % static_cast<uint64_t>(hi - lo + 1));
+}
+
+// Fisher–Yates with modulo draws from the running stream. Not core/shuffle.h's seeded_shuffle
+// (unbiased draws, its own seed): the published lineage-world results were made with these draws.
+template <class T>
+void shuffle_in_place(std::vector<T>& items, uint64_t& state) {
+  for (size_t i = items.size(); i-- > 1;) std::swap(items[i], items[static_cast<size_t>(mix(state) % (i + 1))]);
+}
+std::vector<size_t> shuffled_indices(size_t n, uint64_t& state) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  shuffle_in_place(order, state);
+  return order;
 }
 
 // One step of the stories' arithmetic: operands and results in the stories' ranges (two digits,
@@ -60,14 +69,10 @@ LineageCorpora lineage_corpora(const std::vector<WorldProblem>& train, const Lin
   // seeded order of them (its own stream, so the facts and shuffles below do not move with it).
   const size_t qa_count = (train.size() + 1) / 2;
   std::vector<bool> reasoned(qa_count, false);
-  {
-    uint64_t pick = options.seed * 0x9E3779B97F4A7C15ULL + 29;
-    std::vector<size_t> order(qa_count);
-    for (size_t i = 0; i < qa_count; ++i) order[i] = i;
-    for (size_t i = qa_count; i-- > 1;) std::swap(order[i], order[static_cast<size_t>(mix(pick) % (i + 1))]);
-    const auto k = static_cast<size_t>(std::llround(options.reasoned_answer_share * static_cast<double>(qa_count)));
-    for (size_t j = 0; j < k; ++j) reasoned[order[j]] = true;
-  }
+  uint64_t pick = options.seed * 0x9E3779B97F4A7C15ULL + 29;
+  const auto picked = shuffled_indices(qa_count, pick);
+  const auto k = static_cast<size_t>(std::llround(options.reasoned_answer_share * static_cast<double>(qa_count)));
+  for (size_t j = 0; j < k; ++j) reasoned[picked[j]] = true;
   LineageCorpora c;
   for (size_t i = 0; i < train.size(); ++i) {
     const auto& p = train[i];
@@ -93,14 +98,10 @@ LineageCorpora lineage_corpora(const std::vector<WorldProblem>& train, const Lin
   const auto solutions = static_cast<double>(c.math.size());
   auto wanted = static_cast<int64_t>(solutions * options.math_general_share / (1.0 - options.math_general_share));
   wanted = std::min<int64_t>(wanted, static_cast<int64_t>(c.general.size()));
-  std::vector<size_t> order(c.general.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (size_t i = order.size(); i-- > 1;) std::swap(order[i], order[static_cast<size_t>(mix(state) % (i + 1))]);
-  for (int64_t k = 0; k < wanted; ++k) c.math.push_back(c.general[order[static_cast<size_t>(k)]]);
+  const auto order = shuffled_indices(c.general.size(), state);
+  for (int64_t j = 0; j < wanted; ++j) c.math.push_back(c.general[order[static_cast<size_t>(j)]]);
   // Interleave: a seeded shuffle, so a prefix of the file is a fair sample (the trainer shuffles too).
-  for (auto* corpus : {&c.general, &c.math}) {
-    for (size_t i = corpus->size(); i-- > 1;) std::swap((*corpus)[i], (*corpus)[static_cast<size_t>(mix(state) % (i + 1))]);
-  }
+  for (auto* corpus : {&c.general, &c.math}) shuffle_in_place(*corpus, state);
   return c;
 }
 
