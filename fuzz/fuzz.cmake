@@ -54,6 +54,7 @@ set(LR_FUZZ_LIBS_fuzz_model_config lr_fuzz_model_config)
 set(LR_FUZZ_LIBS_fuzz_run_config lr_fuzz_config)
 set(LR_FUZZ_LIBS_fuzz_tokenizer_load lr_fuzz_tokenizer)
 set(LR_FUZZ_LIBS_fuzz_tokenizer_encode lr_fuzz_tokenizer)
+set(LR_FUZZ_LIBS_fuzz_sentencepiece lr_fuzz_tokenizer)  # no LibTorch: loads the shim without RTLD_DEEPBIND
 set(LR_FUZZ_LIBS_fuzz_eval_grading lr_fuzz_eval)
 file(GLOB LR_FUZZ_HARNESSES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.cpp)
 set(LR_FUZZ_TARGETS)
@@ -62,7 +63,7 @@ foreach(src IN LISTS LR_FUZZ_HARNESSES)
   add_executable(${name} ${src})
   if(DEFINED LR_FUZZ_LIBS_${name})
     target_link_libraries(${name} PRIVATE ${LR_FUZZ_LIBS_${name}})
-  else()  # safetensors, sharded index, adapter config, contrast, official import: LibTorch
+  else()  # safetensors, sharded index, adapter config and tensors, contrast, official import: LibTorch
     target_link_libraries(${name} PRIVATE lr_fuzz_torch)
     target_precompile_headers(${name} REUSE_FROM lr_fuzz_torch)
   endif()

@@ -7,6 +7,8 @@
 # 2 GB (libFuzzer's -timeout, -rss_limit_mb, -malloc_limit_mb); each is saved under
 # build-fuzz/findings/<harness>/ and counted. Leak reports are off (LibTorch and GiNaC keep
 # process-lifetime allocations). Prints a table: executions, seconds, corpus size, findings.
+# Harnesses with a costly start (a big tokenizer or a model loaded once) run in one process instead
+# of libFuzzer's fork mode, which would reload it for every job; they stop at their first finding.
 # Usage: scripts/fuzz.sh [MINUTES] [HARNESS...]   (env: JOBS=1 build parallelism, NICE=15;
 # NO_BUILD=1 skips configuring, building and seeding, to run a second subset beside a first)
 set -euo pipefail
@@ -18,6 +20,7 @@ JOBS=${JOBS:-1}
 NICE=${NICE:-15}
 BUILD=$ROOT/build-fuzz
 SEP=$'\n#~#\n'
+IN_PROCESS="fuzz_tokenizer_encode fuzz_adapter_tensors"
 
 HARNESSES=("$@")
 if [[ ${#HARNESSES[@]} == 0 ]]; then
@@ -75,6 +78,32 @@ for name in gsm8k math minerva_math svamp asdiv mawps carp_en mmlu_stem sat_math
   fi
   i=$((i + 1))
 done
+# Text to encode: questions of the data sets, each behind a byte choosing the tokenizer.
+n=0
+for f in data/gsm8k/test.jsonl data/math/test.jsonl; do
+  [[ -f $f ]] || continue
+  head -n 4 "$f" | while IFS= read -r line; do
+    mkdir -p "$SEEDS/fuzz_tokenizer_encode"
+    { printf "\\x$(printf %02x $((n % 2)))"; printf '%s' "$line"; } >"$SEEDS/fuzz_tokenizer_encode/q${n}_$RANDOM"
+  done
+  n=$((n + 1))
+done
+# Sentencepiece models small enough to mutate (the llama2 fixture is 500 kB): unigram and BPE,
+# with and without byte fallback, trained here by spm_train on the repository's README.
+if command -v spm_train >/dev/null; then
+  for kind in unigram bpe; do
+    for fallback in true false; do
+      out=$SEEDS/spm_$kind$fallback
+      spm_train --input=README.md --model_prefix="$out" --vocab_size=120 --model_type=$kind \
+        --byte_fallback=$fallback --character_coverage=1.0 --minloglevel=2 >/dev/null 2>&1 || continue
+      seed fuzz_sentencepiece "$kind$fallback" "$out.model" "-Once upon a time, 42 = x² + 1 ▁ <0x41>"
+      rm -f "$out".*
+    done
+  done
+fi
+for m in llama qwen2 qwen3; do
+  seed fuzz_adapter_tensors "$m" $FIX/hf_parity/$m/adapter/adapter_config.json $FIX/hf_parity/$m/adapter/adapter_model.safetensors
+done
 head -n 40 $FIX/grader_vectors/cases.jsonl | while IFS= read -r line; do
   printf '%s\n' "$line" >>"$SEEDS/tmp_cases"
 done
@@ -100,12 +129,15 @@ for h in "${HARNESSES[@]}"; do
   echo "== $h: ${SECONDS_EACH}s" >&2
   start=$(date +%s)
   # Fork mode keeps fuzzing after a finding (each is saved and counted) until the time is up.
-  nice -n "$NICE" "$BUILD/$h" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+  mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  [[ " $IN_PROCESS " == *" $h "* ]] && mode=()
+  nice -n "$NICE" "$BUILD/$h" ${mode[@]+"${mode[@]}"} \
     -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="$findings/" "$corpus" "${seeds[@]}" >"$log" 2>&1 || true
   seconds=$(($(date +%s) - start))
-  # Fork mode's status lines: "#EXECS: cov: .. ft: .. corp: N exec/s: .. oom/timeout/crash: a/b/c time: .."
-  last=$(grep -oE '#[0-9]+: cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1 || true)
+  # Status lines: fork mode "#EXECS: cov: .. ft: .. corp: N exec/s: ..", one process
+  # "#EXECS<tab>NEW|REDUCE|pulse  cov: .. ft: .. corp: N/size ..".
+  last=$(grep -oE '#[0-9]+:?[[:space:]]+([A-Za-z]+[[:space:]]+)?cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1 || true)
   execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"${last:-#0:}")
   corp=$(sed -E 's/.* corp: ([0-9]+).*/\1/' <<<"${last:- corp: 0}")
   found=$(find "$findings" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)

@@ -22,6 +22,9 @@
 #define LR_SPM_SHIM_NAME "liblightreasoner_spm.so"
 #endif
 
+// Weak: null unless the program defines it (see shim_state()).
+extern "C" __attribute__((weak)) const int lr_spm_without_deepbind;
+
 namespace lightreasoner::tokenizer {
 namespace {
 
@@ -71,20 +74,25 @@ const ShimState& shim_state() {
   std::call_once(once, [] {
     ShimApi& api = state.api;
     std::string& failure = state.failure;
+    // RTLD_DEEPBIND keeps sentencepiece's protobuf away from LibTorch's; a program that links no
+    // LibTorch (the sentencepiece fuzz harness) says so by defining lr_spm_without_deepbind.
+    const bool deepbind = &lr_spm_without_deepbind == nullptr;
 #if defined(__SANITIZE_ADDRESS__)
     // AddressSanitizer aborts the process on RTLD_DEEPBIND (google/sanitizers issue 611), and without
     // it sentencepiece's protobuf meets LibTorch's (a SEGV in protobuf's arena, tried): no
-    // sentencepiece tokenizers in sanitizer builds, said plainly instead of an abort.
-    failure = "sentencepiece tokenizers are not available in an AddressSanitizer build (the shim needs "
-              "RTLD_DEEPBIND, which the sanitizer runtime refuses)";
-    return;
+    // sentencepiece tokenizers in sanitizer builds that link LibTorch, said plainly instead of an abort.
+    if (deepbind) {
+      failure = "sentencepiece tokenizers are not available in an AddressSanitizer build (the shim needs "
+                "RTLD_DEEPBIND, which the sanitizer runtime refuses)";
+      return;
+    }
 #endif
     void* handle = nullptr;
     std::string tried;
     for (const auto& path : shim_candidates()) {
       tried += (tried.empty() ? "" : ", ") + path.string();
       if (!std::filesystem::exists(path)) continue;
-      handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | (deepbind ? RTLD_DEEPBIND : 0));
       if (handle != nullptr) {
         state.loaded_from = path.string();
         break;
