@@ -17,7 +17,7 @@
 
 #include "lightreasoner/eval/extract_answer.h"
 #include "lightreasoner/eval/math_equal.h"
-#include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/core/pytext.h"
 #include "lightreasoner/eval/strip_string.h"
 #include "lightreasoner/eval/symbolic.h"
 #include "lightreasoner/io/jsonl.h"
@@ -30,9 +30,9 @@ using Clock = std::chrono::steady_clock;
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string python_name_safe(std::string text) {
-  text = eval::py::replace(text, "\\", "cmd_");
-  text = eval::py::replace(text, "{", "_");
-  return eval::py::replace(text, "}", "_");
+  text = py::replace(text, "\\", "cmd_");
+  text = py::replace(text, "{", "_");
+  return py::replace(text, "}", "_");
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ function(lr_fuzz_library name)
   target_link_libraries(${name} PUBLIC ${LR_DEPENDENCY_TARGETS})
 endfunction()
 
-lr_fuzz_library(lr_fuzz_base core/error core/atomic_file core/resources core/logging io/jsonl io/limits tokenizer/utf8)
+lr_fuzz_library(lr_fuzz_base core/error core/pytext core/atomic_file core/resources core/logging io/jsonl io/limits tokenizer/utf8)
 lr_fuzz_library(lr_fuzz_model_config model/model_config)
 lr_fuzz_library(lr_fuzz_config config/run_config config/schema config/compare contrast/meta contrast/decoding)
 lr_fuzz_library(lr_fuzz_tokenizer
@@ -33,7 +33,7 @@ lr_fuzz_library(lr_fuzz_tokenizer
   tokenizer/regex_split tokenizer/sentencepiece_tokenizer tokenizer/tokenizer tokenizer/tokenizer_config
   core/hash)
 lr_fuzz_library(lr_fuzz_eval
-  eval/dataset eval/extract_answer eval/math_equal eval/pyregex eval/pytext eval/strip_string eval/symbolic)
+  eval/dataset eval/extract_answer eval/math_equal eval/pyregex eval/strip_string eval/symbolic)
 lr_fuzz_library(lr_fuzz_torch
   io/safetensors core/device core/openblas
   model/loader model/lora model/lora_adapter model/lora_peft model/identity model/kv_slots model/transformer model/attention model/layers model/rope model/kv_cache model/init

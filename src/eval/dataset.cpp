@@ -11,7 +11,7 @@
 #include "lightreasoner/core/resources.h"
 #include "lightreasoner/eval/extract_answer.h"
 #include "lightreasoner/eval/pyregex.h"
-#include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/core/pytext.h"
 #include "lightreasoner/eval/strip_string.h"
 
 namespace lightreasoner::eval {

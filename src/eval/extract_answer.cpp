@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "lightreasoner/eval/pyregex.h"
-#include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/core/pytext.h"
 #include "lightreasoner/eval/strip_string.h"
 
 namespace lightreasoner::eval {

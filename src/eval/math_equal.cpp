@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "lightreasoner/eval/pyregex.h"
-#include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/core/pytext.h"
 #include "lightreasoner/eval/symbolic.h"
 
 namespace lightreasoner::eval {

@@ -21,7 +21,7 @@
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/eval/extract_answer.h"
 #include "lightreasoner/eval/prompt.h"
-#include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/core/pytext.h"
 
 namespace lightreasoner::eval {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "lightreasoner/eval/pyregex.h"
-#include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/core/pytext.h"
 
 namespace lightreasoner::eval {
 

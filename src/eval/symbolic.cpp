@@ -14,7 +14,7 @@
 #include <set>
 #include <vector>
 
-#include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/core/pytext.h"
 
 namespace lightreasoner::eval {
 

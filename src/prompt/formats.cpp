@@ -10,6 +10,7 @@
 
 #include "lightreasoner/config/schema.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/core/pytext.h"
 
 namespace lightreasoner::prompt {
 namespace {
@@ -101,38 +102,8 @@ std::string im_turn(std::string_view role, std::string_view content) {
   return s;
 }
 
-// Python's str.strip() for the whitespace the Jinja `trim` filter / .strip() remove.
-std::string_view strip_whitespace(std::string_view s) {
-  const char* ws = " \t\n\r\f\v";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
-// The toolkit's final `full_prompt.strip(" ")`: only spaces.
-std::string strip_spaces(std::string_view s) {
-  const size_t b = s.find_first_not_of(' ');
-  if (b == std::string_view::npos) return {};
-  return std::string(s.substr(b, s.find_last_not_of(' ') - b + 1));
-}
-
-// Python's pattern.replace(key, value): every occurrence in the pattern, the value not rescanned.
-std::string fill(std::string_view pattern, std::string_view key, std::string_view value) {
-  std::string out;
-  size_t pos = 0;
-  for (size_t hit; (hit = pattern.find(key, pos)) != std::string_view::npos; pos = hit + key.size()) {
-    out.append(pattern.substr(pos, hit - pos));
-    out.append(value);
-  }
-  out.append(pattern.substr(pos));
-  return out;
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) out.append(i ? std::string(separator) : std::string()).append(parts[i]);
-  return out;
-}
+// The ASCII whitespace the Jinja `trim` filter / .strip() remove from a chat message.
+std::string strip_whitespace(std::string_view s) { return py::strip_chars(s, " \t\n\r\f\v"); }
 
 struct Registry {
   std::vector<PromptFormat> entries = make_registry();
@@ -154,7 +125,7 @@ const Registry& registry() {
   return r;
 }
 
-std::string list(const std::vector<std::string>& names) { return join(names, ", "); }
+std::string list(const std::vector<std::string>& names) { return py::join(names, ", "); }
 
 }  // namespace
 
@@ -220,17 +191,17 @@ std::string assemble_prompt(const PromptFormat& format, std::string_view questio
     if (!demos.empty()) {
       std::vector<std::string> parts;
       for (const auto& d : demos) parts.push_back(d.question + "\n" + d.answer);
-      input = join(parts, "\n\n") + "\n\n" + input;
+      input = py::join(parts, "\n\n") + "\n\n" + input;
     }
-    full = fill(t.input, "{input}", input);
+    full = py::replace(t.input, "{input}", input);
   } else {
     std::vector<std::string> parts;
-    for (const auto& d : demos) parts.push_back(fill(t.input, "{input}", d.question) + fill(t.output, "{output}", d.answer));
-    full = fill(t.input, "{input}", question);
-    if (!demos.empty()) full = join(parts, t.splitter) + t.splitter + full;
+    for (const auto& d : demos) parts.push_back(py::replace(t.input, "{input}", d.question) + py::replace(t.output, "{output}", d.answer));
+    full = py::replace(t.input, "{input}", question);
+    if (!demos.empty()) full = py::join(parts, t.splitter) + t.splitter + full;
     full = t.wrap_before + full + t.wrap_after;
   }
-  return strip_spaces(full);
+  return py::strip_chars(full, " ");  // the toolkit's final full_prompt.strip(" "): spaces only
 }
 
 std::string render_template(const std::string& name, std::string_view question, const TemplateOptions& options) {
@@ -288,12 +259,12 @@ std::string llama2_chat(std::string_view question, const std::optional<std::stri
   std::string content;
   if (system) content = "<<SYS>>\n" + *system + "\n<</SYS>>\n\n";
   content += question;
-  return "<s>[INST] " + std::string(strip_whitespace(content)) + " [/INST]";
+  return "<s>[INST] " + strip_whitespace(content) + " [/INST]";
 }
 
 std::string llama3_chat(std::string_view question, const std::optional<std::string>& system) {
   auto turn = [](std::string_view role, std::string_view content) {
-    return "<|start_header_id|>" + std::string(role) + "<|end_header_id|>\n\n" + std::string(strip_whitespace(content)) +
+    return "<|start_header_id|>" + std::string(role) + "<|end_header_id|>\n\n" + strip_whitespace(content) +
            "<|eot_id|>";
   };
   std::string s = "<|begin_of_text|>";

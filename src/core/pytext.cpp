@@ -1,7 +1,7 @@
 // Python str semantics over UTF-8 (see pytext.h). Case mapping uses utf8proc's simple
 // per-code-point mappings (Python's full mappings, e.g. 'ß'.upper() == 'SS', are not needed by
 // the toolkit's comparisons). float parsing follows Python's float() grammar exactly.
-#include "lightreasoner/eval/pytext.h"
+#include "lightreasoner/core/pytext.h"
 
 #include <utf8proc.h>
 
@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace lightreasoner::eval::py {
+namespace lightreasoner::py {
 
 namespace {
 
@@ -325,4 +325,4 @@ bool is_canonical_int(std::string_view text) {
   return true;
 }
 
-}  // namespace lightreasoner::eval::py
+}  // namespace lightreasoner::py

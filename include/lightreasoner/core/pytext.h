@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lightreasoner::eval::py {
+namespace lightreasoner::py {
 
 // Valid UTF-8 copy: each invalid byte becomes U+FFFD.
 std::string sanitize_utf8(std::string_view text);
@@ -45,4 +45,4 @@ std::optional<double> parse_float(std::string_view text);
 // str(int(text)) when int() accepts it and keeps the digits canonical; nullopt otherwise.
 bool is_canonical_int(std::string_view text);
 
-}  // namespace lightreasoner::eval::py
+}  // namespace lightreasoner::py
