@@ -22,8 +22,12 @@ function(lr_fuzz_library name)
   target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR}/include)
   target_compile_definitions(${name} PUBLIC LR_VERSION="${PROJECT_VERSION}" LR_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   target_compile_options(${name} PUBLIC ${LR_FUZZ_SANITIZE} -fsanitize=fuzzer-no-link)
-  target_link_libraries(${name} PUBLIC ${LR_DEPENDENCY_TARGETS})
+  target_link_libraries(${name} PUBLIC ${LR_FUZZ_PLAIN_DEPENDENCIES})
 endfunction()
+# Every dependency but LibTorch, which only lr_fuzz_torch links: the harnesses without it run
+# without LibTorch's libraries in the process (the sentencepiece harness needs that).
+set(LR_FUZZ_PLAIN_DEPENDENCIES ${LR_DEPENDENCY_TARGETS})
+list(REMOVE_ITEM LR_FUZZ_PLAIN_DEPENDENCIES lr_torch)
 
 lr_fuzz_library(lr_fuzz_base core/error core/pytext core/atomic_file core/resources core/logging io/jsonl io/limits tokenizer/utf8)
 lr_fuzz_library(lr_fuzz_model_config model/model_config)
@@ -43,10 +47,10 @@ if(TARGET lightreasoner_spm)
   add_dependencies(lr_fuzz_tokenizer lightreasoner_spm)
 endif()
 target_link_libraries(lr_fuzz_model_config PUBLIC lr_fuzz_base)
-target_link_libraries(lr_fuzz_config PUBLIC lr_fuzz_base)
+target_link_libraries(lr_fuzz_config PUBLIC lr_fuzz_base lr_torch)  # contrast/meta reaches LibTorch headers
 target_link_libraries(lr_fuzz_tokenizer PUBLIC lr_fuzz_base)
 target_link_libraries(lr_fuzz_eval PUBLIC lr_fuzz_base)
-target_link_libraries(lr_fuzz_torch PUBLIC lr_fuzz_model_config lr_fuzz_config lr_fuzz_tokenizer)
+target_link_libraries(lr_fuzz_torch PUBLIC lr_fuzz_model_config lr_fuzz_config lr_fuzz_tokenizer lr_torch)
 
 # harness: the libraries it links (fuzz_<name>.cpp ↔ LR_FUZZ_LIBS_<name>).
 set(LR_FUZZ_LIBS_fuzz_jsonl lr_fuzz_base)

@@ -4,12 +4,31 @@
 // without RTLD_DEEPBIND (lr_spm_without_deepbind), which the sanitizer runtime would refuse.
 // libsentencepiece itself is Debian's uninstrumented build: its crashes are found, its memory
 // errors only where they reach our code.
+#include <link.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "fuzz_support.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 
 extern "C" const int lr_spm_without_deepbind = 1;
+
+// Without RTLD_DEEPBIND a libprotobuf already in the process (LibTorch's) would take over
+// sentencepiece's protobuf calls: refuse to run rather than report that clash as findings.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void*) {
+        if (info->dlpi_name != nullptr && std::strstr(info->dlpi_name, "libprotobuf") != nullptr) {
+          std::fprintf(stderr, "fuzz_sentencepiece: %s is loaded; link this harness without LibTorch\n", info->dlpi_name);
+          std::exit(2);
+        }
+        return 0;
+      },
+      nullptr);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace lightreasoner;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "lightreasoner/io/jsonl.h"
@@ -39,6 +40,41 @@ std::string decode_all_streamed(const Tokenizer& tok, const std::vector<TokenId>
     text += piece;
   }
   return text + stream.finish();
+}
+
+// A sentencepiece ModelProto written by hand (protobuf wire format): pieces of (text, score, type)
+// and a trainer spec saying unigram with byte fallback. Types: 1 normal, 2 unknown, 3 control, 6 byte.
+struct HandPiece {
+  std::string text;
+  float score;
+  int type;
+};
+std::string sentencepiece_model_bytes(const std::vector<HandPiece>& pieces) {
+  auto varint = [](uint64_t n) {
+    std::string out;
+    for (; n >= 0x80; n >>= 7) out += static_cast<char>((n & 0x7f) | 0x80);
+    return out + static_cast<char>(n);
+  };
+  auto field = [&](int number, const std::string& payload) { return varint(number << 3 | 2) + varint(payload.size()) + payload; };
+  auto integer = [&](int number, uint64_t value) { return varint(number << 3) + varint(value); };
+  std::string model;
+  for (const auto& p : pieces) {
+    std::string score(1, static_cast<char>(2 << 3 | 5));
+    score.append(reinterpret_cast<const char*>(&p.score), 4);  // fixed32, little-endian
+    model += field(1, field(1, p.text) + score + integer(3, static_cast<uint64_t>(p.type)));
+  }
+  return model + field(2, integer(3, 1) + integer(35, 1));  // model_type UNIGRAM, byte_fallback
+}
+std::vector<HandPiece> hand_pieces() {
+  std::vector<HandPiece> pieces{{"<unk>", 0, 2}, {"<s>", 0, 3}, {"</s>", 0, 3}};
+  for (int b = 0; b < 256; ++b) {
+    char text[8];
+    std::snprintf(text, sizeof text, "<0x%02X>", b);
+    pieces.push_back({text, 0, 6});
+  }
+  pieces.push_back({"\xE2\x96\x81" "a", -1, 1});  // "▁a"
+  pieces.push_back({"b", -2, 1});
+  return pieces;
 }
 
 }  // namespace
@@ -497,4 +533,37 @@ TEST(TokenizerHostile, TheMatchLimitGrowsWithTheTextSoLongWhitespaceRunsStillEnc
   const auto ids = tok->encode(spaces + "x");
   EXPECT_EQ(ids.size(), spaces.size() + 1);  // no merges: one id per byte
   EXPECT_EQ(tok->decode(ids), spaces + "x");
+}
+
+TEST(TokenizerHostile, SentencepieceScoresOutsideAnyIntegerRangeFingerprintByTheirBits) {
+  // Found by fuzz_sentencepiece: the fingerprint converted score × 10^6 to int64, undefined for a
+  // NaN or 1e30 score (x86 turns both into the same integer). Such models load and stay distinct.
+  const auto dir = lrtest::temp_dir();
+  auto with_score_of_b = [&](float score, const std::string& name) {
+    auto pieces = hand_pieces();
+    pieces.back().score = score;
+    std::filesystem::create_directories(dir / name);
+    std::ofstream(dir / name / "tokenizer.model", std::ios::binary) << sentencepiece_model_bytes(pieces);
+    return load_tokenizer(dir / name);
+  };
+  const auto ordinary = with_score_of_b(-2, "ordinary");
+  const auto nan = with_score_of_b(std::numeric_limits<float>::quiet_NaN(), "nan");
+  const auto huge = with_score_of_b(1e30f, "huge");
+  EncodeOptions no_bos;
+  no_bos.add_special_tokens = false;
+  EXPECT_EQ(ordinary->encode("ab", no_bos).size(), 2u);  // ▁a b
+  EXPECT_EQ(nan->decode(nan->encode("ab"), /*skip_special_tokens=*/true), "ab");
+  EXPECT_NE(nan->fingerprint(), huge->fingerprint());
+  EXPECT_NE(nan->fingerprint(), ordinary->fingerprint());
+  EXPECT_EQ(with_score_of_b(1e30f, "huge_again")->fingerprint(), huge->fingerprint());
+}
+
+TEST(TokenizerHostile, AMalformedSentencepieceModelIsRefusedNamingTheFile) {
+  const auto dir = lrtest::temp_dir();
+  auto pieces = hand_pieces();
+  pieces[3 + 0x41].text = "<0xZZ>";  // a byte piece that names no byte
+  std::ofstream(dir / "tokenizer.model", std::ios::binary) << sentencepiece_model_bytes(pieces);
+  EXPECT_LR_ERROR(load_tokenizer(dir), (dir / "tokenizer.model").string() + ": sentencepiece cannot load it");
+  std::ofstream(dir / "tokenizer.model", std::ios::binary) << sentencepiece_model_bytes(hand_pieces()).substr(0, 100);
+  EXPECT_LR_ERROR(load_tokenizer(dir), "sentencepiece cannot load it");  // cut short
 }

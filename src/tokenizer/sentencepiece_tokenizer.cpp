@@ -10,6 +10,8 @@
 #include <dlfcn.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+#include <cstring>
 #include <mutex>
 #include <type_traits>
 #include <unordered_map>
@@ -141,12 +143,33 @@ const ShimApi& shim() {
 
 const std::string kMetaspace = "\xE2\x96\x81";  // "▁"
 
+// A score as the fingerprint takes it: micro-units, as always for the finite scores models have;
+// a non-finite or huge one (a hostile file) by its bits, never an out-of-range conversion.
+int64_t score_for_fingerprint(float score) {
+  if (std::isfinite(score) && std::fabs(score) < 1e12f) return static_cast<int64_t>(static_cast<double>(score) * 1e6);
+  uint32_t bits = 0;
+  std::memcpy(&bits, &score, sizeof bits);
+  return (int64_t{1} << 62) | bits;
+}
+
 class SentencePieceTokenizer final : public Tokenizer {
  public:
   SentencePieceTokenizer(const std::filesystem::path& path, const TokenizerConfig& config)
       : api_(shim()), file_(path.string()) {
     handle_ = api_.load(file_.c_str());
     LR_CHECK(handle_ != nullptr, file_ << ": sentencepiece cannot load it: " << api_.last_error());
+    try {
+      read_pieces(config);
+    } catch (...) {  // a refused model: no destructor runs for a half-built object
+      api_.free(handle_);
+      throw;
+    }
+  }
+  ~SentencePieceTokenizer() override { api_.free(handle_); }
+
+ private:
+  // The piece table, special ids and fingerprint from the loaded model, then tokenizer_config.json.
+  void read_pieces(const TokenizerConfig& config) {
     const int32_t n = api_.piece_size(handle_);
     pieces_.reserve(n);
     Fingerprint f;
@@ -156,9 +179,11 @@ class SentencePieceTokenizer final : public Tokenizer {
       pieces_.push_back(piece_of(id));
       piece_ids_.emplace(pieces_.back(), id);
       const bool control = api_.is_control(handle_, id), unknown = api_.is_unknown(handle_, id);
+      const bool byte = api_.is_byte(handle_, id);
+      byte_value_.push_back(byte ? byte_of_piece(pieces_.back(), id) : -1);
       f.add(pieces_.back());
-      f.add(static_cast<int64_t>(api_.score(handle_, id) * 1e6));
-      f.add(static_cast<int64_t>(control | (unknown << 1) | (api_.is_byte(handle_, id) << 2)));
+      f.add(score_for_fingerprint(api_.score(handle_, id)));
+      f.add(static_cast<int64_t>(control | (unknown << 1) | (byte << 2)));
       // Control and unknown pieces behave like HF's special added tokens.
       if (control || unknown) added_tokens_.push_back({id, pieces_.back(), true});
     }
@@ -176,8 +201,17 @@ class SentencePieceTokenizer final : public Tokenizer {
     strip_leading_spaces_ = !probe.empty() && pieces_[probe[0]].rfind(kMetaspace, 0) == 0 ? 1 : 0;
     apply_config(config);
   }
-  ~SentencePieceTokenizer() override { api_.free(handle_); }
 
+  // The byte a byte-fallback piece stands for: its text must be "<0xNN>".
+  int16_t byte_of_piece(const std::string& piece, int32_t id) const {
+    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+    const bool ok = piece.size() == 6 && piece.compare(0, 3, "<0x") == 0 && piece[5] == '>' && hex(piece[3]) >= 0 &&
+                    hex(piece[4]) >= 0;
+    LR_CHECK(ok, file_ << ": byte piece " << id << " is '" << piece << "', expected <0xNN>");
+    return static_cast<int16_t>(hex(piece[3]) * 16 + hex(piece[4]));
+  }
+
+ public:
   TokenizerKind kind() const override { return TokenizerKind::kSentencePiece; }
   int64_t vocab_size() const override { return static_cast<int64_t>(pieces_.size()); }
   std::string id_to_token(TokenId id) const override {
@@ -191,7 +225,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   }
   std::string token_bytes(TokenId id) const override {
     const std::string& piece = id_to_token(id);
-    if (api_.is_byte(handle_, id)) return std::string(1, static_cast<char>(std::stoi(piece.substr(3, 2), nullptr, 16)));
+    if (byte_value_[id] >= 0) return std::string(1, static_cast<char>(byte_value_[id]));
     std::string out;
     size_t pos = 0;
     for (size_t hit = piece.find(kMetaspace); hit != std::string::npos; hit = piece.find(kMetaspace, pos)) {
@@ -237,6 +271,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string file_;
   lr_spm* handle_ = nullptr;
   std::vector<std::string> pieces_;
+  std::vector<int16_t> byte_value_;  // by id: the byte of a byte-fallback piece, else -1
   std::unordered_map<std::string, TokenId> piece_ids_;
 };
 
