@@ -5,6 +5,7 @@
 // std exception, a crash, a sanitizer report, a hang, an allocation over the limit) is a finding.
 #pragma once
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -19,6 +20,12 @@
 #include "lightreasoner/tokenizer/utf8.h"
 
 namespace lrfuzz {
+
+// Log lines (a loaded model, an attached adapter) would cost more than the parsing fuzzed.
+inline const bool kQuietLogs = [] {
+  spdlog::set_level(spdlog::level::off);
+  return true;
+}();
 
 // Separates the parts of a multi-part input (config + overrides, file + text to encode, ...).
 inline constexpr std::string_view kSeparator = "\n#~#\n";
