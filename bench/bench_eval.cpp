@@ -21,6 +21,7 @@
 #include "lightreasoner/eval/prompt.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/init.h"
+#include "lightreasoner/pipeline/eval_loop.h"
 
 using namespace lightreasoner;
 namespace fs = std::filesystem;
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
   options.stop_strings = eval::stop_words("qwen25-math-cot");
   options.eos_token_ids = {};
   auto stats = std::make_shared<eval::ModelSourceStats>();
-  eval::EvalOptions eval_options;
+  pipeline::EvalLoopOptions eval_options;
   eval_options.out_dir = fs::temp_directory_path() / "lightreasoner_bench_eval";
   eval_options.resume = false;
   eval_options.prompt_type = "qwen25-math-cot";
@@ -120,7 +121,7 @@ int main(int argc, char** argv) {
   }
   const double bare_before = bare_run();
   double t0 = now();
-  auto summary = eval::run_eval({data}, {prompts}, eval::model_completion_source(lm, *tok, options, stats), eval_options);
+  auto summary = pipeline::run_eval_loop({data}, {prompts}, eval::model_completion_source(lm, *tok, options, stats), eval_options, dist::Group());
   double eval_seconds = now() - t0;
 
   const double bare_after = bare_run();

@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     o.train.log_every = max_steps;
     o.run_dir = fs::temp_directory_path() / ("bench_train_" + std::to_string(::getpid()));
     fs::remove_all(o.run_dir);
-    auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o);
+    auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o, dist::Group());
     fs::remove_all(o.run_dir);
     return summary;
   };

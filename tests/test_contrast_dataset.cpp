@@ -14,6 +14,7 @@
 #include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/contrast/official_format.h"
 #include "lightreasoner/core/atomic_file.h"
+#include "lightreasoner/pipeline/options.h"
 #include "support.h"
 
 namespace lr = lightreasoner::contrast;
@@ -200,7 +201,7 @@ TEST(ContrastMeta, RoundTripAndCompatibility) {
   config.expert.path = "models/expert";
   config.amateur.path = "models/amateur";
   config.data.path = "data/gsm8k.jsonl";
-  lr::ContrastMeta meta = lr::meta_from_config(config);
+  lr::ContrastMeta meta = lightreasoner::pipeline::contrast_meta(config);
   meta.expert.config_hash = "c1";
   meta.expert.weights_checksum = "w1";
   meta.amateur.config_hash = "c2";
@@ -462,7 +463,7 @@ TEST(ContrastInspect, CommandLinePrintsTextAndJson) {
   auto dir = lrtest::temp_dir();
   const auto path = write_inspect_fixture(dir);
   lightreasoner::config::RunConfig config;
-  lr::write_meta(lr::meta_path_for(path), lr::meta_from_config(config));
+  lr::write_meta(lr::meta_path_for(path), lightreasoner::pipeline::contrast_meta(config));
 
   auto text = lrtest::run_binary("inspect " + path.string());
   ASSERT_EQ(text.exit_code, 0) << text.output;

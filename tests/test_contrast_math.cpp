@@ -11,6 +11,7 @@
 #include "lightreasoner/contrast/builder.h"
 #include "lightreasoner/contrast/divergence.h"
 #include "lightreasoner/contrast/targets.h"
+#include "lightreasoner/pipeline/options.h"
 #include "support.h"
 
 namespace lr = lightreasoner::contrast;
@@ -271,14 +272,14 @@ TEST(ContrastMath, OptionsComeFromTheRunConfig) {
   auto config = lightreasoner::config::load_run_config(
       "", {"selection.enabled=false", "selection.beta=0.7", "sample.skip_first_step=true", "target.kind=onehot",
            "target.alpha=0.1", "sample.memory_budget_mb=64"});
-  auto options = lr::contrast_options_from(config);
+  auto options = lightreasoner::pipeline::contrast_options(config);
   EXPECT_FALSE(options.selection.enabled);
   EXPECT_EQ(options.selection.beta, 0.7);
   EXPECT_TRUE(options.selection.skip_first_step);
   EXPECT_EQ(options.kind, lr::TargetKind::kOnehot);
   EXPECT_EQ(options.alpha, 0.1);
   EXPECT_EQ(options.memory_budget_bytes, int64_t{64} << 20);
-  auto defaults = lr::contrast_options_from(lightreasoner::config::RunConfig{});
+  auto defaults = lightreasoner::pipeline::contrast_options(lightreasoner::config::RunConfig{});
   EXPECT_EQ(defaults.selection.beta, 0.4);
   EXPECT_EQ(defaults.alpha, 0.2);
   EXPECT_EQ(defaults.kind, lr::TargetKind::kContrast);

@@ -9,7 +9,7 @@
 
 #include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/prompt.h"
-#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/eval/grading.h"
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/prompt/formats.h"
 #include "support.h"

@@ -9,7 +9,8 @@
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/eval/dataset.h"
-#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/eval/grading.h"
+#include "lightreasoner/pipeline/eval_loop.h"
 #include "lightreasoner/io/jsonl.h"
 #include "support.h"
 
@@ -62,9 +63,9 @@ TEST(EvalRunner, GradesAndSummarises) {
   Fixture f = gsm8k_slice(20);
   ASSERT_EQ(f.dataset.examples.size(), 20u);
   int64_t asked = 0;
-  eval::EvalOptions options;
+  pipeline::EvalLoopOptions options;
   options.out_dir = lrtest::temp_dir("runner_summary");
-  auto summary = eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 6), options);
+  auto summary = pipeline::run_eval_loop({f.dataset}, {f.prompts}, scripted_source(&asked, 6), options, dist::Group());
   EXPECT_EQ(asked, 20);
   ASSERT_EQ(summary.datasets.size(), 1u);
   const auto& d = summary.datasets[0];
@@ -87,13 +88,13 @@ TEST(EvalRunner, GradesAndSummarises) {
 TEST(EvalRunner, ResumesFromATornPredictionsFile) {
   Fixture f = gsm8k_slice(30);
   int64_t asked = 0;
-  eval::EvalOptions clean;
+  pipeline::EvalLoopOptions clean;
   clean.out_dir = lrtest::temp_dir("runner_clean");
-  eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 4), clean);
+  pipeline::run_eval_loop({f.dataset}, {f.prompts}, scripted_source(&asked, 4), clean, dist::Group());
   auto expected = predictions_by_id(clean.out_dir / "predictions.jsonl");
 
   // An interrupted run: 11 complete lines and half of the 12th.
-  eval::EvalOptions resumed = clean;
+  pipeline::EvalLoopOptions resumed = clean;
   resumed.out_dir = lrtest::temp_dir("runner_resumed");
   std::filesystem::create_directories(resumed.out_dir);
   std::filesystem::copy_file(clean.out_dir / "run.json", resumed.out_dir / "run.json");
@@ -104,7 +105,7 @@ TEST(EvalRunner, ResumesFromATornPredictionsFile) {
   write_file_atomic(resumed.out_dir / "predictions.jsonl", text.substr(0, cut + (next - cut) / 2));
 
   asked = 0;
-  auto summary = eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 4), resumed);
+  auto summary = pipeline::run_eval_loop({f.dataset}, {f.prompts}, scripted_source(&asked, 4), resumed, dist::Group());
   EXPECT_EQ(summary.resumed, 11);
   EXPECT_EQ(asked, 19);  // only the problems without a complete prediction
   EXPECT_EQ(predictions_by_id(resumed.out_dir / "predictions.jsonl"), expected);
@@ -115,19 +116,19 @@ TEST(EvalRunner, ResumesFromATornPredictionsFile) {
 TEST(EvalRunner, RefusesToResumeADifferentRun) {
   Fixture f = gsm8k_slice(3);
   int64_t asked = 0;
-  eval::EvalOptions options;
+  pipeline::EvalLoopOptions options;
   options.out_dir = lrtest::temp_dir("runner_mismatch");
-  eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options);
+  pipeline::run_eval_loop({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options, dist::Group());
   options.prompt_type = "cot";
-  EXPECT_LR_ERROR(eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options),
+  EXPECT_LR_ERROR(pipeline::run_eval_loop({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options, dist::Group()),
                   "prompt_type: the predictions there were made with \"qwen25-math-cot\", this run has \"cot\"");
   options.prompt_type = "qwen25-math-cot";
   options.run_settings = {{"expert", {{"path", "/models/other"}}}};
-  EXPECT_LR_ERROR(eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options),
+  EXPECT_LR_ERROR(pipeline::run_eval_loop({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options, dist::Group()),
                   "settings.expert: the predictions there were made with nothing");
   options.prompt_type = "cot";
   options.resume = false;  // starting over is allowed
-  auto summary = eval::run_eval({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options);
+  auto summary = pipeline::run_eval_loop({f.dataset}, {f.prompts}, scripted_source(&asked, 2), options, dist::Group());
   EXPECT_EQ(summary.resumed, 0);
   EXPECT_EQ(summary.datasets[0].n, 3);
 }
@@ -138,9 +139,9 @@ TEST(EvalRunner, RejectsASourceThatDropsCompletions) {
   broken.name = "broken";
   broken.batch_size = 2;
   broken.complete = [](const std::vector<const eval::EvalItem*>&) { return std::vector<eval::Completion>{}; };
-  eval::EvalOptions options;
+  pipeline::EvalLoopOptions options;
   options.out_dir = lrtest::temp_dir("runner_broken");
-  EXPECT_LR_ERROR(eval::run_eval({f.dataset}, {f.prompts}, broken, options), "returned 0 completions for 2");
+  EXPECT_LR_ERROR(pipeline::run_eval_loop({f.dataset}, {f.prompts}, broken, options, dist::Group()), "returned 0 completions for 2");
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 #include "lightreasoner/contrast/problems.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/shuffle.h"
-#include "lightreasoner/train/rejection.h"
+#include "lightreasoner/pipeline/rejection.h"
 #include "lightreasoner/train/sft.h"
 #include "support.h"
 
@@ -89,7 +89,7 @@ TEST(Problems, DataShuffleGivesTheSameOrderToSampleSftAndRejectionSampling) {
     }
     return out;
   };
-  auto report = train::rejection_sample_from(source, config);
+  auto report = pipeline::rejection_sample_from(source, config);
   ids.clear();
   for (const auto& ex : report.examples) ids.push_back(ex.id);
   EXPECT_EQ(ids, expected);

@@ -20,6 +20,7 @@
 #include "lightreasoner/train/checkpoint.h"
 #include "lightreasoner/train/loss.h"
 #include "lightreasoner/train/trainer.h"
+#include "lightreasoner/pipeline/options.h"
 #include "model_support.h"
 
 namespace fs = std::filesystem;
@@ -305,7 +306,7 @@ TEST(TrainLoop, PackingAndAccumulationChangeTheSpeedNotTheTrainedAdapter) {
     o.train.batch_size = 5;
     o.train.max_steps = 6;
     o.optim.lr = 1e-2;
-    auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o);
+    auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o, dist::Group());
     EXPECT_EQ(summary.supervised_steps, 30);  // 6 updates x 5 steps
     if (supervised >= 0) EXPECT_EQ(summary.supervised_steps, supervised);
     supervised = summary.supervised_steps;
@@ -335,7 +336,7 @@ TEST(TrainConfig, TheDefaultConfigIsTheOfficialRunSixteenStepsPerUpdateAndSixtee
   EXPECT_EQ(config.data.max_problems, 1000);
   EXPECT_FALSE(config.data.shuffle);
   EXPECT_EQ(config.data.path, "data/gsm8k_openai/train.jsonl");
-  const auto o = train::trainer_options_from_config(config, train::LossKind::kSoftTargetKL, 151643);
+  const auto o = pipeline::trainer_options(config, train::LossKind::kSoftTargetKL, 151643);
   EXPECT_EQ(o.order(), train::Order::kSteps);  // every step shuffled independently, as HF's sampler
   // The resolved run on a dataset the size of the official one (1000 rollouts, ~20 selected
   // steps each): every update holds 16 supervised steps (8 + 8 over the two micro-batches),
@@ -367,7 +368,7 @@ TEST(TrainConfig, TheDefaultConfigIsTheOfficialRunSixteenStepsPerUpdateAndSixtee
   }
   // The paper's SFT baseline: 16 sequences per update for one epoch (steps = N / 16).
   const auto sft = config::load_run_config(fs::path(LR_SOURCE_DIR) / "configs" / "sft-rejection.json");
-  const auto so = train::trainer_options_from_config(sft, train::LossKind::kTokenCrossEntropy, 151643);
+  const auto so = pipeline::trainer_options(sft, train::LossKind::kTokenCrossEntropy, 151643);
   EXPECT_TRUE(so.rows_are_examples);
   EXPECT_EQ(so.train.batch_size, 16);
   EXPECT_EQ(train::total_updates(so, 3952), 247);  // 3952 kept rollouts (Math-1.5B) / 16
@@ -420,7 +421,7 @@ TEST(TrainLoop, OverfittingAHandfulOfStepsReachesTheTargetEntropy) {
   o.train.max_steps = 150;
   o.optim.lr = 1e-2;
   o.optim.schedule = "constant";
-  auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o);
+  auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o, dist::Group());
   // KL = CE − H(target): the soft cross-entropy approaches the target entropy.
   auto batch = train::pack_rows(pointers(rows), Packing::kTrajectory, torch::kCPU);
   torch::NoGradGuard no_grad;
@@ -453,7 +454,7 @@ TEST(TrainLoop, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
     o.train.checkpoint_every = 1;
     o.seed = seed;
     try {
-      train::run_trainer(*model, model::lora_parameters(modules), rows, o);
+      train::run_trainer(*model, model::lora_parameters(modules), rows, o, dist::Group());
       ADD_FAILURE() << "a NaN loss did not stop training";
       break;
     } catch (const Error& e) {
@@ -481,15 +482,15 @@ TEST(TrainLoop, EmptyDataAndStaleCheckpointsAreRefused) {
   const int64_t vocab = model->config().vocab_size;
   auto dir = lrtest::temp_dir();
   auto o = quick_options(dir, vocab);
-  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), {}, o), "no supervised steps");
+  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), {}, o, dist::Group()), "no supervised steps");
   o.train.max_steps = 2;
   o.train.checkpoint_every = 1;
-  train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o);
-  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o),
+  train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o, dist::Group());
+  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o, dist::Group()),
                   "pass --resume to continue it");
   o.resume = true;
   o.train.max_steps = 3;  // a different schedule: resuming would not reproduce anything
-  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o),
+  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o, dist::Group()),
                   "total_steps: the checkpoint has 2, this run has 3");
   train::RowLimits limits;
   limits.vocab = 10;

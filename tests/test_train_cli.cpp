@@ -7,10 +7,12 @@
 // fine-tuning) runs and lowers its loss; rejection sampling keeps exactly the greedy rollouts the
 // eval grader judges correct that ended on their own.
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <map>
 
 #include "lightreasoner/config/run_config.h"
 #include "lightreasoner/contrast/dataset.h"
@@ -20,12 +22,12 @@
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
-#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/eval/grading.h"
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 #include "lightreasoner/train/checkpoint.h"
-#include "lightreasoner/train/rejection.h"
+#include "lightreasoner/pipeline/rejection.h"
 #include "support.h"
 
 
@@ -355,6 +357,48 @@ TEST(TrainCli, AnOutputDirectoryThatCannotBeCreatedIsAClearError) {
   }
 }
 
+// Every regular file under `dir` with its bytes.
+std::map<std::string, std::string> files_under(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    if (entry.is_regular_file()) files[fs::relative(entry.path(), dir).string()] = read_file(entry.path());
+  return files;
+}
+
+TEST(TrainCli, AReadOnlyOutputDirectoryIsAClearErrorAndLeavesItsOutputsIntact) {
+  // Permissions stop a user, not root: as root (CI, these machines) the commands run as `nobody`
+  // through setpriv; as any other user they run directly.
+  auto s = make_setup(3);
+  const auto out = s.dir / "run";
+  auto config = write_config(s, out, {"train.max_steps=2"});
+  run_ok("train --config '" + config.string() + "'");
+  const auto before = files_under(out);
+  ASSERT_TRUE(before.count("contrast.jsonl") && before.count("adapter/adapter_model.safetensors"));
+  const bool root = ::geteuid() == 0;
+  if (root) ASSERT_EQ(lrtest::run_shell("command -v setpriv").exit_code, 0) << "setpriv (util-linux) is needed as root";
+  const std::string as_user = root ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+  lrtest::run_shell("chmod -R a+rX '" + s.dir.string() + "' && chmod -R a-w '" + out.string() + "'");
+  const std::string binary = std::string("'") + LR_BINARY + "' --threads 1 ";
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {"sample --config '" + config.string() + "' --set data.max_problems=4", out.string()},
+      {"train --resume --config '" + config.string() + "' --set train.max_steps=3", out.string()},
+      {"sft --config '" + config.string() + "'", out.string()},
+      {"eval --model '" + s.expert.string() + "' --data '" + s.problems.string() + "' --data-name gsm8k --max-new-tokens 8 --out '" +
+           (out / "eval").string() + "'",
+       (out / "eval").string()}};
+  for (const auto& [args, named] : runs) {
+    auto r = lrtest::run_shell(as_user + binary + args);
+    EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(named), std::string::npos) << "the error names the folder: " << args << "\n" << r.output;
+    EXPECT_NE(r.output.find("Permission denied"), std::string::npos) << args << "\n" << r.output;
+  }
+  lrtest::run_shell("chmod -R u+w '" + out.string() + "'");
+  EXPECT_EQ(files_under(out), before);  // nothing written, nothing damaged
+  // Writable again, the refused command runs.
+  run_ok(runs.back().first);
+  EXPECT_TRUE(fs::exists(out / "eval/summary.json"));
+}
+
 TEST(TrainCli, AResumeThatChangesHowTheUpdatesAreMadeIsRefusedNamingEachChange) {
   auto s = make_setup(3);
   auto out = s.dir / "run";
@@ -532,7 +576,7 @@ TEST(TrainCli, RejectionSamplingKeepsTheFinishedRolloutsGradedCorrect) {
     }
     return out;
   };
-  auto report = train::rejection_sample_from(scripted, config);
+  auto report = pipeline::rejection_sample_from(scripted, config);
   EXPECT_EQ(report.problems, 9);
   EXPECT_EQ(report.correct, 6);
   ASSERT_EQ(report.accepted, 3);
@@ -550,7 +594,7 @@ TEST(TrainCli, RejectionSamplingKeepsTheFinishedRolloutsGradedCorrect) {
             prompts_seen.end());
   // A second call continues from the graded rollouts on disk instead of generating again.
   calls = 0;
-  auto again = train::rejection_sample_from(scripted, config);
+  auto again = pipeline::rejection_sample_from(scripted, config);
   EXPECT_EQ(calls, 0);
   EXPECT_EQ(again.accepted, 3);
   EXPECT_TRUE(fs::exists(s.dir / "rejection_run/rejection/summary.json"));

@@ -14,6 +14,7 @@
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
+#include "lightreasoner/pipeline/options.h"
 
 namespace lightreasoner::cli {
 
@@ -84,7 +85,7 @@ void run_import(ImportArgs args) {
   config.prompt.template_name = args.template_name;
   config.prompt.system = args.system;
   config.data.path = args.official;
-  contrast::ContrastMeta meta = contrast::meta_from_config(config);
+  contrast::ContrastMeta meta = pipeline::contrast_meta(config);
   meta.expert = model::identify_model(args.model);
   meta.amateur.path = "(unknown: imported from " + args.official + ")";
   // Only the prompt is known; how the official code sampled and selected is not, so train compares the prompt.

@@ -79,17 +79,6 @@ void append_targets(const torch::Tensor& expert_lp, const torch::Tensor& amateur
 
 }  // namespace
 
-ContrastOptions contrast_options_from(const config::RunConfig& config) {
-  ContrastOptions options;
-  options.selection.enabled = config.selection.enabled;
-  options.selection.beta = config.selection.beta;
-  options.selection.skip_first_step = config.sample.skip_first_step;
-  options.kind = parse_target_kind(config.target.kind);
-  options.alpha = config.target.alpha;
-  options.memory_budget_bytes = config.sample.memory_budget_mb << 20;
-  return options;
-}
-
 int64_t positions_per_chunk(int64_t vocab, const ContrastOptions& options, const torch::Device& device) {
   LR_CHECK(vocab > 0, "vocabulary size must be positive (got " << vocab << ")");
   const int64_t per_position = kLiveRowsPerPosition * vocab * static_cast<int64_t>(sizeof(float));

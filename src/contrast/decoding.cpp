@@ -35,13 +35,4 @@ DecodingSettings decoding_from_generation_config(const std::filesystem::path& fi
   return d;
 }
 
-DecodingSettings resolved_decoding(const config::RunConfig& config) {
-  const auto& s = config.sample;
-  if (s.decoding == "generation_config")
-    return decoding_from_generation_config(std::filesystem::path(config.expert.path) / "generation_config.json",
-                                           s.max_new_tokens, config.seed);
-  LR_CHECK(s.decoding == "config", "sample.decoding must be \"config\" or \"generation_config\", got \"" << s.decoding << "\"");
-  return {s.max_new_tokens, s.temperature, s.top_p, s.top_k, s.min_p, config.seed};
-}
-
 }  // namespace lightreasoner::contrast

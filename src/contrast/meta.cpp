@@ -96,23 +96,6 @@ const std::vector<std::string>& dataset_setting_keys() {
   return keys;
 }
 
-ContrastMeta meta_from_config(const config::RunConfig& config) {
-  ContrastMeta meta;
-  meta.program_version = LR_VERSION;
-  meta.expert.path = config.expert.path;
-  meta.amateur.path = config.amateur.path;
-  meta.settings = Json::parse(config::config_subset(config, dataset_setting_keys()).dump());
-  // With sample.decoding = generation_config the numbers that decode come from the expert's
-  // generation_config.json (contrast/decoding.h): those are recorded, so a changed file is a difference.
-  const DecodingSettings decoding = resolved_decoding(config);
-  auto& sample = meta.settings["sample"];
-  sample["temperature"] = decoding.temperature;
-  sample["top_p"] = decoding.top_p;
-  sample["top_k"] = decoding.top_k;
-  sample["min_p"] = decoding.min_p;
-  return meta;
-}
-
 Json meta_to_json(const ContrastMeta& meta) {
   Json j = Json::object();
   j["format"] = "lightreasoner-contrast";

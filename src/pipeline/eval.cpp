@@ -16,6 +16,7 @@
 #include "lightreasoner/eval/prompt.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
+#include "lightreasoner/pipeline/eval_loop.h"
 #include "lightreasoner/pipeline/train.h"
 
 namespace lightreasoner::pipeline {
@@ -93,7 +94,7 @@ eval::EvalSummary run_model_eval(const config::RunConfig& config, const ModelEva
   auto stats = std::make_shared<eval::ModelSourceStats>();
   eval::CompletionSource source = eval::model_completion_source(*model, *tok, source_options, stats);
 
-  eval::EvalOptions eval_options;
+  EvalLoopOptions eval_options;
   eval_options.out_dir = options.out_dir;
   eval_options.prompt_type = settings.template_name;
   eval_options.shots = settings.shots;
@@ -109,7 +110,7 @@ eval::EvalSummary run_model_eval(const config::RunConfig& config, const ModelEva
       {"decoding", "greedy"}};
   fs::create_directories(options.out_dir);
   if (dist::world().is_main()) config::write_resolved_config(config, options.out_dir);
-  eval::EvalSummary summary = eval::run_eval(datasets, prompts, source, eval_options);
+  eval::EvalSummary summary = run_eval_loop(datasets, prompts, source, eval_options, dist::world());
   if (stats->prompts > 0) {
     spdlog::info("eval: generated {} tokens for {} prompts (prefill {:.1f} s, decode {:.1f} s, {:.1f} tok/s decode)",
                  stats->new_tokens, stats->prompts, stats->prefill_seconds, stats->decode_seconds,
@@ -158,14 +159,14 @@ GradeReport run_grade(const GradeOptions& options) {
     return out;
   };
 
-  eval::EvalOptions eval_options;
+  EvalLoopOptions eval_options;
   eval_options.out_dir = options.out_dir;
   eval_options.prompt_type = options.prompt_type;
   eval_options.resume = options.resume;
   eval_options.grading = options.grading;
   eval_options.run_settings = {{"grade", {{"records", fs::absolute(options.records).string()}, {"data_name", spec.data_name}}}};
   GradeReport report;
-  report.summary = eval::run_eval({dataset}, {prompts}, source, eval_options);
+  report.summary = run_eval_loop({dataset}, {prompts}, source, eval_options, dist::world());
   report.skipped = dataset.skipped;
   return report;
 }

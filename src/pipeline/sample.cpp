@@ -26,6 +26,7 @@
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
+#include "lightreasoner/pipeline/options.h"
 
 namespace lightreasoner::pipeline {
 
@@ -78,7 +79,7 @@ OpenedDataset open_dataset(const config::RunConfig& config, const tokenizer::Tok
   OpenedDataset d;
   d.dataset = out_dir / "contrast.jsonl";
   d.meta_file = meta_path_for(d.dataset);
-  d.meta = meta_from_config(config);
+  d.meta = contrast_meta(config);
   d.meta.expert = model::identify_model(config.expert.path);
   d.meta.amateur = model::identify_model(config.amateur.path);
   d.meta.tokenizer_fingerprint = tok.fingerprint();
@@ -189,7 +190,7 @@ Produced sample_batches(const config::RunConfig& config, const Plan& plan, const
 
   generate::GenerationOptions gen;
   gen.max_new_tokens = config.sample.max_new_tokens;
-  const DecodingSettings decoding = resolved_decoding(config);  // sample.decoding
+  const DecodingSettings decoding = sample_decoding(config);  // sample.decoding
   gen.sampling.temperature = decoding.temperature;
   gen.sampling.top_p = decoding.top_p;
   gen.sampling.top_k = decoding.top_k;
@@ -198,7 +199,7 @@ Produced sample_batches(const config::RunConfig& config, const Plan& plan, const
   auto defaults = model::load_generation_defaults(config.expert.path, model::load_model_config(config.expert.path));
   gen.eos_token_ids = model::eos_ids_with(defaults, tok.eos_id());
   gen.pad_token_id = model::pad_id_with(defaults, tok.pad_id());
-  const auto options = contrast_options_from(config);
+  const auto options = contrast_options(config);
   const auto batch_size = static_cast<int64_t>(config.sample.batch_size);
 
   ContrastWriter writer(group.is_distributed() ? dist::part_path(dataset, group.rank(), group.world_size()) : dataset,

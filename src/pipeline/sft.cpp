@@ -13,8 +13,9 @@
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
-#include "lightreasoner/train/rejection.h"
+#include "lightreasoner/pipeline/rejection.h"
 #include "lightreasoner/train/sft.h"
+#include "lightreasoner/pipeline/options.h"
 
 namespace lightreasoner::pipeline {
 
@@ -88,11 +89,11 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
     item.value().set_requires_grad(true);
     trainable.emplace_back(item.key(), item.value());
   }
-  auto options = trainer_options_from_config(config, LossKind::kTokenCrossEntropy, limits.vocab);
+  auto options = trainer_options(config, LossKind::kTokenCrossEntropy, limits.vocab);
   options.resume = resume;
   options.label = "sft";
   TrainRunReport report;
-  report.summary = run_trainer(*model, trainable, data.rows, options);
+  report.summary = run_trainer(*model, trainable, data.rows, options, dist::world());
   report.output = out_dir / "model";
   model::ModelDirOptions dir_options;
   dir_options.dtype = model::config_dtype(expert_config);

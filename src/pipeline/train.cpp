@@ -19,6 +19,7 @@
 #include "lightreasoner/pipeline/sample.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 #include "lightreasoner/train/checkpoint.h"
+#include "lightreasoner/pipeline/options.h"
 
 namespace lightreasoner::pipeline {
 
@@ -66,11 +67,11 @@ TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const confi
                           int64_t vocab, bool resume) {
   const model::LoraSpec spec(config.lora);
   auto modules = model::attach_lora(model, spec, static_cast<uint64_t>(config.seed));
-  auto options = trainer_options_from_config(config, loss, vocab);
+  auto options = trainer_options(config, loss, vocab);
   options.resume = resume;
   options.label = loss == LossKind::kSoftTargetKL ? "train" : "sft";
   TrainRunReport report;
-  report.summary = run_trainer(model, model::lora_parameters(modules), data.rows, options);
+  report.summary = run_trainer(model, model::lora_parameters(modules), data.rows, options, dist::world());
   report.output = fs::path(config.output_dir) / "adapter";
   if (dist::world().is_main()) {
     model::save_peft_adapter(report.output, modules, spec, config.expert.path);
@@ -103,7 +104,7 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   LR_CHECK(fs::exists(meta_file), "'" << dataset.string() << "' has no " << meta_file.filename().string()
                                       << " beside it; train cannot check which expert made it");
   const contrast::ContrastMeta made = contrast::read_meta(meta_file);
-  contrast::ContrastMeta run = contrast::meta_from_config(config);
+  contrast::ContrastMeta run = contrast_meta(config);
   run.expert = model::identify_model(config.expert.path);
   if (!config.amateur.path.empty() && fs::is_directory(config.amateur.path))
     run.amateur = model::identify_model(config.amateur.path);

@@ -108,19 +108,6 @@ void check_ranks_agree(const dist::Group& group, const io::NamedTensors& trainab
 
 }  // namespace
 
-TrainerOptions trainer_options_from_config(const config::RunConfig& config, LossKind loss, int64_t vocab) {
-  TrainerOptions o;
-  o.train = config.train;
-  o.optim = config.optim;
-  o.loss = loss;
-  o.vocab = vocab;
-  // An SFT example is a whole sequence (the official SFT baseline's item); a contrast one a step.
-  o.rows_are_examples = loss == LossKind::kTokenCrossEntropy;
-  o.seed = static_cast<uint64_t>(config.seed);
-  o.run_dir = config.output_dir;
-  return o;
-}
-
 int64_t total_updates(const TrainerOptions& o, int64_t examples) {
   int64_t total = o.train.max_steps;
   if (total == 0) {
@@ -205,9 +192,8 @@ struct UpdateResult {
   double allreduce_seconds = 0.0;
 };
 UpdateResult forward_backward(model::CausalLM& model, UpdateSchedule& schedule, const std::vector<torch::Tensor>& params,
-                              const TrainerOptions& o, int64_t step, const fs::path& last_checkpoint,
-                              TrainSummary& summary) {
-  const dist::Group& group = dist::world();
+                              const TrainerOptions& o, const dist::Group& group, int64_t step,
+                              const fs::path& last_checkpoint, TrainSummary& summary) {
   const int64_t world = group.world_size(), rank = group.rank();
   StepTotals local;
   const auto micros = schedule.update(step, o.train.batch_size, o.train.grad_accum, world, rank, o.packing());
@@ -259,8 +245,9 @@ struct MetricsWindow {
   double allreduce = 0.0;  // seconds in the gradient all-reduce (incl. waiting for slower ranks)
 };
 
-void log_update(const TrainerOptions& o, const TrainerState& state, double lr, const UpdateResult& update,
-                int64_t examples, std::optional<io::JsonlWriter>& metrics, MetricsWindow& window, Progress& progress) {
+void log_update(const TrainerOptions& o, const dist::Group& group, const TrainerState& state, double lr,
+                const UpdateResult& update, int64_t examples, std::optional<io::JsonlWriter>& metrics,
+                MetricsWindow& window, Progress& progress) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - window.start).count();
   const double steps_per_s = seconds > 0 ? static_cast<double>(window.steps) / seconds : 0.0;
   const double tokens_per_s = seconds > 0 ? static_cast<double>(window.tokens) / seconds : 0.0;
@@ -271,7 +258,7 @@ void log_update(const TrainerOptions& o, const TrainerState& state, double lr, c
                 {"supervised_steps_per_s", steps_per_s},
                 {"tokens_per_s", tokens_per_s},
                 {"epoch", static_cast<double>(state.step * o.train.batch_size) / static_cast<double>(examples)}};
-  if (dist::world().communicates()) line["allreduce_s"] = window.allreduce;
+  if (group.communicates()) line["allreduce_s"] = window.allreduce;
   if (metrics) {
     metrics->write(line);
     metrics->flush();
@@ -289,7 +276,7 @@ void log_update(const TrainerOptions& o, const TrainerState& state, double lr, c
 // Phases: plan the run (schedule, length, parameters, optimizer) → resume or start → per update:
 // forward/backward + all-reduce, optimizer step, metrics line, checkpoint (and a requested stop).
 TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
-                         const TrainerOptions& o) {
+                         const TrainerOptions& o, const dist::Group& group) {
   LR_CHECK(!trainable.empty(), o.label << ": nothing to train (no trainable tensors)");
   UpdateSchedule schedule(rows, o.order(), o.rows_are_examples, o.seed);
   const int64_t examples = schedule.examples();
@@ -311,7 +298,6 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
                                             .weight_decay(o.optim.weight_decay));
   TrainerState state = describe_run(o, rows, examples, total);
 
-  const dist::Group& group = dist::world();
   TrainSummary summary;
   if (group.is_main()) fs::create_directories(o.run_dir);
   fs::path last_checkpoint = resume_or_start(o, trainable, optimizer, state, summary);
@@ -334,7 +320,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
     for (auto& param_group : optimizer.param_groups())
       static_cast<torch::optim::AdamWOptions&>(param_group.options()).lr(lr);
     optimizer.zero_grad();
-    const UpdateResult update = forward_backward(model, schedule, params, o, step, last_checkpoint, summary);
+    const UpdateResult update = forward_backward(model, schedule, params, o, group, step, last_checkpoint, summary);
     optimizer.step();
     window.steps += static_cast<int64_t>(update.totals.steps);
     window.tokens += static_cast<int64_t>(update.totals.tokens);
@@ -346,7 +332,7 @@ TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainab
     state.last_loss = update.totals.loss_sum;
 
     const bool last = state.step == total;
-    if (state.step % o.train.log_every == 0 || last) log_update(o, state, lr, update, examples, metrics, window, progress);
+    if (state.step % o.train.log_every == 0 || last) log_update(o, group, state, lr, update, examples, metrics, window, progress);
     // A stop request (any rank's, see StepTotals) ends the run here with a checkpoint to resume from.
     const bool stopping = update.totals.stop > 0 && !last;
     if ((o.train.checkpoint_every > 0 && state.step % o.train.checkpoint_every == 0) || last || stopping) {

@@ -29,10 +29,6 @@ struct ContrastOptions {
   int64_t cpu_cache_bytes = int64_t{4} << 20;
 };
 
-// The options a run config asks for (selection.*, target.*, sample.skip_first_step,
-// sample.memory_budget_mb).
-ContrastOptions contrast_options_from(const config::RunConfig& config);
-
 // One selected step's target, on the host.
 struct StepTarget {
   int64_t position = 0;  // row in the scored positions

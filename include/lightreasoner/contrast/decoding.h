@@ -23,10 +23,6 @@ struct DecodingSettings {
   int64_t seed = config::RunConfig{}.seed;
 };
 
-// The decoding a run config asks for, resolved (reads <expert.path>/generation_config.json when
-// sample.decoding is "generation_config"; a missing file means transformers' defaults: greedy).
-DecodingSettings resolved_decoding(const config::RunConfig& config);
-
 // transformers' GenerationConfig defaults applied to one generation_config.json (the testable core).
 DecodingSettings decoding_from_generation_config(const std::filesystem::path& file, int max_new_tokens, int64_t seed);
 

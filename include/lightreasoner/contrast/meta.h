@@ -51,11 +51,6 @@ struct ContrastMeta {
   double scored_tokens_per_second = 0.0;
 };
 
-// The settings part of the meta, from a run config (identities, fingerprint, counts are left
-// for the caller: they need the loaded models). The run's amateur path is kept, so that
-// meta_mismatches knows whether the run names an amateur.
-ContrastMeta meta_from_config(const config::RunConfig& config);
-
 io::Json meta_to_json(const ContrastMeta& meta);
 ContrastMeta meta_from_json(const io::Json& json, const std::string& where);
 void write_meta(const std::filesystem::path& path, const ContrastMeta& meta);  // atomic

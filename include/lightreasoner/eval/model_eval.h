@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/eval/grading.h"
 #include "lightreasoner/model/transformer.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 

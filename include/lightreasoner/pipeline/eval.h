@@ -8,7 +8,7 @@
 #include <string>
 
 #include "lightreasoner/config/run_config.h"
-#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/eval/grading.h"
 #include "lightreasoner/io/jsonl.h"
 
 namespace lightreasoner::pipeline {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lightreasoner/config/run_config.h"
+#include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/io/safetensors.h"
 #include "lightreasoner/model/transformer.h"
 #include "lightreasoner/train/batch.h"
@@ -22,8 +23,7 @@ namespace lightreasoner::train {
 
 // The trainer's plain options: the config's `train` and `optim` sections themselves (their fields,
 // defaults and checks are written once, in config/run_config.h; train.max_seq_len is the rows'
-// business, not the loop's) plus what the run decides. trainer_options_from_config fills them from
-// a RunConfig.
+// business, not the loop's) plus what the run decides; pipeline/options.h fills them from a RunConfig.
 struct TrainerOptions {
   config::TrainConfig train;  // packing, order, batch_size, grad_accum, max_steps/epochs, checkpoints, log_every
   config::OptimConfig optim;  // AdamW, the LR schedule, clipping
@@ -37,8 +37,6 @@ struct TrainerOptions {
   Packing packing() const { return parse_packing(train.packing); }
   Order order() const { return parse_order(train.order); }
 };
-
-TrainerOptions trainer_options_from_config(const config::RunConfig& config, LossKind loss, int64_t vocab);
 
 // Optimizer updates of the run: train.max_steps, or ceil(epochs * examples / batch_size) when it is 0.
 int64_t total_updates(const TrainerOptions& options, int64_t examples);
@@ -60,7 +58,9 @@ struct TrainSummary {
 // `trainable`: name → live tensor (requires grad) that AdamW updates and checkpoints save.
 // The model is in train() mode during the loop (dropout on, LoRA's included) and eval() after.
 // Throws Error on a non-finite loss or gradient, naming the step and the last good checkpoint.
+// `group`: the data-parallel ranks (dist::world() in a recipe; a default Group is one process):
+// each runs its share of every update and the gradients are all-reduced.
 TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
-                         const TrainerOptions& options);
+                         const TrainerOptions& options, const dist::Group& group);
 
 }  // namespace lightreasoner::train

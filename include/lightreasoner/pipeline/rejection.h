@@ -10,15 +10,15 @@
 #include <vector>
 
 #include "lightreasoner/config/run_config.h"
-#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/eval/grading.h"
 #include "lightreasoner/model/transformer.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
 #include "lightreasoner/train/sft.h"
 
-namespace lightreasoner::train {
+namespace lightreasoner::pipeline {
 
 struct RejectionReport {
-  std::vector<SftExample> examples;  // the kept rollouts: question + completion text (cut at the stop string)
+  std::vector<train::SftExample> examples;  // the kept rollouts: question + completion text (cut at the stop string)
   int64_t problems = 0;
   int64_t correct = 0;    // graded correct
   int64_t accepted = 0;   // correct and finished (== examples.size())
@@ -31,4 +31,4 @@ RejectionReport rejection_sample(model::CausalLM& model, const tokenizer::Tokeni
 // The same with completions from `source` (rejection_sample passes the model's).
 RejectionReport rejection_sample_from(const eval::CompletionSource& source, const config::RunConfig& config);
 
-}  // namespace lightreasoner::train
+}  // namespace lightreasoner::pipeline

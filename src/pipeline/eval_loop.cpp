@@ -1,13 +1,11 @@
-// run_eval: resume bookkeeping, length-sorted batches through a CompletionSource, grading and the
-// two output files. Accuracy follows evaluate(): the mean over problems, rounded to 0.1.
-#include "lightreasoner/eval/runner.h"
+// run_eval_loop (see eval_loop.h): resume bookkeeping, length-sorted batches through a
+// CompletionSource, grading, and the output files.
+#include "lightreasoner/pipeline/eval_loop.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -16,42 +14,30 @@
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/progress.h"
+#include "lightreasoner/core/run_control.h"
 #include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/parts.h"
-#include "lightreasoner/dist/process_group.h"
-#include "lightreasoner/eval/extract_answer.h"
 #include "lightreasoner/eval/prompt.h"
-#include "lightreasoner/core/pytext.h"
 
-namespace lightreasoner::eval {
+namespace lightreasoner::pipeline {
 
 namespace fs = std::filesystem;
+using eval::CompletionSource;
+using eval::Completion;
+using eval::DatasetSummary;
+using eval::EvalItem;
+using eval::EvalSummary;
+using eval::LoadedDataset;
 
 namespace {
-
-double round1(double value) {
-  // Python's round(x, 1) on the exact binary value (ties to even), as printf does.
-  char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%.1f", value);
-  return std::strtod(buffer, nullptr);
-}
 
 std::string dump_line(const io::Json& record) {
   return record.dump(-1, ' ', false, io::Json::error_handler_t::replace);
 }
 
-void add_to_summary(DatasetSummary& s, const io::Json& prediction) {
-  s.n += 1;
-  s.correct += prediction.value("correct", false) ? 1 : 0;
-  s.empty += prediction.value("extracted", std::string()).empty() ? 1 : 0;
-  s.unfinished += prediction.value("finish_reason", std::string()) == "length" ? 1 : 0;
-  s.timeouts += prediction.value("timed_out", false) ? 1 : 0;
-  s.undecided += prediction.value("undecided", false) ? 1 : 0;
-  s.tokens += prediction.value("tokens", int64_t{0});
-  s.seconds += prediction.value("seconds", 0.0);
-}
-
 std::string key_of(const std::string& label, int64_t id) { return label + "\x1f" + std::to_string(id); }
+
+
 
 // A predictions.jsonl line's identity for merging the ranks' part files.
 std::optional<std::string> prediction_key(const io::Json& record) {
@@ -83,7 +69,7 @@ int64_t read_predictions(const fs::path& path, const std::vector<LoadedDataset>&
     const auto& id = record.field("id");
     LR_CHECK(id.is_number_integer(), record.where() << ": field 'id' must be an integer");
     if (!seen.insert(key_of(label, id.get<int64_t>())).second) continue;
-    if (summaries) add_to_summary((*summaries)[it->second], record.value);
+    if (summaries) eval::count_prediction((*summaries)[it->second], record.value);
     ++count;
   }
   if (done) done->insert(seen.begin(), seen.end());
@@ -92,62 +78,8 @@ int64_t read_predictions(const fs::path& path, const std::vector<LoadedDataset>&
 
 }  // namespace
 
-double DatasetSummary::accuracy() const { return n == 0 ? 0.0 : round1(100.0 * static_cast<double>(correct) / n); }
-
-io::Json EvalSummary::to_json() const {
-  io::Json out;
-  io::Json per = io::Json::object();
-  for (const auto& d : datasets) {
-    per[d.label] = {{"data_name", d.data_name},
-                    {"n", d.n},
-                    {"correct", d.correct},
-                    {"accuracy", d.accuracy()},
-                    {"empty", d.empty},
-                    {"unfinished", d.unfinished},
-                    {"timeout_samples", d.timeouts},
-                    {"undecided", d.undecided},
-                    {"tokens", d.tokens},
-                    {"seconds", d.seconds},
-                    {"tokens_per_s", d.seconds > 0 ? static_cast<double>(d.tokens) / d.seconds : 0.0}};
-  }
-  out["datasets"] = per;
-  out["average_accuracy"] = average_accuracy;
-  out["resumed_predictions"] = resumed;
-  return out;
-}
-
-std::string apply_stop_words(const std::string& text, const std::vector<std::string>& stops) {
-  std::string code = py::strip(text);
-  for (const auto& stop : stops) {
-    size_t hit = code.find(stop);
-    if (hit != std::string::npos) code = py::strip(code.substr(0, hit));
-  }
-  return code;
-}
-
-io::Json grade_completion(const std::string& label, const EvalExample& example, const std::string& data_name,
-                          const std::string& prompt, const Completion& completion,
-                          const std::vector<std::string>& stops, const MathEqualOptions& grading, double seconds) {
-  std::string code = apply_stop_words(py::sanitize_utf8(completion.text), stops);
-  std::string prediction = apply_choice_fixup(extract_prediction(code, data_name), example.gold, code);
-  EqualResult result = math_equal(prediction, example.gold, grading);
-  return io::Json{{"dataset", label},
-                  {"id", example.id},
-                  {"prompt", prompt},
-                  {"completion", completion.text},
-                  {"extracted", prediction},
-                  {"gold", example.gold},
-                  {"correct", result.equal},
-                  {"finish_reason", completion.finish_reason},
-                  {"tokens", completion.tokens},
-                  {"seconds", seconds},
-                  {"decided_by", result.decided_by},
-                  {"undecided", result.undecided},
-                  {"timed_out", result.timed_out}};
-}
-
-EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vector<std::vector<std::string>>& prompts,
-                     const CompletionSource& source, const EvalOptions& options) {
+EvalSummary run_eval_loop(const std::vector<LoadedDataset>& datasets, const std::vector<std::vector<std::string>>& prompts,
+                          const CompletionSource& source, const EvalLoopOptions& options, const dist::Group& group) {
   LR_CHECK(prompts.size() == datasets.size(), "run_eval: one prompt list per data set expected (got "
                                                   << prompts.size() << " for " << datasets.size() << ")");
   LR_CHECK(source.batch_size >= 1 && source.complete, "run_eval: completion source '" << source.name << "' is unusable");
@@ -163,7 +95,6 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
 
   // A resume must continue the same run: compare the stored description. Rank 0 alone prepares
   // the directory (parts of an interrupted data-parallel run join predictions.jsonl first).
-  const dist::Group& group = dist::world();
   io::Json run_info{{"settings", options.run_settings},
                     {"prompt_type", options.prompt_type},
                     {"shots", options.shots},
@@ -207,7 +138,7 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
   std::set<std::string> listed;
   for (size_t d = 0; d < datasets.size(); ++d) {
     LR_CHECK(prompts[d].size() == datasets[d].examples.size(),
-             "run_eval: data set '" << datasets[d].spec.label << "' has " << datasets[d].examples.size()
+             "eval: data set '" << datasets[d].spec.label << "' has " << datasets[d].examples.size()
                                     << " examples but " << prompts[d].size() << " prompts");
     for (size_t i = 0; i < datasets[d].examples.size(); ++i) {
       const auto& example = datasets[d].examples[i];
@@ -233,7 +164,7 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
   if (summary.resumed > 0) spdlog::info("resuming: {} predictions already in {}", summary.resumed, predictions_path.string());
   if (group.is_distributed()) spdlog::info("eval: {} problems to do over {} ranks", left, group.world_size());
 
-  const std::vector<std::string> stops = stop_words(options.prompt_type);
+  const std::vector<std::string> stops = eval::stop_words(options.prompt_type);
   int64_t mine = 0;
   for (const auto& batch : batches) mine += static_cast<int64_t>(batch.size());
   Progress progress("eval", summary.resumed + mine, "problems", summary.resumed);
@@ -256,7 +187,7 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
         const EvalItem& item = *batch[i];
         const auto& dataset = datasets[item.dataset];
         auto grade_start = std::chrono::steady_clock::now();
-        io::Json record = grade_completion(dataset.spec.label, *item.example, dataset.spec.data_name, item.prompt,
+        io::Json record = eval::grade_completion(dataset.spec.label, *item.example, dataset.spec.data_name, item.prompt,
                                            completions[i], stops, options.grading, 0.0);
         double grade_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - grade_start).count();
         record["seconds"] = generation_s / static_cast<double>(batch.size()) + grade_s;
@@ -290,12 +221,9 @@ EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vect
   // The summary counts every prediction in the file (earlier runs' included).
   std::vector<DatasetSummary> summaries(datasets.size());
   read_predictions(predictions_path, datasets, dataset_of_label, &summaries, nullptr);
-  double sum = 0;
-  for (const auto& s : summaries) sum += s.accuracy();
-  summary.datasets = summaries;
-  summary.average_accuracy = summaries.empty() ? 0.0 : round1(sum / static_cast<double>(summaries.size()));
+  eval::set_dataset_summaries(summary, std::move(summaries));
   if (group.is_main()) write_file_atomic(options.out_dir / "summary.json", summary.to_json().dump(2) + "\n");
   return summary;
 }
 
-}  // namespace lightreasoner::eval
+}  // namespace lightreasoner::pipeline

@@ -1,12 +1,12 @@
-// The eval loop, independent of where completions come from: a CompletionSource (a batch of
+// Completions and their grading, the building blocks of an eval run: a CompletionSource (a batch of
 // prompts in, completions out) is either the completions given in a --grade file or the
-// model-backed generator (model_eval.h). The runner orders work by prompt length, calls the source in batches,
-// cuts completions at the template's stop strings, extracts, grades, appends predictions.jsonl
-// (flushed per batch, resumable after a kill) and writes summary.json atomically.
+// model-backed generator (model_eval.h); grade_completion cuts a completion at the prompt type's
+// stop strings, extracts, grades and makes the predictions.jsonl line; the summaries count those
+// lines. The resumable, distributed loop that drives them and owns the output files is
+// pipeline/eval_loop.h.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -38,17 +38,6 @@ struct CompletionSource {
   std::function<std::vector<Completion>(const std::vector<const EvalItem*>& batch)> complete;
 };
 
-struct EvalOptions {
-  std::filesystem::path out_dir;
-  std::string prompt_type = "qwen25-math-cot";
-  int shots = 0;
-  bool resume = true;  // continue from predictions.jsonl; false starts over
-  MathEqualOptions grading;
-  // What made the completions (the model and its generation settings, or the graded file), nested as
-  // in a config file; stored in run.json with prompt_type, shots and the source's name. A resume
-  // compares them field by field (config/compare.h) and names each difference.
-  io::Json run_settings = io::Json::object();
-};
 
 struct DatasetSummary {
   std::string label;
@@ -65,6 +54,11 @@ struct EvalSummary {
   io::Json to_json() const;
 };
 
+// Counts one predictions.jsonl line (grade_completion's fields) into its data set's summary.
+void count_prediction(DatasetSummary& summary, const io::Json& prediction);
+// Sets summary.datasets and their average accuracy.
+void set_dataset_summaries(EvalSummary& summary, std::vector<DatasetSummary> datasets);
+
 // Cuts `text` at the first occurrence of each stop string (in order), stripping after each cut,
 // as math_eval.py does with its stop words.
 std::string apply_stop_words(const std::string& text, const std::vector<std::string>& stops);
@@ -74,7 +68,5 @@ io::Json grade_completion(const std::string& label, const EvalExample& example, 
                           const std::string& prompt, const Completion& completion,
                           const std::vector<std::string>& stops, const MathEqualOptions& grading, double seconds);
 
-EvalSummary run_eval(const std::vector<LoadedDataset>& datasets, const std::vector<std::vector<std::string>>& prompts,
-                     const CompletionSource& source, const EvalOptions& options);
 
 }  // namespace lightreasoner::eval

@@ -1,6 +1,6 @@
 // Rejection sampling as an eval run over the training problems: the same prompts the SFT rows
 // will use, greedy rollouts, toolkit grading, then the finished correct ones become examples.
-#include "lightreasoner/train/rejection.h"
+#include "lightreasoner/pipeline/rejection.h"
 
 #include <spdlog/spdlog.h>
 
@@ -11,11 +11,11 @@
 #include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/model_eval.h"
 #include "lightreasoner/eval/prompt.h"
-#include "lightreasoner/eval/runner.h"
+#include "lightreasoner/pipeline/eval_loop.h"
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/prompt/formats.h"
 
-namespace lightreasoner::train {
+namespace lightreasoner::pipeline {
 
 namespace fs = std::filesystem;
 
@@ -84,14 +84,14 @@ RejectionReport rejection_sample_from(const eval::CompletionSource& source, cons
     prompts.push_back(prompt::render_template(config.prompt.template_name, example.question, template_options));
   }
 
-  eval::EvalOptions options;
+  EvalLoopOptions options;
   options.out_dir = fs::path(config.output_dir) / "rejection";
   options.prompt_type = rollout_prompt_type(config, /*say_so=*/true);
   options.run_settings = {{"expert", {{"path", fs::absolute(config.expert.path).string()}}},
                           {"prompt", {{"template", config.prompt.template_name}}},
                           {"sft", {{"max_new_tokens", config.sft.max_new_tokens}}},
                           {"decoding", "greedy"}};
-  eval::run_eval({data}, {prompts}, source, options);
+  run_eval_loop({data}, {prompts}, source, options, dist::world());
 
   // The graded rollouts, read back (a resumed run has part of them from before), in problem order.
   std::map<int64_t, io::Json> graded;
@@ -116,4 +116,4 @@ RejectionReport rejection_sample_from(const eval::CompletionSource& source, cons
   return report;
 }
 
-}  // namespace lightreasoner::train
+}  // namespace lightreasoner::pipeline
