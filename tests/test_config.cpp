@@ -8,6 +8,7 @@
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/resources.h"
 #include "lightreasoner/eval/dataset.h"
+#include "lightreasoner/pipeline/options.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -84,6 +85,14 @@ TEST(Config, OverridesAreTypedAndValidated) {
   EXPECT_LR_ERROR(load_run_config("", {"train..lr=1"}), "empty component");
 }
 
+TEST(Config, OverridesThatAreNotUtf8AreRefusedNotCrashed) {
+  // Found by fuzz_run_config: such a value became a JSON string that threw a raw JSON exception in
+  // the error message's preview (and would have when config.resolved.json was written).
+  EXPECT_LR_ERROR(load_run_config("", {"output_dir=runs/\xff"}), "is not valid UTF-8");
+  EXPECT_LR_ERROR(load_run_config("", {"seed=\xff"}), "--set 'seed=\xEF\xBF\xBD' is not valid UTF-8");
+  EXPECT_EQ(load_run_config("", {"output_dir=runs/caf\xC3\xA9"}).output_dir, "runs/caf\xC3\xA9");  // é is fine
+}
+
 TEST(Config, OverridesApplyOnTopOfTheFile) {
   auto dir = lrtest::temp_dir();
   write_file_atomic(dir / "c.json", R"({"train": {"max_steps": 7}, "optim": {"lr": 0.001}})");
@@ -112,6 +121,9 @@ TEST(Config, BadFilesAreClearErrors) {
   write_file_atomic(dir / "bad.json", "{\"train\": {\"max_steps\": 7,}");
   EXPECT_LR_ERROR(load_run_config(dir / "bad.json"), "bad.json: not valid JSON");
   EXPECT_LR_ERROR(load_run_config(dir / "missing.json"), "cannot open");
+  // Found by fuzz_run_config: a number beyond double's range escaped as a raw JSON exception.
+  write_file_atomic(dir / "huge.json", "{\"seed\": 6e1111}");
+  EXPECT_LR_ERROR(load_run_config(dir / "huge.json"), "huge.json: not valid JSON");
   // Comments are tolerated (people annotate configs).
   write_file_atomic(dir / "commented.json", "{\n  // the paper's beta\n  \"selection\": {\"beta\": 0.5}\n}");
   EXPECT_DOUBLE_EQ(load_run_config(dir / "commented.json").selection.beta, 0.5);
@@ -179,20 +191,20 @@ TEST(Config, DecodingFromGenerationConfigIsWhatGenerateAppliesWithoutArguments) 
   RunConfig c = from_text(R"({"sample": {"decoding": "generation_config", "temperature": 0.9}})");
   c.expert.path = dir.string();
   // No file, or do_sample absent/false: greedy (the sample.temperature written beside it is not used).
-  EXPECT_EQ(contrast::resolved_decoding(c).temperature, 0.0);
+  EXPECT_EQ(pipeline::sample_decoding(c).temperature, 0.0);
   write_file_atomic(dir / "generation_config.json", R"({"bos_token_id": 1, "max_new_tokens": 2048})");
-  EXPECT_EQ(contrast::resolved_decoding(c).temperature, 0.0);
+  EXPECT_EQ(pipeline::sample_decoding(c).temperature, 0.0);
   // DeepSeek-R1-Distill-Qwen-1.5B's file: sampling at 0.6 / 0.95, and transformers' top_k 50.
   write_file_atomic(dir / "generation_config.json", R"({"do_sample": true, "temperature": 0.6, "top_p": 0.95})");
-  auto d = contrast::resolved_decoding(c);
+  auto d = pipeline::sample_decoding(c);
   EXPECT_DOUBLE_EQ(d.temperature, 0.6);
   EXPECT_DOUBLE_EQ(d.top_p, 0.95);
   EXPECT_EQ(d.top_k, 50);
   write_file_atomic(dir / "generation_config.json", R"({"do_sample": "yes"})");
-  EXPECT_LR_ERROR(contrast::resolved_decoding(c), "'do_sample' must be true or false");
+  EXPECT_LR_ERROR(pipeline::sample_decoding(c), "'do_sample' must be true or false");
   // "config" (the default): the numbers as written.
   c.sample.decoding = "config";
-  EXPECT_DOUBLE_EQ(contrast::resolved_decoding(c).temperature, 0.9);
+  EXPECT_DOUBLE_EQ(pipeline::sample_decoding(c).temperature, 0.9);
   EXPECT_LR_ERROR(from_text(R"({"sample": {"decoding": "hf"}})"), "sample.decoding must be one of config, generation_config");
   EXPECT_LR_ERROR(from_text(R"({"train": {"order": "random"}})"), "train.order must be one of steps, rollouts");
 }

@@ -37,6 +37,15 @@ TEST(Jsonl, BadLineStopsWithFileAndLine) {
   EXPECT_LR_ERROR(read_jsonl(dir / "bad.jsonl"), "bad.jsonl:2: not valid JSON");
   write_file_atomic(dir / "array.jsonl", "[1,2]\n");
   EXPECT_LR_ERROR(read_jsonl(dir / "array.jsonl"), "array.jsonl:1: expected a JSON object, got array");
+  // Found by fuzz_contrast: a number beyond double's range escaped as a raw JSON exception.
+  write_file_atomic(dir / "huge.jsonl", "{\"q\":1}\n{\"q\": 22222e2222}\n");
+  EXPECT_LR_ERROR(read_jsonl(dir / "huge.jsonl"), "huge.jsonl:2: not valid JSON");
+  JsonlReader skipping(dir / "huge.jsonl", BadRecordPolicy::kSkip);
+  JsonlRecord record;
+  int64_t good = 0;
+  while (skipping.next(record)) ++good;
+  EXPECT_EQ(good, 1);
+  EXPECT_EQ(skipping.bad_records(), 1);
 }
 
 TEST(Jsonl, BadLinesCanBeSkippedAndCounted) {

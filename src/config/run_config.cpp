@@ -29,7 +29,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
       try {
         Json reparsed = Json::parse(text, nullptr, true, true);
         LR_FAIL(source << ": not valid JSON (" << reparsed.type_name() << " on the second parse)");
-      } catch (const Json::parse_error& e) {
+      } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
         LR_FAIL(source << ": not valid JSON: " << e.what());
       }
       LR_FAIL(source << ": not valid JSON");

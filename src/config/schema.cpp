@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "lightreasoner/core/pytext.h"
+
 namespace lightreasoner::config {
 
 Check<std::string> one_of(std::vector<std::string> allowed) {
@@ -61,7 +63,7 @@ std::string closest_key(const std::string& key, const std::vector<std::string>& 
 }
 
 std::string json_preview(const Json& value) {
-  std::string text = value.dump();
+  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);  // never throws on bad UTF-8
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text;
 }
@@ -147,6 +149,9 @@ void read_value(const Json& j, const std::string& path, std::array<double, 2>& o
 
 void apply_override(Json& root, const std::string& assignment) {
   auto eq = assignment.find('=');
+  // A config is JSON, whose strings are UTF-8: bytes that are not would fail when it is written out.
+  LR_CHECK(py::sanitize_utf8(assignment) == assignment,
+           "--set '" << py::sanitize_utf8(assignment) << "' is not valid UTF-8 (shown with U+FFFD for the bad bytes)");
   LR_CHECK(eq != std::string::npos && eq > 0,
            "--set expects key.path=value (got '" << assignment << "')");
   std::string path = assignment.substr(0, eq);

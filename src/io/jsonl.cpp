@@ -62,7 +62,7 @@ bool JsonlReader::next(JsonlRecord& record) {
     if (value.is_discarded()) {
       try {
         Json ignored = Json::parse(text);  // throws: only for the position in the message
-      } catch (const Json::parse_error& e) {
+      } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
         reason = std::string("not valid JSON: ") + e.what();
       }
       if (reason.empty()) reason = "not valid JSON";
