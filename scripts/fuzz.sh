@@ -138,7 +138,7 @@ for h in "${HARNESSES[@]}"; do
   # Status lines: fork mode "#EXECS: cov: .. ft: .. corp: N exec/s: ..", one process
   # "#EXECS<tab>NEW|REDUCE|pulse  cov: .. ft: .. corp: N/size ..".
   last=$(grep -oE '#[0-9]+:?[[:space:]]+([A-Za-z]+[[:space:]]+)?cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1 || true)
-  execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"${last:-#0:}")
+  execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"${last:-#0}")
   corp=$(sed -E 's/.* corp: ([0-9]+).*/\1/' <<<"${last:- corp: 0}")
   found=$(find "$findings" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
   total_findings=$((total_findings + found))
