@@ -36,6 +36,14 @@ fs::path temp_dir(const std::string& tag) {
   return dir;
 }
 
+bool sentencepiece_available() {
+#if defined(__SANITIZE_ADDRESS__)
+  return false;
+#else
+  return true;
+#endif
+}
+
 CommandResult run_binary(const std::string& args) { return run_shell(std::string("'") + LR_BINARY + "' " + args); }
 
 CommandResult run_shell(const std::string& command_line) {

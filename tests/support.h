@@ -22,6 +22,15 @@ std::filesystem::path fixture_dir();
 // data/ of this source tree: the evaluation sets in the toolkit's layout (data/README.md).
 std::filesystem::path data_dir();
 
+// False in a sanitizer build: the sentencepiece shim needs RTLD_DEEPBIND, which the sanitizer
+// runtime refuses (docs/reliability.md, Sanitizers). Cases that load a sentencepiece model skip
+// there with LR_SKIP_WITHOUT_SENTENCEPIECE(), saying why; everywhere else they run.
+bool sentencepiece_available();
+#define LR_SKIP_WITHOUT_SENTENCEPIECE()                                                            \
+  if (!lrtest::sentencepiece_available())                                                         \
+  GTEST_SKIP() << "loads a sentencepiece model, which a sanitizer build cannot (the shim needs " \
+                  "RTLD_DEEPBIND)"
+
 // A fresh, empty directory named after the running test.
 std::filesystem::path temp_dir(const std::string& tag = "");
 

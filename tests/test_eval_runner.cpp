@@ -1,4 +1,4 @@
-// The eval runner with a scripted completion source (standing in for the model-backed one):
+// The eval loop (pipeline/eval_loop.h) with a scripted completion source (standing in for the model-backed one):
 // batching by prompt length, grading, summary arithmetic, resume after a torn predictions file
 // (only the missing problems are asked again, and the result equals an uninterrupted run), and
 // refusing to resume a different run.

@@ -28,9 +28,11 @@ TEST(TokenizeCli, TextJsonTemplateAndNoSpecial) {
   // The readable form: id, vocabulary token and decoded text per line, then the count.
   r = lrtest::run_binary("--log-level warn tokenize --model " + fixture("qwen3-tokenizer") + " --text 'Hello world'");
   EXPECT_EQ(r.output, "9707\t\"Hello\"\t\"Hello\"\n1879\t\"Ġworld\"\t\" world\"\n2 tokens\n");
-  r = lrtest::run_binary("--log-level warn tokenize --model " + fixture("llama2-sentencepiece") +
-                         " --text 'Hello world!' --json");
-  EXPECT_EQ(r.output, "[1,15043,3186,29991]\n");
+  if (lrtest::sentencepiece_available()) {  // not in a sanitizer build (support.h)
+    r = lrtest::run_binary("--log-level warn tokenize --model " + fixture("llama2-sentencepiece") +
+                           " --text 'Hello world!' --json");
+    EXPECT_EQ(r.output, "[1,15043,3186,29991]\n");
+  }
 }
 
 TEST(TokenizeCli, FileFieldOneLinePerRecord) {

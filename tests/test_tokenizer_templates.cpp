@@ -82,6 +82,7 @@ TEST(Templates, ASystemPromptIsRefusedByAFormatThatWouldDropIt) {
 }
 
 TEST(Templates, BosHandlingFollowsTheTemplate) {
+  LR_SKIP_WITHOUT_SENTENCEPIECE();
   const auto& llama2 = lrtest::fixture_tokenizer("llama2-sentencepiece");
   // llama2-chat writes "<s>" itself: exactly one BOS.
   const auto ids = encode_prompt(llama2, "llama2-chat", "Hi");

@@ -56,7 +56,7 @@ CompletionSource model_completion_source(model::CausalLM& model, const tokenizer
   if (!stats) stats = std::make_shared<ModelSourceStats>();
   CompletionSource source;
   source.name = "model";
-  // run_eval hands over kPromptsPerSlot batches at a time and generation keeps batch_size rows
+  // the eval loop hands over kPromptsPerSlot batches at a time and generation keeps batch_size rows
   // decoding (continuous batching: a finished row's slot takes the next prompt at once), so
   // short completions stop costing a whole batch; results are the same (greedy, per prompt).
   source.batch_size = options.batch_size * kPromptsPerSlot;

@@ -80,9 +80,9 @@ int64_t read_predictions(const fs::path& path, const std::vector<LoadedDataset>&
 
 EvalSummary run_eval_loop(const std::vector<LoadedDataset>& datasets, const std::vector<std::vector<std::string>>& prompts,
                           const CompletionSource& source, const EvalLoopOptions& options, const dist::Group& group) {
-  LR_CHECK(prompts.size() == datasets.size(), "run_eval: one prompt list per data set expected (got "
+  LR_CHECK(prompts.size() == datasets.size(), "eval: one prompt list per data set expected (got "
                                                   << prompts.size() << " for " << datasets.size() << ")");
-  LR_CHECK(source.batch_size >= 1 && source.complete, "run_eval: completion source '" << source.name << "' is unusable");
+  LR_CHECK(source.batch_size >= 1 && source.complete, "eval: completion source '" << source.name << "' is unusable");
   fs::create_directories(options.out_dir);
   const OutputDirLock lock = dist::lock_output_dir(options.out_dir, "eval");  // nested under a model eval's
   const fs::path predictions_path = options.out_dir / "predictions.jsonl";

@@ -25,7 +25,7 @@ struct Completion {
 };
 
 struct EvalItem {
-  size_t dataset = 0;  // index into the runner's datasets
+  size_t dataset = 0;  // index into the eval loop's datasets
   size_t index = 0;    // position of the example in its data set
   const EvalExample* example = nullptr;
   std::string prompt;

@@ -1,5 +1,5 @@
 // Rejection-sampled SFT data (docs/method.md#sft-baseline): one greedy rollout of the model per problem of
-// data.path, made and graded by eval's model source and runner (the Qwen2.5-Math toolkit's
+// data.path, made and graded by eval's model source and the eval loop (the Qwen2.5-Math toolkit's
 // extraction and math_equal; resumable predictions under <output_dir>/rejection/). A rollout is
 // kept when it is judged correct and ended on its own (eos or a stop string of the toolkit prompt
 // type prompt.template is, prompt/formats.h; eval.template's only for a format the toolkit lacks),
