@@ -240,6 +240,7 @@ std::string run_script(const std::string& command) {
 }
 
 TEST(WorldPipeline, CiWorldRunsEveryStageAndARerunIsCached) {
+  LR_SKIP_WITHOUT_SENTENCEPIECE();  // the world trains and uses a sentencepiece tokenizer
   if (std::system("command -v spm_train > /dev/null 2>&1") != 0) GTEST_SKIP() << "spm_train not on PATH";
   if (std::system("/usr/bin/python3 -c 'import matplotlib' > /dev/null 2>&1") != 0)
     GTEST_SKIP() << "python3-matplotlib missing (the report's plots)";
@@ -350,6 +351,7 @@ TEST(WorldPipeline, CiWorldRunsEveryStageAndARerunIsCached) {
 }
 
 TEST(WorldPipeline, CiLineageWorldRunsEveryModelVariantAndReport) {
+  LR_SKIP_WITHOUT_SENTENCEPIECE();  // the world trains and uses a sentencepiece tokenizer
   if (std::system("command -v spm_train > /dev/null 2>&1") != 0) GTEST_SKIP() << "spm_train not on PATH";
   const fs::path out = lrtest::temp_dir();
   const std::string command = std::string("bash '") + LR_SOURCE_DIR + "/scripts/lineage_world.sh' --ci --seed 2 --out '" +
