@@ -3,7 +3,7 @@
 # and runs test suites in it. Without arguments: the parser/config/jsonl/tokenizer/grading subset
 # (docs/reliability.md has the figures and why it is not part of .ci/run); with --all: every suite;
 # otherwise the given ctest -R pattern. Sentencepiece tokenizers cannot load in this build (the shim
-# needs RTLD_DEEPBIND, which the sanitizer runtime refuses), so their test cases fail by design.
+# needs RTLD_DEEPBIND, which the sanitizer runtime refuses), so their test cases skip, saying why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 subset="test_safetensors|test_config|test_jsonl|test_tokenizer$|test_eval_grading|test_eval_hostile|test_model_config|test_model_loader|test_core|test_run_control|test_problems|test_contrast_dataset"
