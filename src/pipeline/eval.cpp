@@ -1,7 +1,7 @@
 // The `eval` recipes (pipeline/eval.h): the model-backed run — the training-prompt check, data sets
 // and prompts before the model loads, the expert (+ adapter) loaded once, the model as a completion
-// source — and --grade over completions produced elsewhere. the eval loop (eval_loop.h) does ordering, grading and
-// the resumable files for both.
+// source — and --grade over completions produced elsewhere. The eval loop (eval_loop.h) does
+// ordering, grading and the resumable files for both.
 #include "lightreasoner/pipeline/eval.h"
 
 #include <spdlog/spdlog.h>

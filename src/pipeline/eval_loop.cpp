@@ -37,8 +37,6 @@ std::string dump_line(const io::Json& record) {
 
 std::string key_of(const std::string& label, int64_t id) { return label + "\x1f" + std::to_string(id); }
 
-
-
 // A predictions.jsonl line's identity for merging the ranks' part files.
 std::optional<std::string> prediction_key(const io::Json& record) {
   if (!record.is_object() || !record.contains("dataset") || !record["dataset"].is_string() || !record.contains("id") ||

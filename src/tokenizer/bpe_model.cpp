@@ -6,10 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <cstdio>
 #include <functional>
 #include <queue>
 
+#include "byte_fallback.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/tokenizer/utf8.h"
 
@@ -39,9 +39,7 @@ BpeModel::BpeModel(const std::vector<std::pair<std::string, TokenId>>& vocab,
     if (options_.byte_level) {
       key = std::string(1, static_cast<char>(b));
     } else {
-      char hex[8];
-      std::snprintf(hex, sizeof(hex), "<0x%02X>", b);
-      key = hex;
+      key = byte_fallback_token(static_cast<uint8_t>(b));
     }
     auto it = vocab_.find(key);
     byte_ids_[b] = it == vocab_.end() ? -1 : it->second;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "bpe_model.h"
+#include "byte_fallback.h"
 #include "byte_level.h"
 #include "fingerprint.h"
 #include "lightreasoner/core/atomic_file.h"
@@ -145,9 +146,8 @@ class JsonBpeTokenizer final : public Tokenizer {
       auto bytes = byte_level::decode(token);
       return bytes ? *bytes : token;
     }
-    if (decoder_.byte_fallback && token.size() == 6 && token.compare(0, 3, "<0x") == 0 && token[5] == '>') {
-      int value = 0;
-      if (std::sscanf(token.c_str() + 3, "%2X", &value) == 1) return std::string(1, static_cast<char>(value));
+    if (decoder_.byte_fallback) {
+      if (const auto byte = byte_fallback_value(token)) return std::string(1, static_cast<char>(*byte));
     }
     std::string out = token;
     for (const auto& [from, to] : decoder_.replacements) out = replace_all(out, from, to);

@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "byte_fallback.h"
 #include "fingerprint.h"
 #include "lightreasoner/core/error.h"
 #include "spm_shim/sentencepiece_shim.h"
@@ -204,11 +205,9 @@ class SentencePieceTokenizer final : public Tokenizer {
 
   // The byte a byte-fallback piece stands for: its text must be "<0xNN>".
   int16_t byte_of_piece(const std::string& piece, int32_t id) const {
-    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
-    const bool ok = piece.size() == 6 && piece.compare(0, 3, "<0x") == 0 && piece[5] == '>' && hex(piece[3]) >= 0 &&
-                    hex(piece[4]) >= 0;
-    LR_CHECK(ok, file_ << ": byte piece " << id << " is '" << piece << "', expected <0xNN>");
-    return static_cast<int16_t>(hex(piece[3]) * 16 + hex(piece[4]));
+    const auto byte = byte_fallback_value(piece);
+    LR_CHECK(byte.has_value(), file_ << ": byte piece " << id << " is '" << piece << "', expected <0xNN>");
+    return *byte;
   }
 
  public:
