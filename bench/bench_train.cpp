@@ -25,7 +25,7 @@
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/lora.h"
-#include "lightreasoner/train/trainer.h"
+#include "lightreasoner/pipeline/training.h"
 
 using namespace lightreasoner;
 namespace fs = std::filesystem;
@@ -144,19 +144,19 @@ int main(int argc, char** argv) {
       torch::NoGradGuard no_grad;  // the same starting adapter for every run
       for (const auto& m : modules) m.adapter->B.zero_();
     }
-    train::TrainerOptions o;
-    o.train.packing = train::packing_name(packing);
-    o.vocab = V;
+    pipeline::TrainingOptions o;
+    o.trainer.train.packing = train::packing_name(packing);
+    o.trainer.vocab = V;
     // The same updates for both packings (train.batch_size counts steps): rollouts_per_batch
     // whole rollouts each, kept together by the rollout order so trajectory packing can share them.
-    o.train.order = "rollouts";
-    o.train.batch_size = rollouts_per_batch * selected;
-    o.train.max_steps = max_steps;
-    o.train.checkpoint_every = 0;
-    o.train.log_every = max_steps;
+    o.trainer.train.order = "rollouts";
+    o.trainer.train.batch_size = rollouts_per_batch * selected;
+    o.trainer.train.max_steps = max_steps;
+    o.trainer.train.checkpoint_every = 0;
+    o.trainer.train.log_every = max_steps;
     o.run_dir = fs::temp_directory_path() / ("bench_train_" + std::to_string(::getpid()));
     fs::remove_all(o.run_dir);
-    auto summary = train::run_trainer(model, model::lora_parameters(modules), rows, o, dist::Group());
+    auto summary = pipeline::run_training(model, model::lora_parameters(modules), rows, o, dist::Group());
     fs::remove_all(o.run_dir);
     return summary;
   };

@@ -25,7 +25,7 @@
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/io/safetensors.h"
 #include "lightreasoner/model/init.h"
-#include "lightreasoner/train/checkpoint.h"
+#include "lightreasoner/pipeline/checkpoints.h"
 #include "support.h"
 
 extern char** environ;
@@ -421,7 +421,7 @@ TEST(DistCli, AKilledRankStopsTheOtherAndTheRunResumes) {
   Rank rank1 = spawn_rank({"train", "--config", config}, 1, 2, port, w.dir / "killed.rank1.log");
   auto reached = [&] {
     try {
-      auto latest = train::latest_checkpoint(killed);
+      auto latest = pipeline::latest_checkpoint(killed);
       return latest && std::stoll(latest->filename().string().substr(std::string("checkpoint-").size())) >= 10;
     } catch (const std::exception&) {
       return false;  // a directory pruned while being listed

@@ -17,10 +17,12 @@
 #include "lightreasoner/io/safetensors.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/train/batch.h"
+#include "lightreasoner/pipeline/checkpoints.h"
+#include "lightreasoner/pipeline/options.h"
+#include "lightreasoner/pipeline/training.h"
 #include "lightreasoner/train/checkpoint.h"
 #include "lightreasoner/train/loss.h"
 #include "lightreasoner/train/trainer.h"
-#include "lightreasoner/pipeline/options.h"
 #include "model_support.h"
 
 namespace fs = std::filesystem;
@@ -71,14 +73,14 @@ std::vector<const train::TrainRow*> pointers(const std::vector<train::TrainRow>&
   return out;
 }
 
-train::TrainerOptions quick_options(const fs::path& dir, int64_t vocab) {
-  train::TrainerOptions o;
-  o.vocab = vocab;
-  o.train.batch_size = 2;
-  o.train.grad_accum = 1;
-  o.train.max_steps = 10;
-  o.train.checkpoint_every = 0;
-  o.train.log_every = 1;
+pipeline::TrainingOptions quick_options(const fs::path& dir, int64_t vocab) {
+  pipeline::TrainingOptions o;
+  o.trainer.vocab = vocab;
+  o.trainer.train.batch_size = 2;
+  o.trainer.train.grad_accum = 1;
+  o.trainer.train.max_steps = 10;
+  o.trainer.train.checkpoint_every = 0;
+  o.trainer.train.log_every = 1;
   o.run_dir = dir;
   return o;
 }
@@ -301,12 +303,12 @@ TEST(TrainLoop, PackingAndAccumulationChangeTheSpeedNotTheTrainedAdapter) {
     spec.dropout = 0.0;
     auto modules = model::attach_lora(*model, spec, 5);
     auto o = quick_options(lrtest::temp_dir(std::to_string(adapters.size())), model->config().vocab_size);
-    o.train.packing = packing;
-    o.train.grad_accum = accum;
-    o.train.batch_size = 5;
-    o.train.max_steps = 6;
-    o.optim.lr = 1e-2;
-    auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o, dist::Group());
+    o.trainer.train.packing = packing;
+    o.trainer.train.grad_accum = accum;
+    o.trainer.train.batch_size = 5;
+    o.trainer.train.max_steps = 6;
+    o.trainer.optim.lr = 1e-2;
+    auto summary = pipeline::run_training(*model, model::lora_parameters(modules), rows, o, dist::Group());
     EXPECT_EQ(summary.supervised_steps, 30);  // 6 updates x 5 steps
     if (supervised >= 0) EXPECT_EQ(summary.supervised_steps, supervised);
     supervised = summary.supervised_steps;
@@ -417,11 +419,11 @@ TEST(TrainLoop, OverfittingAHandfulOfStepsReachesTheTargetEntropy) {
   auto modules = model::attach_lora(*model, spec, 42);
   auto dir = lrtest::temp_dir();
   auto o = quick_options(dir, vocab);
-  o.train.batch_size = 3;
-  o.train.max_steps = 150;
-  o.optim.lr = 1e-2;
-  o.optim.schedule = "constant";
-  auto summary = train::run_trainer(*model, model::lora_parameters(modules), rows, o, dist::Group());
+  o.trainer.train.batch_size = 3;
+  o.trainer.train.max_steps = 150;
+  o.trainer.optim.lr = 1e-2;
+  o.trainer.optim.schedule = "constant";
+  auto summary = pipeline::run_training(*model, model::lora_parameters(modules), rows, o, dist::Group());
   // KL = CE − H(target): the soft cross-entropy approaches the target entropy.
   auto batch = train::pack_rows(pointers(rows), Packing::kTrajectory, torch::kCPU);
   torch::NoGradGuard no_grad;
@@ -432,6 +434,80 @@ TEST(TrainLoop, OverfittingAHandfulOfStepsReachesTheTargetEntropy) {
                                            << "; first loss " << summary.first_loss;
   EXPECT_LT(kl, 0.01);
   EXPECT_TRUE(fs::exists(dir / "metrics.jsonl"));
+}
+
+// The building block alone (no output directory): update k depends on (seed, k) and the state
+// a checkpoint holds, nothing else — so three updates, a checkpoint's files, a fresh Trainer on a
+// differently initialised adapter and three more equal six uninterrupted updates bit for bit,
+// LoRA dropout (reseeded per micro-batch) included.
+TEST(Trainer, UpdatesContinuedFromACheckpointsFilesEqualAnUninterruptedRunBitwise) {
+  const auto dir = lrtest::make_tiny_model("qwen2");
+  const auto rows = random_rows(6, 64, 17);
+  model::LoraSpec spec;
+  spec.dropout = 0.1;
+  auto make = [&](uint64_t lora_seed) {
+    auto model = lrtest::load_tiny(dir);
+    auto modules = model::attach_lora(*model, spec, lora_seed);
+    model->train();
+    return std::make_pair(model, modules);
+  };
+  train::TrainerOptions o;
+  o.vocab = 64;
+  o.train.batch_size = 3;
+  o.train.grad_accum = 2;
+  o.train.max_steps = 6;
+  o.optim.lr = 1e-2;
+
+  auto [whole_model, whole_modules] = make(5);
+  train::Trainer whole(*whole_model, model::lora_parameters(whole_modules), rows, o, dist::Group());
+  std::vector<double> whole_losses;
+  for (int64_t step = 0; step < 6; ++step) whole_losses.push_back(whole.update(step, false).loss);
+
+  const fs::path saved = lrtest::temp_dir("trainer-checkpoint");
+  {
+    auto [model, modules] = make(5);
+    train::Trainer first(*model, model::lora_parameters(modules), rows, o, dist::Group());
+    for (int64_t step = 0; step < 3; ++step) EXPECT_EQ(first.update(step, false).loss, whole_losses[step]);
+    auto state = first.describe();
+    state.step = 3;
+    train::write_checkpoint(saved, state, first.trainable(), first.optimizer());
+  }
+  auto [model, modules] = make(99);  // another initial adapter: the checkpoint must replace it all
+  train::Trainer second(*model, model::lora_parameters(modules), rows, o, dist::Group());
+  EXPECT_EQ(train::load_checkpoint(saved, second.trainable(), second.optimizer()).step, 3);
+  for (int64_t step = 3; step < 6; ++step) EXPECT_EQ(second.update(step, false).loss, whole_losses[step]) << step;
+  const auto expected = model::lora_parameters(whole_modules), actual = model::lora_parameters(modules);
+  ASSERT_EQ(actual.size(), expected.size());
+  for (size_t k = 0; k < expected.size(); ++k)
+    EXPECT_TRUE(torch::equal(actual[k].second, expected[k].second)) << expected[k].first;
+}
+
+TEST(Trainer, ANonFiniteLossStopsTheUpdateBeforeTheOptimizerTouchesTheTensors) {
+  auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2"));
+  model::LoraSpec spec;
+  spec.dropout = 0.0;
+  auto modules = model::attach_lora(*model, spec, 3);
+  auto rows = random_rows(2, model->config().vocab_size, 7);
+  train::TrainerOptions o;
+  o.vocab = model->config().vocab_size;
+  o.train.batch_size = 2;
+  o.train.max_steps = 1;
+  // NaN targets everywhere (what overflowing weights produce, made deterministic).
+  for (auto& row : rows)
+    for (auto& step : row.steps) step.p.assign(step.ids.size(), std::nanf(""));
+  const auto trainable = model::lora_parameters(modules);
+  std::vector<torch::Tensor> before;
+  for (const auto& [name, t] : trainable) before.push_back(t.detach().clone());
+  train::Trainer trainer(*model, trainable, rows, o, dist::Group());
+  model->train();
+  try {
+    trainer.update(0, false);
+    ADD_FAILURE() << "a NaN loss did not stop the update";
+  } catch (const train::NonFiniteUpdate& e) {
+    EXPECT_EQ(e.problem(), "train: the loss is nan at step 1 (micro-batch 0)");
+    EXPECT_NE(std::string(e.what()).find("Lower optim.lr"), std::string::npos) << e.what();
+  }
+  for (size_t k = 0; k < before.size(); ++k) EXPECT_TRUE(torch::equal(trainable[k].second, before[k])) << trainable[k].first;
 }
 
 TEST(TrainLoop, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
@@ -449,12 +525,12 @@ TEST(TrainLoop, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
   for (uint64_t seed = 1; seed <= 8 && !checked; ++seed) {
     auto dir = lrtest::temp_dir("seed" + std::to_string(seed));
     auto o = quick_options(dir, vocab);
-    o.train.batch_size = 1;
-    o.train.max_steps = 2;
-    o.train.checkpoint_every = 1;
-    o.seed = seed;
+    o.trainer.train.batch_size = 1;
+    o.trainer.train.max_steps = 2;
+    o.trainer.train.checkpoint_every = 1;
+    o.trainer.seed = seed;
     try {
-      train::run_trainer(*model, model::lora_parameters(modules), rows, o, dist::Group());
+      pipeline::run_training(*model, model::lora_parameters(modules), rows, o, dist::Group());
       ADD_FAILURE() << "a NaN loss did not stop training";
       break;
     } catch (const Error& e) {
@@ -464,7 +540,7 @@ TEST(TrainLoop, NanLossStopsAndKeepsTheLastGoodCheckpoint) {
         EXPECT_NE(what.find("No checkpoint was written yet"), std::string::npos) << what;
         continue;
       }
-      auto latest = train::latest_checkpoint(dir);
+      auto latest = pipeline::latest_checkpoint(dir);
       ASSERT_TRUE(latest.has_value());
       EXPECT_EQ(latest->filename().string(), "checkpoint-1");
       auto file = io::SafetensorsFile::open(*latest / "trainable.safetensors");
@@ -482,15 +558,15 @@ TEST(TrainLoop, EmptyDataAndStaleCheckpointsAreRefused) {
   const int64_t vocab = model->config().vocab_size;
   auto dir = lrtest::temp_dir();
   auto o = quick_options(dir, vocab);
-  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), {}, o, dist::Group()), "no supervised steps");
-  o.train.max_steps = 2;
-  o.train.checkpoint_every = 1;
-  train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o, dist::Group());
-  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o, dist::Group()),
+  EXPECT_LR_ERROR(pipeline::run_training(*model, model::lora_parameters(modules), {}, o, dist::Group()), "no supervised steps");
+  o.trainer.train.max_steps = 2;
+  o.trainer.train.checkpoint_every = 1;
+  pipeline::run_training(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o, dist::Group());
+  EXPECT_LR_ERROR(pipeline::run_training(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o, dist::Group()),
                   "pass --resume to continue it");
   o.resume = true;
-  o.train.max_steps = 3;  // a different schedule: resuming would not reproduce anything
-  EXPECT_LR_ERROR(train::run_trainer(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o, dist::Group()),
+  o.trainer.train.max_steps = 3;  // a different schedule: resuming would not reproduce anything
+  EXPECT_LR_ERROR(pipeline::run_training(*model, model::lora_parameters(modules), random_rows(2, vocab, 1), o, dist::Group()),
                   "total_steps: the checkpoint has 2, this run has 3");
   train::RowLimits limits;
   limits.vocab = 10;

@@ -26,7 +26,7 @@
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/prompt/formats.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
-#include "lightreasoner/train/checkpoint.h"
+#include "lightreasoner/pipeline/checkpoints.h"
 #include "lightreasoner/pipeline/rejection.h"
 #include "support.h"
 
@@ -162,7 +162,7 @@ TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
   // Kill once a checkpoint at step >= 15 is on disk (older ones are pruned as newer ones land).
   auto reached = [&] {
     try {
-      auto latest = train::latest_checkpoint(killed);
+      auto latest = pipeline::latest_checkpoint(killed);
       return latest && std::stoll(latest->filename().string().substr(std::string("checkpoint-").size())) >= 15;
     } catch (const std::exception&) {
       return false;  // a directory pruned while being listed
@@ -284,7 +284,7 @@ TEST(TrainCli, ACtrlCStopsAtACheckpointAndTheResumeEqualsUninterrupted) {
   EXPECT_NE(run.output.find("stopped on request"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("rerun with --resume"), std::string::npos) << run.output;
   EXPECT_FALSE(fs::exists(stopped / "adapter"));
-  const auto checkpoint = train::latest_checkpoint(stopped);
+  const auto checkpoint = pipeline::latest_checkpoint(stopped);
   ASSERT_TRUE(checkpoint.has_value()) << run.output;
   const int64_t at = std::stoll(checkpoint->filename().string().substr(std::string("checkpoint-").size()));
   EXPECT_GE(at, 10);
@@ -336,7 +336,7 @@ TEST(TrainCli, AFullDiskFailsNamingTheFileAndLeavesNoHalfWrittenOutput) {
   EXPECT_NE(r.output.find("trainable.safetensors"), std::string::npos) << r.output;
   EXPECT_EQ(read_file(out / "contrast.jsonl"), dataset);  // the earlier output is intact
   EXPECT_FALSE(fs::exists(out / "adapter"));
-  EXPECT_FALSE(train::latest_checkpoint(out).has_value());  // no half-written checkpoint counts as one
+  EXPECT_FALSE(pipeline::latest_checkpoint(out).has_value());  // no half-written checkpoint counts as one
   EXPECT_FALSE(fs::exists(out / "checkpoints/.tmp-checkpoint-4"));  // nor is left behind
   // With room again the same command completes.
   run_ok("train --config '" + config.string() + "'");

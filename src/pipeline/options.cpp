@@ -54,7 +54,6 @@ train::TrainerOptions trainer_options(const config::RunConfig& config, train::Lo
   // An SFT example is a whole sequence (the official SFT baseline's item); a contrast one a step.
   o.rows_are_examples = loss == train::LossKind::kTokenCrossEntropy;
   o.seed = static_cast<uint64_t>(config.seed);
-  o.run_dir = config.output_dir;
   return o;
 }
 

@@ -89,11 +89,10 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
     item.value().set_requires_grad(true);
     trainable.emplace_back(item.key(), item.value());
   }
-  auto options = trainer_options(config, LossKind::kTokenCrossEntropy, limits.vocab);
-  options.resume = resume;
-  options.label = "sft";
+  TrainingOptions options{trainer_options(config, LossKind::kTokenCrossEntropy, limits.vocab), out_dir, resume};
+  options.trainer.label = "sft";
   TrainRunReport report;
-  report.summary = run_trainer(*model, trainable, data.rows, options, dist::world());
+  report.summary = run_training(*model, trainable, data.rows, options, dist::world());
   report.output = out_dir / "model";
   model::ModelDirOptions dir_options;
   dir_options.dtype = model::config_dtype(expert_config);

@@ -18,8 +18,9 @@
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/pipeline/sample.h"
 #include "lightreasoner/tokenizer/tokenizer.h"
-#include "lightreasoner/train/checkpoint.h"
+#include "lightreasoner/pipeline/checkpoints.h"
 #include "lightreasoner/pipeline/options.h"
+#include "lightreasoner/pipeline/training.h"
 
 namespace lightreasoner::pipeline {
 
@@ -46,7 +47,7 @@ void check_or_record_run_settings(const config::RunConfig& config, LossKind loss
   constexpr const char* kKind = "lightreasoner-checkpoints";
   const fs::path out_dir = config.output_dir;
   const fs::path file = out_dir / "checkpoints" / "settings.json";
-  if (!train::latest_checkpoint(out_dir)) {  // a fresh run (or a resume with nothing to resume)
+  if (!latest_checkpoint(out_dir)) {  // a fresh run (or a resume with nothing to resume)
     if (dist::world().is_main()) config::write_settings_record(file, kKind, config, trained_setting_keys(loss));
     return;
   }
@@ -67,11 +68,10 @@ TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const confi
                           int64_t vocab, bool resume) {
   const model::LoraSpec spec(config.lora);
   auto modules = model::attach_lora(model, spec, static_cast<uint64_t>(config.seed));
-  auto options = trainer_options(config, loss, vocab);
-  options.resume = resume;
-  options.label = loss == LossKind::kSoftTargetKL ? "train" : "sft";
+  TrainingOptions options{trainer_options(config, loss, vocab), config.output_dir, resume};
+  options.trainer.label = loss == LossKind::kSoftTargetKL ? "train" : "sft";
   TrainRunReport report;
-  report.summary = run_trainer(model, model::lora_parameters(modules), data.rows, options, dist::world());
+  report.summary = run_training(model, model::lora_parameters(modules), data.rows, options, dist::world());
   report.output = fs::path(config.output_dir) / "adapter";
   if (dist::world().is_main()) {
     model::save_peft_adapter(report.output, modules, spec, config.expert.path);

@@ -26,7 +26,7 @@ contrast::DecodingSettings sample_decoding(const config::RunConfig& config);
 // meta_mismatches knows whether the run names an amateur.
 contrast::ContrastMeta contrast_meta(const config::RunConfig& config);
 
-// The `train` and `optim` sections plus the run's loss, vocabulary, seed and output directory.
+// The `train` and `optim` sections plus the run's loss, vocabulary and seed.
 train::TrainerOptions trainer_options(const config::RunConfig& config, train::LossKind loss, int64_t vocab);
 
 }  // namespace lightreasoner::pipeline

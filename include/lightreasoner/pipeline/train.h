@@ -2,7 +2,7 @@
 // absent; refuses a dataset made with other settings (models, tokenizer, prompt, decoding, data,
 // selection, target: contrast/meta.h), listing each difference — or applies a pure selection
 // filter (β raised, selection turned on) and says so — or, with --resample, samples it again;
-// then LoRA on the expert, the trainer on the selected steps' soft targets (train/trainer.h),
+// then LoRA on the expert, the training loop on the selected steps' soft targets (training.h),
 // and <output_dir>/adapter/ (PEFT format) with the settings that shaped it. Also the LoRA half
 // shared with `sft` (pipeline/sft.h).
 #pragma once
@@ -15,6 +15,7 @@
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/model/transformer.h"
 #include "lightreasoner/train/batch.h"
+#include "lightreasoner/pipeline/training.h"
 #include "lightreasoner/train/trainer.h"
 
 namespace lightreasoner::pipeline {
@@ -39,7 +40,7 @@ int64_t shared_vocab(const config::RunConfig& config, const model::ModelConfig& 
 struct TrainRunReport {
   std::filesystem::path output;  // the adapter (or, for full fine-tuning, model) directory
   train::PreparedRows data;      // counts; rows are not kept
-  train::TrainSummary summary;
+  TrainSummary summary;
 };
 
 // LoRA training of an already loaded model on prepared rows, then the PEFT adapter (+ settings

@@ -1,14 +1,13 @@
-// Training checkpoints: <run_dir>/checkpoints/checkpoint-<step>/ holding the trainable tensors
-// (trainable.safetensors, fp32), the optimiser state (optimizer.pt, LibTorch archive) and
-// trainer_state.json (step, schedule length, data identity, seed). Each directory is written
-// under a temporary name and renamed, so a kill leaves either a whole checkpoint or none; only
-// the newest K are kept. Nothing here decides when to checkpoint (trainer.h does).
+// One training checkpoint's files: the trainable tensors (trainable.safetensors, fp32), the
+// optimiser state (optimizer.pt, LibTorch archive) and trainer_state.json (step, schedule length,
+// data identity, seed), written into and read from one directory. Where checkpoints live in an
+// output directory, how they are made atomic, how many are kept and when one is written or resumed
+// from are the recipe's (pipeline/checkpoints.h, pipeline/training.h).
 #pragma once
 
 #include <torch/torch.h>
 
 #include <filesystem>
-#include <optional>
 #include <string>
 
 #include "lightreasoner/io/jsonl.h"
@@ -31,14 +30,12 @@ struct TrainerState {
 io::Json state_to_json(const TrainerState& state);
 TrainerState state_from_json(const io::Json& json, const std::string& where);
 
-// <run_dir>/checkpoints/checkpoint-<step>: where save_checkpoint puts that step.
-std::filesystem::path checkpoint_dir(const std::filesystem::path& run_dir, int64_t step);
-// Writes checkpoint-<step> atomically and deletes all but the newest `keep`. Returns its path.
-std::filesystem::path save_checkpoint(const std::filesystem::path& run_dir, const TrainerState& state,
-                                      const io::NamedTensors& trainable, torch::optim::Optimizer& optimizer,
-                                      int keep);
-// The newest complete checkpoint directory, if any.
-std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& run_dir);
+// The file whose presence marks a complete checkpoint directory (it is written last).
+constexpr const char* kTrainerStateFile = "trainer_state.json";
+
+// Writes the three files into `dir` (which must exist), trainer_state.json last.
+void write_checkpoint(const std::filesystem::path& dir, const TrainerState& state, const io::NamedTensors& trainable,
+                      torch::optim::Optimizer& optimizer);
 // Restores the trainable tensors (by name, shapes exact) and the optimiser; returns the state.
 TrainerState load_checkpoint(const std::filesystem::path& dir, const io::NamedTensors& trainable,
                              torch::optim::Optimizer& optimizer);

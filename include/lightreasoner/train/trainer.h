@@ -1,39 +1,41 @@
-// The one training loop behind `train` and `sft`: updates of train.batch_size examples from the
-// seeded schedule (batch.h: UpdateSchedule), micro-batches with gradient accumulation, AdamW over the given trainable tensors only, the
-// LR schedule (linear/cosine/constant with warmup), gradient clipping, metrics.jsonl, progress,
-// atomic checkpoints every N steps (checkpoint.h) and `--resume` to the bitwise-same result.
-// Which tensors are trainable (LoRA or all) and what is saved at the end is the caller's.
+// One optimizer update at a time: the building block under `train` and `sft`. A Trainer holds the
+// seeded schedule of the rows (batch.h: UpdateSchedule), AdamW over the given trainable tensors
+// only, the LR schedule (linear/cosine/constant with warmup) and gradient clipping; update(k) runs
+// update k's micro-batches (gradient accumulation), the data-parallel all-reduce and the optimizer
+// step. Update k's data and dropout are functions of (seed, k) alone, so a run resumed from a
+// checkpoint replays what an uninterrupted one would. No files, no progress, no resume policy:
+// the recipe's loop (pipeline/training.h) decides when to log, checkpoint, resume and stop.
 #pragma once
 
 #include <torch/torch.h>
 
-#include <filesystem>
-#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "lightreasoner/config/run_config.h"
+#include "lightreasoner/core/error.h"
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/io/safetensors.h"
 #include "lightreasoner/model/transformer.h"
 #include "lightreasoner/train/batch.h"
+#include "lightreasoner/train/checkpoint.h"
 #include "lightreasoner/train/loss.h"
 
 namespace lightreasoner::train {
 
 // The trainer's plain options: the config's `train` and `optim` sections themselves (their fields,
 // defaults and checks are written once, in config/run_config.h; train.max_seq_len is the rows'
-// business, not the loop's) plus what the run decides; pipeline/options.h fills them from a RunConfig.
+// business, not the loop's; train.checkpoint_every, keep_checkpoints and log_every are the
+// recipe's) plus what the run decides; pipeline/options.h fills them from a RunConfig.
 struct TrainerOptions {
-  config::TrainConfig train;  // packing, order, batch_size, grad_accum, max_steps/epochs, checkpoints, log_every
+  config::TrainConfig train;  // packing, order, batch_size, grad_accum, max_steps/epochs
   config::OptimConfig optim;  // AdamW, the LR schedule, clipping
   LossKind loss = LossKind::kSoftTargetKL;
   int64_t vocab = 0;  // shared vocabulary for the log-softmax
   bool rows_are_examples = false;  // an example is a whole row (SFT), not a step
   uint64_t seed = static_cast<uint64_t>(config::RunConfig{}.seed);
-  std::filesystem::path run_dir;  // checkpoints/ and metrics.jsonl go here
-  bool resume = false;
-  std::string label = "train";
+  std::string label = "train";  // the command, in messages
   Packing packing() const { return parse_packing(train.packing); }
   Order order() const { return parse_order(train.order); }
 };
@@ -44,23 +46,65 @@ int64_t total_updates(const TrainerOptions& options, int64_t examples);
 // lr multiplier at optimizer step `step` (0-based), HF's get_*_schedule_with_warmup.
 double lr_factor(const std::string& schedule, int64_t step, int64_t warmup, int64_t total);
 
-struct TrainSummary {
-  int64_t steps = 0;          // optimizer steps done in total
-  int64_t resumed_from = 0;   // 0 when started fresh
-  double first_loss = 0.0;    // loss of the first step this process ran
-  double final_loss = 0.0;    // loss of the last step
-  double seconds = 0.0;
-  int64_t supervised_steps = 0;  // by this process
-  int64_t tokens = 0;            // input tokens, by this process
-  double allreduce_seconds = 0.0;  // in the data-parallel gradient all-reduce (0 for one process)
+// What one update did, summed over all ranks unless said otherwise.
+struct UpdateResult {
+  double loss = 0.0;       // the update's mean loss
+  double grad_norm = 0.0;  // before clipping
+  double lr = 0.0;
+  int64_t supervised_steps = 0, tokens = 0;
+  int64_t local_supervised_steps = 0, local_tokens = 0;  // this process's share
+  double allreduce_seconds = 0.0;  // in the gradient all-reduce, incl. waiting for slower ranks
+  bool stop = false;  // some rank asked to stop: every rank learns it at the same update
 };
 
-// `trainable`: name → live tensor (requires grad) that AdamW updates and checkpoints save.
-// The model is in train() mode during the loop (dropout on, LoRA's included) and eval() after.
-// Throws Error on a non-finite loss or gradient, naming the step and the last good checkpoint.
-// `group`: the data-parallel ranks (dist::world() in a recipe; a default Group is one process):
-// each runs its share of every update and the gradients are all-reduced.
-TrainSummary run_trainer(model::CausalLM& model, const io::NamedTensors& trainable, const std::vector<TrainRow>& rows,
-                         const TrainerOptions& options, const dist::Group& group);
+// A non-finite loss or gradient norm: the update stopped before the optimizer step, so the
+// trainable tensors are as they were after the previous update.
+class NonFiniteUpdate : public Error {
+ public:
+  NonFiniteUpdate(const std::string& problem, const std::string& advice)
+      : Error(problem + "; stopping." + (advice.empty() ? "" : " " + advice)), problem_(problem), advice_(advice) {}
+  const std::string& problem() const { return problem_; }  // "train: the loss is nan at step 3 (micro-batch 0)"
+  const std::string& advice() const { return advice_; }    // what to try, or empty
+
+ private:
+  std::string problem_, advice_;
+};
+
+class Trainer {
+ public:
+  // `trainable`: name → live tensor (fp32, requires grad) that AdamW updates. `rows` must outlive
+  // the Trainer. `group`: the data-parallel ranks (a default Group is one process): each runs its
+  // share of every update and the gradients are all-reduced. Throws Error when there is nothing
+  // to train or no update to run.
+  Trainer(model::CausalLM& model, io::NamedTensors trainable, const std::vector<TrainRow>& rows, TrainerOptions options,
+          const dist::Group& group);
+
+  int64_t examples() const { return examples_; }     // per epoch
+  int64_t total_updates() const { return total_; }
+  const TrainerOptions& options() const { return options_; }
+  const io::NamedTensors& trainable() const { return trainable_; }
+  torch::optim::Optimizer& optimizer() { return *optimizer_; }
+  // This run as a checkpoint records it (step 0): the schedule's length, the data's identity, the seed.
+  TrainerState describe() const;
+
+  // Update `step` (0-based): LR, forward/backward over this rank's micro-batches, the all-reduce
+  // (which carries `stop_requested` to every rank), clipping, AdamW. The model should be in
+  // train() mode (dropout on). Throws NonFiniteUpdate on a non-finite loss or gradient norm.
+  UpdateResult update(int64_t step, bool stop_requested);
+
+  // All ranks hold the same trainable tensors and step (a cheap hash check; nothing for one process).
+  void check_ranks_agree(int64_t step, const std::string& when) const;
+
+ private:
+  model::CausalLM& model_;
+  io::NamedTensors trainable_;
+  std::vector<torch::Tensor> params_;
+  TrainerOptions options_;
+  dist::Group group_;  // a copy shares the launch's connection
+  UpdateSchedule schedule_;
+  int64_t examples_ = 0, total_ = 0;
+  std::string data_fingerprint_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+};
 
 }  // namespace lightreasoner::train
