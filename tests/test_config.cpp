@@ -2,6 +2,7 @@
 // overrides, the resolved-config round trip, every file in configs/ loading cleanly and naming only
 // paths the repository has, and where an unset eval.data_dir looks.
 #include "lightreasoner/config/run_config.h"
+#include "lightreasoner/config/fields.h"
 
 #include "lightreasoner/contrast/decoding.h"
 
@@ -52,10 +53,39 @@ TEST(Config, WrongTypesAreErrors) {
   EXPECT_LR_ERROR(from_text(R"({"lora": {"targets": ["q_proj", 3]}})"), "lora.targets[1] must be a string");
   EXPECT_LR_ERROR(from_text(R"({"optim": {"betas": [0.9]}})"), "optim.betas must be an array of two numbers");
   EXPECT_LR_ERROR(from_text(R"({"train": []})"), "train must be an object");
-  EXPECT_LR_ERROR(from_text(R"({"seed": 99999999999999999999})"), "seed must be an integer");
+  EXPECT_LR_ERROR(from_text(R"({"seed": 99999999999999999999})"), "seed is out of range (got 1e+20)");
   EXPECT_LR_ERROR(from_text(R"([1, 2])"), "config must be an object");
   // Integral floats are accepted for integer keys (1e3 is how people write a thousand).
   EXPECT_EQ(from_text(R"({"train": {"max_steps": 1e3}})").train.max_steps, 1000);
+}
+
+// The metadata reader (contrast meta, trainer state, adapter_config.json, config.json) names the
+// file and the key path in every refusal, treats null as absent, and never wraps an integer.
+TEST(Fields, EveryRefusalNamesTheFileAndTheKeyPath) {
+  const Json j = Json::parse(R"({"n": 3, "big": 18446744073709551615, "neg": -1, "x": 2.5, "e": 1e300, "s": "t",
+                                  "none": null, "sec": {"k": "7", "ids": ["a", 1]}})");
+  const Fields f(j, "meta.json");
+  EXPECT_EQ(f.get<int64_t>("n"), 3);
+  EXPECT_EQ(f.get<double>("n"), 3.0);
+  EXPECT_EQ(f.get<uint64_t>("big"), 18446744073709551615ULL);
+  EXPECT_EQ(f.get_or<int64_t>("none", 9), 9);  // null is absent
+  EXPECT_EQ(f.get_or<int64_t>("absent", 9), 9);
+  EXPECT_FALSE(f.has("none"));
+  std::optional<std::string> kept = "before";
+  f.read_if_present("absent", kept);
+  EXPECT_EQ(kept.value_or(""), "before");
+  EXPECT_LR_ERROR(f.get<int64_t>("none"), "meta.json: missing key 'none'");
+  EXPECT_LR_ERROR(f.get<int64_t>("big"), "meta.json: key 'big' is out of range (got 18446744073709551615)");
+  EXPECT_LR_ERROR(f.get<uint64_t>("neg"), "meta.json: key 'neg' must be a non-negative integer (got -1)");
+  EXPECT_LR_ERROR(f.get<int64_t>("x"), "meta.json: key 'x' must be an integer (got 2.5)");
+  EXPECT_LR_ERROR(f.get<int>("e"), "meta.json: key 'e' is out of range (got 1e+300)");
+  EXPECT_LR_ERROR(f.get<bool>("s"), "meta.json: key 's' must be true or false (got \"t\")");
+  const Fields sec = f.section("sec");
+  EXPECT_LR_ERROR(sec.get<int64_t>("k"), "meta.json: key 'sec.k' must be an integer (got \"7\")");
+  EXPECT_LR_ERROR(sec.get<int64_t>("gone"), "meta.json: missing key 'sec.gone'");
+  EXPECT_LR_ERROR(sec.get<std::vector<std::string>>("ids"), "meta.json: key 'sec.ids'[1] must be a string (got 1)");
+  EXPECT_LR_ERROR(f.section("s"), "meta.json: key 's' must be an object (got \"t\")");
+  EXPECT_LR_ERROR(Fields(Json::array(), "list.json"), "list.json: must hold a JSON object (got [])");
 }
 
 TEST(Config, RangesAreValidated) {

@@ -271,11 +271,11 @@ TEST(ContrastMeta, RoundTripAndCompatibility) {
   j = v1;
   j["decoding"].erase("top_p");
   write_text(dir / "missing.json", j.dump());
-  EXPECT_LR_ERROR(lr::read_meta(dir / "missing.json"), "'decoding': missing key 'top_p'");
+  EXPECT_LR_ERROR(lr::read_meta(dir / "missing.json"), "missing.json: missing key 'decoding.top_p'");
   j = v1;
   j["beta"] = "high";
   write_text(dir / "typed.json", j.dump());
-  EXPECT_LR_ERROR(lr::read_meta(dir / "typed.json"), "key 'beta' has the wrong type");
+  EXPECT_LR_ERROR(lr::read_meta(dir / "typed.json"), "typed.json: key 'beta' must be a number (got \"high\")");
 }
 
 TEST(ContrastOfficialFormat, ExportWritesTheOfficialFields) {

@@ -321,7 +321,8 @@ TEST(Lora, BadAdaptersAreRefused) {
       {2, "first 4, but adapter_config.json says r = 2"},
       {1000000000, "key 'r' must be an integer in [1, 65536], got 1000000000"},
       {65536, "adapter_config.json says r = 65536"},
-      {1e300, "key 'r' must be an integer"}};
+      {1e300, "key 'r' is out of range (got 1e+300)"},
+      {2.5, "key 'r' must be an integer (got 2.5)"}};
   for (const auto& [r, refusal] : bad_ranks) {
     config["r"] = r;
     write_file_atomic(dir / "adapter_config.json", config.dump());

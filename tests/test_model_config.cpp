@@ -135,7 +135,7 @@ TEST(ModelConfig, ErrorsNameTheFileAndKey) {
   EXPECT_LR_ERROR(model_config_from_json(bad, "m/config.json"), "hidden_act 'gelu' is not supported");
   bad = qwen25_05b_v4();
   bad.erase("hidden_size");
-  EXPECT_LR_ERROR(model_config_from_json(bad, "m/config.json"), "m/config.json: required key 'hidden_size' is missing");
+  EXPECT_LR_ERROR(model_config_from_json(bad, "m/config.json"), "m/config.json: missing key 'hidden_size'");
   bad = qwen25_05b_v4();
   bad["num_hidden_layers"] = "24";
   EXPECT_LR_ERROR(model_config_from_json(bad, "m/config.json"), "key 'num_hidden_layers' must be an integer (got \"24\")");

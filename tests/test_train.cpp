@@ -12,8 +12,10 @@
 #include <map>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "lightreasoner/config/run_config.h"
+#include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/io/safetensors.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/train/batch.h"
@@ -480,6 +482,30 @@ TEST(Trainer, UpdatesContinuedFromACheckpointsFilesEqualAnUninterruptedRunBitwis
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t k = 0; k < expected.size(); ++k)
     EXPECT_TRUE(torch::equal(actual[k].second, expected[k].second)) << expected[k].first;
+}
+
+TEST(Trainer, ACheckpointStateOfTheWrongShapeIsRefusedNamingTheFileAndKey) {
+  auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2"));
+  auto modules = model::attach_lora(*model, {}, 1);
+  const auto rows = random_rows(2, model->config().vocab_size, 1);
+  train::TrainerOptions o;
+  o.vocab = model->config().vocab_size;
+  o.train.batch_size = 1;
+  o.train.max_steps = 1;
+  train::Trainer trainer(*model, model::lora_parameters(modules), rows, o, dist::Group());
+  const fs::path dir = lrtest::temp_dir("state");
+  train::write_checkpoint(dir, trainer.describe(), trainer.trainable(), trainer.optimizer());
+  const fs::path state = dir / train::kTrainerStateFile;
+  const io::Json good = io::Json::parse(read_file(state));
+  for (const auto& [key, value, refusal] : std::vector<std::tuple<std::string, io::Json, std::string>>{
+           {"seed", -3, "key 'seed' must be a non-negative integer (got -3)"},
+           {"step", "7", "key 'step' must be an integer (got \"7\")"},
+           {"units", nullptr, "missing key 'units'"}}) {
+    io::Json bad = good;
+    bad[key] = value;
+    write_file_atomic(state, bad.dump());
+    EXPECT_LR_ERROR(train::load_checkpoint(dir, trainer.trainable(), trainer.optimizer()), state.string() + ": " + refusal);
+  }
 }
 
 TEST(Trainer, ANonFiniteLossStopsTheUpdateBeforeTheOptimizerTouchesTheTensors) {

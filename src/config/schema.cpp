@@ -80,10 +80,19 @@ namespace {
 }
 
 int64_t read_integer(const Json& j, const std::string& path) {
+  if (j.is_number_unsigned()) {  // above 2^63 it would wrap to a negative number
+    LR_CHECK(j.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()),
+             path << " is out of range (got " << json_preview(j) << ")");
+    return j.get<int64_t>();
+  }
   if (j.is_number_integer()) return j.get<int64_t>();
   if (j.is_number_float()) {
-    double d = j.get<double>();
-    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e15) return static_cast<int64_t>(d);
+    const double d = j.get<double>();
+    if (std::isfinite(d) && std::floor(d) == d) {
+      // 2^63 = 9.22e18: converting a float at or beyond it would be undefined.
+      LR_CHECK(std::fabs(d) < 9.2e18, path << " is out of range (got " << json_preview(j) << ")");
+      return static_cast<int64_t>(d);
+    }
   }
   type_error(path, "an integer", j);
 }
@@ -97,11 +106,29 @@ void read_value(const Json& j, const std::string& path, bool& out) {
 void read_value(const Json& j, const std::string& path, int& out) {
   int64_t v = read_integer(j, path);
   LR_CHECK(v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max(),
-           path << " is out of the 32-bit integer range (got " << v << ")");
+           path << " is out of range (got " << v << ")");
   out = static_cast<int>(v);
 }
 
 void read_value(const Json& j, const std::string& path, int64_t& out) { out = read_integer(j, path); }
+
+void read_value(const Json& j, const std::string& path, uint64_t& out) {
+  if (j.is_number_unsigned()) {
+    out = j.get<uint64_t>();
+    return;
+  }
+  const int64_t v = read_integer(j, path);
+  LR_CHECK(v >= 0, path << " must be a non-negative integer (got " << v << ")");
+  out = static_cast<uint64_t>(v);
+}
+
+void read_value(const Json& j, const std::string& path, std::optional<int64_t>& out) {
+  if (j.is_null()) {
+    out.reset();
+    return;
+  }
+  out = read_integer(j, path);
+}
 
 void read_value(const Json& j, const std::string& path, double& out) {
   if (!j.is_number()) type_error(path, "a number", j);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lightreasoner/config/compare.h"
+#include "lightreasoner/config/fields.h"
 #include "lightreasoner/contrast/decoding.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
@@ -21,24 +22,9 @@ Json identity_to_json(const ModelIdentity& id) {
   return Json{{"path", id.path}, {"config_hash", id.config_hash}, {"weights_checksum", id.weights_checksum}};
 }
 
-// Typed read of `key` from `object`, naming where/key on a missing or mistyped value.
-template <class T>
-T get(const Json& object, const std::string& key, const std::string& where) {
-  auto it = object.find(key);
-  LR_CHECK(it != object.end(), where << ": missing key '" << key << "'");
-  try {
-    return it->get<T>();
-  } catch (const Json::exception&) {
-    LR_FAIL(where << ": key '" << key << "' has the wrong type (got " << it->dump().substr(0, 60) << ")");
-  }
-}
-
-ModelIdentity identity_from_json(const Json& object, const std::string& key, const std::string& where) {
-  const Json section = get<Json>(object, key, where);
-  const std::string inner = where + " '" + key + "'";
-  LR_CHECK(section.is_object(), inner << " must be an object");
-  return {get<std::string>(section, "path", inner), get<std::string>(section, "config_hash", inner),
-          get<std::string>(section, "weights_checksum", inner)};
+ModelIdentity identity_from_json(const config::Fields& meta, const std::string& key) {
+  const config::Fields id = meta.section(key);
+  return {id.get<std::string>("path"), id.get<std::string>("config_hash"), id.get<std::string>("weights_checksum")};
 }
 
 std::string shown(const Json& value) { return value.is_string() ? value.get<std::string>() : value.dump(); }
@@ -58,28 +44,25 @@ void compare_identity(std::vector<std::string>& out, const std::string& role, co
 }
 
 // Format 1 wrote the settings as flat keys; the same values in the config's shape.
-Json settings_from_format1(const Json& j, const std::string& where) {
-  const Json decoding = get<Json>(j, "decoding", where);
-  const std::string dw = where + " 'decoding'";
-  const Json data = get<Json>(j, "data", where);
-  const std::string aw = where + " 'data'";
-  const Json system_prompt = get<Json>(j, "system_prompt", where);
-  LR_CHECK(system_prompt.is_null() || system_prompt.is_string(), where << ": key 'system_prompt' must be a string or null");
+Json settings_from_format1(const config::Fields& meta) {
+  const config::Fields decoding = meta.section("decoding"), data = meta.section("data");
+  std::optional<std::string> system;  // null: no system prompt
+  meta.read_if_present("system_prompt", system);
   Json s;
   s["expert"] = {{"adapter", nullptr}};
-  s["seed"] = get<int64_t>(decoding, "seed", dw);
-  s["data"] = {{"path", get<std::string>(data, "path", aw)},
-               {"max_problems", get<int64_t>(data, "max_problems", aw)},
-               {"shuffle", get<bool>(data, "shuffle", aw)}};
-  s["prompt"] = {{"template", get<std::string>(j, "template", where)}, {"system", system_prompt}};
-  s["sample"] = {{"max_new_tokens", get<int>(decoding, "max_new_tokens", dw)},
-                 {"temperature", get<double>(decoding, "temperature", dw)},
-                 {"top_p", get<double>(decoding, "top_p", dw)},
-                 {"top_k", get<int>(decoding, "top_k", dw)},
-                 {"min_p", get<double>(decoding, "min_p", dw)},
-                 {"skip_first_step", get<bool>(j, "skip_first_step", where)}};
-  s["selection"] = {{"enabled", get<bool>(j, "selection_enabled", where)}, {"beta", get<double>(j, "beta", where)}};
-  s["target"] = {{"kind", get<std::string>(j, "target_kind", where)}, {"alpha", get<double>(j, "alpha", where)}};
+  s["seed"] = decoding.get<int64_t>("seed");
+  s["data"] = {{"path", data.get<std::string>("path")},
+               {"max_problems", data.get<int64_t>("max_problems")},
+               {"shuffle", data.get<bool>("shuffle")}};
+  s["prompt"] = {{"template", meta.get<std::string>("template")}, {"system", system ? Json(*system) : Json(nullptr)}};
+  s["sample"] = {{"max_new_tokens", decoding.get<int>("max_new_tokens")},
+                 {"temperature", decoding.get<double>("temperature")},
+                 {"top_p", decoding.get<double>("top_p")},
+                 {"top_k", decoding.get<int>("top_k")},
+                 {"min_p", decoding.get<double>("min_p")},
+                 {"skip_first_step", meta.get<bool>("skip_first_step")}};
+  s["selection"] = {{"enabled", meta.get<bool>("selection_enabled")}, {"beta", meta.get<double>("beta")}};
+  s["target"] = {{"kind", meta.get<std::string>("target_kind")}, {"alpha", meta.get<double>("alpha")}};
   return s;
 }
 
@@ -116,33 +99,33 @@ Json meta_to_json(const ContrastMeta& meta) {
 }
 
 ContrastMeta meta_from_json(const Json& j, const std::string& where) {
-  LR_CHECK(j.is_object(), where << ": the meta file must hold a JSON object");
-  LR_CHECK(get<std::string>(j, "format", where) == "lightreasoner-contrast",
-           where << ": key 'format' must be \"lightreasoner-contrast\" (got " << j["format"].dump() << ")");
+  const config::Fields f(j, where);
+  const std::string format = f.get<std::string>("format");
+  LR_CHECK(format == "lightreasoner-contrast",
+           f.name("format") << " must be \"lightreasoner-contrast\" (got \"" << format << "\")");
   ContrastMeta meta;
-  meta.format_version = get<int>(j, "format_version", where);
+  meta.format_version = f.get<int>("format_version");
   LR_CHECK(meta.format_version >= 1 && meta.format_version <= kContrastFormatVersion,
            where << ": format_version " << meta.format_version << " is not supported by this program (reads 1.."
                  << kContrastFormatVersion << ")");
-  meta.program_version = get<std::string>(j, "program_version", where);
-  meta.expert = identity_from_json(j, "expert", where);
-  meta.amateur = identity_from_json(j, "amateur", where);
-  meta.tokenizer_fingerprint = get<std::string>(j, "tokenizer_fingerprint", where);
+  meta.program_version = f.get<std::string>("program_version");
+  meta.expert = identity_from_json(f, "expert");
+  meta.amateur = identity_from_json(f, "amateur");
+  meta.tokenizer_fingerprint = f.get<std::string>("tokenizer_fingerprint");
   if (meta.format_version == 1) {
-    meta.settings = settings_from_format1(j, where);
+    meta.settings = settings_from_format1(f);
   } else {
-    meta.settings = get<Json>(j, "settings", where);
-    LR_CHECK(meta.settings.is_object(), where << ": key 'settings' must be an object");
+    f.section("settings");  // an object
+    meta.settings = f.json("settings");
     config::config_from_json(meta.settings, where + " 'settings'");  // known keys, right types and ranges
   }
-  const Json counts = get<Json>(j, "counts", where);
-  const std::string cw = where + " 'counts'";
-  meta.counts = {get<int64_t>(counts, "problems", cw),          get<int64_t>(counts, "problems_skipped", cw),
-                 get<int64_t>(counts, "rollouts", cw),          get<int64_t>(counts, "completion_tokens", cw),
-                 get<int64_t>(counts, "steps_scored", cw),      get<int64_t>(counts, "steps_selected", cw)};
-  meta.wall_seconds = get<double>(j, "wall_seconds", where);
-  meta.rollout_tokens_per_second = get<double>(j, "rollout_tokens_per_second", where);
-  meta.scored_tokens_per_second = get<double>(j, "scored_tokens_per_second", where);
+  const config::Fields counts = f.section("counts");
+  meta.counts = {counts.get<int64_t>("problems"),          counts.get<int64_t>("problems_skipped"),
+                 counts.get<int64_t>("rollouts"),          counts.get<int64_t>("completion_tokens"),
+                 counts.get<int64_t>("steps_scored"),      counts.get<int64_t>("steps_selected")};
+  meta.wall_seconds = f.get<double>("wall_seconds");
+  meta.rollout_tokens_per_second = f.get<double>("rollout_tokens_per_second");
+  meta.scored_tokens_per_second = f.get<double>("scored_tokens_per_second");
   return meta;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "lightreasoner/config/fields.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/io/safetensors.h"
@@ -101,54 +102,38 @@ LoraSpec read_peft_config(const fs::path& dir) {
   const fs::path path = dir / "adapter_config.json";
   LR_CHECK(fs::exists(path), "'" << dir.string() << "' is not a PEFT adapter directory: no adapter_config.json");
   Json j = Json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
-  LR_CHECK(j.is_object(), path.string() << ": not a JSON object");
-  const std::string where = path.string();
-  auto get = [&](const char* key) -> const Json* {
-    auto it = j.find(key);
-    return it == j.end() || it->is_null() ? nullptr : &*it;
-  };
+  LR_CHECK(!j.is_discarded(), path.string() << ": not valid JSON");
+  const config::Fields f(j, path.string());
   auto expect = [&](const char* key, const Json& wanted, const char* why) {
-    if (const Json* v = get(key)) {
-      LR_CHECK(*v == wanted, where << ": key '" << key << "' is " << v->dump() << ", only " << wanted.dump()
-                                   << " is supported (" << why << ")");
+    if (const Json* v = f.find(key)) {
+      LR_CHECK(*v == wanted, f.name(key) << " is " << v->dump() << ", only " << wanted.dump() << " is supported ("
+                                         << why << ")");
     }
   };
-  const Json* type = get("peft_type");
-  LR_CHECK(type && type->is_string() && *type == "LORA",
-           where << ": key 'peft_type' must be \"LORA\", got " << (type ? type->dump() : "nothing"));
+  const std::string type = f.get<std::string>("peft_type");
+  LR_CHECK(type == "LORA", f.name("peft_type") << " must be \"LORA\", got \"" << type << "\"");
   expect("bias", "none", "bias tensors are not adapter weights here");
   expect("fan_in_fan_out", false, "Conv1D layouts do not occur in these models");
   expect("use_dora", false, "DoRA is not implemented");
   expect("lora_bias", false, "lora_B bias is not implemented");
   for (const char* key : {"rank_pattern", "alpha_pattern"})
-    if (const Json* v = get(key))
-      LR_CHECK(v->is_object() && v->empty(), where << ": key '" << key << "' must be empty, got " << v->dump());
+    if (const Json* v = f.find(key)) LR_CHECK(v->is_object() && v->empty(), f.name(key) << " must be empty, got " << v->dump());
   for (const char* key : {"layers_to_transform", "modules_to_save"})
-    LR_CHECK(!get(key), where << ": key '" << key << "' is not supported, got " << get(key)->dump());
+    LR_CHECK(!f.has(key), f.name(key) << " is not supported, got " << f.json(key).dump());
   LoraSpec spec;
-  spec.r = 8;        // PEFT defaults
-  spec.alpha = 8.0;
-  spec.dropout = 0.0;
-  try {
-    if (const Json* v = get("r")) {
-      // An integer in a sane range (a float such as 1e300 would not convert to int defined-ly).
-      LR_CHECK(v->is_number_integer() && v->get<int64_t>() > 0 && v->get<int64_t>() <= (int64_t{1} << 16),
-               where << ": key 'r' must be an integer in [1, 65536], got " << v->dump());
-      spec.r = v->get<int>();
-    }
-    if (const Json* v = get("lora_alpha")) spec.alpha = v->get<double>();
-    if (const Json* v = get("lora_dropout")) spec.dropout = v->get<double>();
-    if (const Json* v = get("use_rslora")) spec.use_rslora = v->get<bool>();
-    const Json* targets = get("target_modules");
-    LR_CHECK(targets, where << ": key 'target_modules' is missing");
-    LR_CHECK(targets->is_array(), where << ": key 'target_modules' must be a list of module names (regex strings "
-                                          "and \"all-linear\" are not supported), got "
-                                       << targets->dump());
-    spec.targets = targets->get<std::vector<std::string>>();
-  } catch (const Json::exception& e) {
-    LR_FAIL(where << ": " << e.what());
-  }
-  LR_CHECK(spec.r > 0, where << ": key 'r' must be > 0, got " << spec.r);
+  // PEFT's defaults for what the file leaves out.
+  const int64_t r = f.get_or<int64_t>("r", 8);
+  // Within a sane range before anything is allocated from it.
+  LR_CHECK(r > 0 && r <= (int64_t{1} << 16), f.name("r") << " must be an integer in [1, 65536], got " << r);
+  spec.r = static_cast<int>(r);
+  spec.alpha = f.get_or<double>("lora_alpha", 8.0);
+  spec.dropout = f.get_or<double>("lora_dropout", 0.0);
+  spec.use_rslora = f.get_or<bool>("use_rslora", false);
+  const Json& targets = f.json("target_modules");
+  LR_CHECK(targets.is_array(), f.name("target_modules") << " must be a list of module names (regex strings and "
+                                                           "\"all-linear\" are not supported), got "
+                                                        << targets.dump());
+  spec.targets = f.get<std::vector<std::string>>("target_modules");
   return spec;
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 
+#include "lightreasoner/config/fields.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/io/limits.h"
@@ -17,67 +18,16 @@ namespace {
 
 using Json = nlohmann::json;
 
-const Json* find_key(const Json& object, const std::string& key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-int64_t int_value(const Json& value, const std::string& where, const std::string& key) {
-  LR_CHECK(value.is_number_integer() || (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>()),
-           where << ": key '" << key << "' must be an integer (got " << value.dump() << ")");
-  // Out of int64 range (a float like 1e300, an unsigned above 2^63): converting would be undefined
-  // or wrap to a negative size.
-  const bool in_range = value.is_number_unsigned() ? value.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)
-                        : value.is_number_float()  ? std::fabs(value.get<double>()) < 9.2e18
-                                                   : true;
-  LR_CHECK(in_range, where << ": key '" << key << "' is out of range (got " << value.dump() << ")");
-  return value.is_number_integer() ? value.get<int64_t>() : static_cast<int64_t>(value.get<double>());
-}
-
-double number_value(const Json& value, const std::string& where, const std::string& key) {
-  LR_CHECK(value.is_number(), where << ": key '" << key << "' must be a number (got " << value.dump() << ")");
-  return value.get<double>();
-}
-
-int64_t required_int(const Json& object, const std::string& key, const std::string& where) {
-  const Json* value = find_key(object, key);
-  LR_CHECK(value != nullptr, where << ": required key '" << key << "' is missing");
-  return int_value(*value, where, key);
-}
-
-template <class T>
-void optional_int(const Json& object, const std::string& key, const std::string& where, T& out) {
-  if (const Json* value = find_key(object, key)) out = int_value(*value, where, key);
-}
-
-void optional_number(const Json& object, const std::string& key, const std::string& where, double& out) {
-  if (const Json* value = find_key(object, key)) out = number_value(*value, where, key);
-}
-
-void optional_bool(const Json& object, const std::string& key, const std::string& where, bool& out) {
-  if (const Json* value = find_key(object, key)) {
-    LR_CHECK(value->is_boolean(), where << ": key '" << key << "' must be true or false (got " << value->dump() << ")");
-    out = value->get<bool>();
-  }
-}
-
-std::optional<std::string> optional_string(const Json& object, const std::string& key, const std::string& where) {
-  const Json* value = find_key(object, key);
-  if (value == nullptr) return std::nullopt;
-  LR_CHECK(value->is_string(), where << ": key '" << key << "' must be a string (got " << value->dump() << ")");
-  return value->get<std::string>();
-}
-
 // eos_token_id: an int or a list of ints.
-std::vector<int64_t> id_list(const Json& object, const std::string& key, const std::string& where) {
-  const Json* value = find_key(object, key);
+std::vector<int64_t> id_list(const config::Fields& f, const std::string& key) {
   std::vector<int64_t> ids;
+  const Json* value = f.find(key);
   if (value == nullptr) return ids;
-  if (value->is_array()) {
-    for (const auto& item : *value) ids.push_back(int_value(item, where, key));
-  } else {
-    ids.push_back(int_value(*value, where, key));
+  if (!value->is_array()) return {f.get<int64_t>(key)};
+  for (size_t i = 0; i < value->size(); ++i) {
+    int64_t id = 0;
+    config::read_value((*value)[i], f.name(key) + "[" + std::to_string(i) + "]", id);
+    ids.push_back(id);
   }
   return ids;
 }
@@ -98,45 +48,39 @@ RopeType parse_rope_type(const std::string& name, const std::string& where) {
 }
 
 // rope_scaling (transformers 4) or rope_parameters (transformers 5, which also holds rope_theta).
-RopeConfig parse_rope(const Json& config, const std::string& where) {
+RopeConfig parse_rope(const config::Fields& model) {
   RopeConfig rope;
-  optional_number(config, "rope_theta", where, rope.theta);
-  optional_number(config, "partial_rotary_factor", where, rope.partial_rotary_factor);
-  const Json* scaling = find_key(config, "rope_parameters");
-  std::string section = "rope_parameters";
-  if (scaling == nullptr) {
-    scaling = find_key(config, "rope_scaling");
-    section = "rope_scaling";
-  }
-  if (scaling == nullptr) return rope;
-  LR_CHECK(scaling->is_object(), where << ": key '" << section << "' must be an object (got " << scaling->dump() << ")");
-  const std::string scope = where + " " + section;
-  optional_number(*scaling, "rope_theta", scope, rope.theta);
-  optional_number(*scaling, "partial_rotary_factor", scope, rope.partial_rotary_factor);
-  auto type_name = optional_string(*scaling, "rope_type", scope);
-  if (!type_name) type_name = optional_string(*scaling, "type", scope);
+  model.read_if_present("rope_theta", rope.theta);
+  model.read_if_present("partial_rotary_factor", rope.partial_rotary_factor);
+  const std::string section = model.has("rope_parameters") ? "rope_parameters" : "rope_scaling";
+  if (!model.has(section)) return rope;
+  const config::Fields scaling = model.section(section);
+  const std::string scope = model.where() + " " + section;
+  scaling.read_if_present("rope_theta", rope.theta);
+  scaling.read_if_present("partial_rotary_factor", rope.partial_rotary_factor);
+  std::optional<std::string> type_name;
+  scaling.read_if_present("rope_type", type_name);
+  if (!type_name) scaling.read_if_present("type", type_name);
   rope.type = parse_rope_type(type_name.value_or("default"), scope);
-  optional_number(*scaling, "factor", scope, rope.factor);
-  optional_int(*scaling, "original_max_position_embeddings", scope, rope.original_max_position_embeddings);
-  optional_number(*scaling, "low_freq_factor", scope, rope.low_freq_factor);
-  optional_number(*scaling, "high_freq_factor", scope, rope.high_freq_factor);
-  if (const Json* value = find_key(*scaling, "attention_factor")) {
-    rope.attention_factor = number_value(*value, scope, "attention_factor");
-  }
-  optional_number(*scaling, "beta_fast", scope, rope.beta_fast);
-  optional_number(*scaling, "beta_slow", scope, rope.beta_slow);
+  scaling.read_if_present("factor", rope.factor);
+  scaling.read_if_present("original_max_position_embeddings", rope.original_max_position_embeddings);
+  scaling.read_if_present("low_freq_factor", rope.low_freq_factor);
+  scaling.read_if_present("high_freq_factor", rope.high_freq_factor);
+  if (scaling.has("attention_factor")) rope.attention_factor = scaling.get<double>("attention_factor");
+  scaling.read_if_present("beta_fast", rope.beta_fast);
+  scaling.read_if_present("beta_slow", rope.beta_slow);
   for (const char* key : {"mscale", "mscale_all_dim", "short_factor", "long_factor"}) {
-    LR_CHECK(find_key(*scaling, key) == nullptr,
+    LR_CHECK(!scaling.has(key),
              scope << ": key '" << key << "' (DeepSeek/LongRoPE-style scaling) is not supported");
   }
   const bool needs_factor = rope.type != RopeType::kDefault;
-  LR_CHECK(!needs_factor || find_key(*scaling, "factor") != nullptr,
+  LR_CHECK(!needs_factor || scaling.has("factor"),
            scope << ": rope type '" << rope_type_name(rope.type) << "' requires key 'factor'");
   LR_CHECK(!needs_factor || rope.factor >= 1.0 || rope.type == RopeType::kLinear,
            scope << ": 'factor' must be >= 1 (got " << rope.factor << ")");
   if (rope.type == RopeType::kLlama3) {
     for (const char* key : {"low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
-      LR_CHECK(find_key(*scaling, key) != nullptr, scope << ": rope type 'llama3' requires key '" << key << "'");
+      LR_CHECK(scaling.has(key), scope << ": rope type 'llama3' requires key '" << key << "'");
     }
     LR_CHECK(rope.high_freq_factor > rope.low_freq_factor,
              scope << ": high_freq_factor (" << rope.high_freq_factor << ") must exceed low_freq_factor ("
@@ -221,10 +165,10 @@ void ModelConfig::validate(const std::string& where) const {
 }
 
 ModelConfig model_config_from_json(const Json& json, const std::string& where) {
-  LR_CHECK(json.is_object(), where << ": expected a JSON object");
+  const config::Fields f(json, where);
   ModelConfig config;
-  config.model_type = optional_string(json, "model_type", where).value_or("");
-  if (const Json* archs = find_key(json, "architectures")) {
+  config.model_type = f.get_or<std::optional<std::string>>("model_type", std::nullopt).value_or("");
+  if (const Json* archs = f.find("architectures")) {
     LR_CHECK(archs->is_array() && archs->size() == 1 && (*archs)[0].is_string(),
              where << ": key 'architectures' must be a list of one name (got " << archs->dump() << ")");
     config.architecture = (*archs)[0].get<std::string>();
@@ -240,22 +184,22 @@ ModelConfig model_config_from_json(const Json& json, const std::string& where) {
   }
 
   bool attention_bias = false;
-  optional_bool(json, "attention_bias", where, attention_bias);
-  optional_bool(json, "mlp_bias", where, config.mlp_bias);
+  f.read_if_present("attention_bias", attention_bias);
+  f.read_if_present("mlp_bias", config.mlp_bias);
   if (config.architecture == "Qwen2ForCausalLM") {
     config.qkv_bias = true;  // unconditional in modeling_qwen2.py
     bool use_sliding_window = false;
-    optional_bool(json, "use_sliding_window", where, use_sliding_window);
-    if (use_sliding_window) optional_int(json, "sliding_window", where, config.sliding_window);
+    f.read_if_present("use_sliding_window", use_sliding_window);
+    if (use_sliding_window) f.read_if_present("sliding_window", config.sliding_window);
   } else if (config.architecture == "LlamaForCausalLM" || config.architecture == "MistralForCausalLM") {
     config.qkv_bias = config.o_bias = attention_bias;
-    if (config.architecture == "MistralForCausalLM") optional_int(json, "sliding_window", where, config.sliding_window);
+    if (config.architecture == "MistralForCausalLM") f.read_if_present("sliding_window", config.sliding_window);
   } else if (config.architecture == "Qwen3ForCausalLM") {
     config.qkv_bias = config.o_bias = attention_bias;
     config.qk_norm = true;
     bool use_sliding_window = false;
-    optional_bool(json, "use_sliding_window", where, use_sliding_window);
-    if (use_sliding_window) optional_int(json, "sliding_window", where, config.sliding_window);
+    f.read_if_present("use_sliding_window", use_sliding_window);
+    if (use_sliding_window) f.read_if_present("sliding_window", config.sliding_window);
   } else {
     LR_FAIL(where << ": architecture '" << config.architecture
                   << "' is not supported (supported: Qwen2ForCausalLM, LlamaForCausalLM, MistralForCausalLM, "
@@ -263,33 +207,33 @@ ModelConfig model_config_from_json(const Json& json, const std::string& where) {
   }
   if (config.architecture != "LlamaForCausalLM") config.mlp_bias = false;
 
-  config.vocab_size = required_int(json, "vocab_size", where);
-  config.hidden_size = required_int(json, "hidden_size", where);
-  config.intermediate_size = required_int(json, "intermediate_size", where);
-  config.num_hidden_layers = required_int(json, "num_hidden_layers", where);
-  config.num_attention_heads = required_int(json, "num_attention_heads", where);
+  config.vocab_size = f.get<int64_t>("vocab_size");
+  config.hidden_size = f.get<int64_t>("hidden_size");
+  config.intermediate_size = f.get<int64_t>("intermediate_size");
+  config.num_hidden_layers = f.get<int64_t>("num_hidden_layers");
+  config.num_attention_heads = f.get<int64_t>("num_attention_heads");
   config.num_key_value_heads = config.num_attention_heads;
-  optional_int(json, "num_key_value_heads", where, config.num_key_value_heads);
-  optional_int(json, "head_dim", where, config.explicit_head_dim);
-  optional_int(json, "max_position_embeddings", where, config.max_position_embeddings);
-  optional_number(json, "rms_norm_eps", where, config.rms_norm_eps);
-  optional_number(json, "initializer_range", where, config.initializer_range);
+  f.read_if_present("num_key_value_heads", config.num_key_value_heads);
+  f.read_if_present("head_dim", config.explicit_head_dim);
+  f.read_if_present("max_position_embeddings", config.max_position_embeddings);
+  f.read_if_present("rms_norm_eps", config.rms_norm_eps);
+  f.read_if_present("initializer_range", config.initializer_range);
   config.tie_word_embeddings = false;
-  optional_bool(json, "tie_word_embeddings", where, config.tie_word_embeddings);
-  const std::string act = optional_string(json, "hidden_act", where).value_or("silu");
+  f.read_if_present("tie_word_embeddings", config.tie_word_embeddings);
+  const std::string act = f.get_or<std::optional<std::string>>("hidden_act", std::nullopt).value_or("silu");
   LR_CHECK(act == "silu", where << ": hidden_act '" << act << "' is not supported (only silu)");
-  if (auto dtype = optional_string(json, "dtype", where)) {
+  if (auto dtype = f.get_or<std::optional<std::string>>("dtype", std::nullopt)) {
     config.torch_dtype = *dtype;
-  } else if (auto legacy = optional_string(json, "torch_dtype", where)) {
+  } else if (auto legacy = f.get_or<std::optional<std::string>>("torch_dtype", std::nullopt)) {
     config.torch_dtype = *legacy;
   }
-  config.rope = parse_rope(json, where);
+  config.rope = parse_rope(f);
   if (config.rope.type == RopeType::kYarn && !config.rope.original_max_position_embeddings) {
     config.rope.original_max_position_embeddings = config.max_position_embeddings;
   }
-  optional_int(json, "bos_token_id", where, config.bos_token_id);
-  optional_int(json, "pad_token_id", where, config.pad_token_id);
-  config.eos_token_ids = id_list(json, "eos_token_id", where);
+  f.read_if_present("bos_token_id", config.bos_token_id);
+  f.read_if_present("pad_token_id", config.pad_token_id);
+  config.eos_token_ids = id_list(f, "eos_token_id");
   config.validate(where);
   return config;
 }
@@ -346,20 +290,20 @@ Json model_config_to_json(const ModelConfig& config) {
 }
 
 GenerationDefaults generation_defaults_from_json(const Json& json, const ModelConfig& model, const std::string& where) {
-  LR_CHECK(json.is_object(), where << ": expected a JSON object");
+  const config::Fields f(json, where);
   GenerationDefaults defaults;
-  defaults.eos_token_ids = id_list(json, "eos_token_id", where);
+  defaults.eos_token_ids = id_list(f, "eos_token_id");
   if (defaults.eos_token_ids.empty()) defaults.eos_token_ids = model.eos_token_ids;
   defaults.bos_token_id = model.bos_token_id;
-  optional_int(json, "bos_token_id", where, defaults.bos_token_id);
+  f.read_if_present("bos_token_id", defaults.bos_token_id);
   defaults.pad_token_id = model.pad_token_id;
-  optional_int(json, "pad_token_id", where, defaults.pad_token_id);
-  optional_bool(json, "do_sample", where, defaults.do_sample);
-  optional_number(json, "temperature", where, defaults.temperature);
-  optional_number(json, "top_p", where, defaults.top_p);
-  optional_int(json, "top_k", where, defaults.top_k);
-  optional_number(json, "min_p", where, defaults.min_p);
-  optional_int(json, "max_new_tokens", where, defaults.max_new_tokens);
+  f.read_if_present("pad_token_id", defaults.pad_token_id);
+  f.read_if_present("do_sample", defaults.do_sample);
+  f.read_if_present("temperature", defaults.temperature);
+  f.read_if_present("top_p", defaults.top_p);
+  f.read_if_present("top_k", defaults.top_k);
+  f.read_if_present("min_p", defaults.min_p);
+  f.read_if_present("max_new_tokens", defaults.max_new_tokens);
   return defaults;
 }
 

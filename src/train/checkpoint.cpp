@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "lightreasoner/config/fields.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/error.h"
 
@@ -24,20 +25,17 @@ io::Json state_to_json(const TrainerState& s) {
 }
 
 TrainerState state_from_json(const io::Json& j, const std::string& where) {
+  const config::Fields f(j, where);
   TrainerState s;
-  try {
-    s.step = j.at("step").get<int64_t>();
-    s.total_steps = j.at("total_steps").get<int64_t>();
-    s.units = j.at("units").get<int64_t>();
-    s.units_per_step = j.at("units_per_step").get<int64_t>();
-    s.packing = j.at("packing").get<std::string>();
-    s.loss = j.at("loss").get<std::string>();
-    s.seed = j.at("seed").get<uint64_t>();
-    s.data_fingerprint = j.at("data_fingerprint").get<std::string>();
-    s.last_loss = j.at("last_loss").get<double>();
-  } catch (const io::Json::exception& e) {
-    LR_FAIL(where << ": " << e.what());
-  }
+  s.step = f.get<int64_t>("step");
+  s.total_steps = f.get<int64_t>("total_steps");
+  s.units = f.get<int64_t>("units");
+  s.units_per_step = f.get<int64_t>("units_per_step");
+  s.packing = f.get<std::string>("packing");
+  s.loss = f.get<std::string>("loss");
+  s.seed = f.get<uint64_t>("seed");
+  s.data_fingerprint = f.get<std::string>("data_fingerprint");
+  s.last_loss = f.get<double>("last_loss");
   return s;
 }
 
@@ -55,7 +53,7 @@ void write_checkpoint(const fs::path& dir, const TrainerState& state, const io::
 TrainerState load_checkpoint(const fs::path& dir, const io::NamedTensors& trainable, torch::optim::Optimizer& optimizer) {
   const fs::path state_path = dir / kTrainerStateFile;
   auto j = io::Json::parse(read_file(state_path), nullptr, false);
-  LR_CHECK(j.is_object(), state_path.string() << ": not a JSON object");
+  LR_CHECK(!j.is_discarded(), state_path.string() << ": not valid JSON");
   TrainerState state = state_from_json(j, state_path.string());
   auto file = io::SafetensorsFile::open(dir / "trainable.safetensors");
   LR_CHECK(file->tensors().size() == trainable.size(),

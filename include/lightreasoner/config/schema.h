@@ -61,12 +61,17 @@ std::string closest_key(const std::string& key, const std::vector<std::string>& 
 std::string json_preview(const Json& value);  // short text of a value for error messages
 
 // --- typed conversion of one JSON value; `path` is the dotted key for messages ---
+// The project's one typed conversion: run configs (the visitor below) and every metadata file
+// (config/fields.h) read their values through these. An integer may be written as an integral
+// float (1e4); one beyond int64 (or int for `int`) is "out of range", never wrapped.
 void read_value(const Json& j, const std::string& path, bool& out);
 void read_value(const Json& j, const std::string& path, int& out);
 void read_value(const Json& j, const std::string& path, int64_t& out);
+void read_value(const Json& j, const std::string& path, uint64_t& out);
 void read_value(const Json& j, const std::string& path, double& out);
 void read_value(const Json& j, const std::string& path, std::string& out);
 void read_value(const Json& j, const std::string& path, std::optional<std::string>& out);
+void read_value(const Json& j, const std::string& path, std::optional<int64_t>& out);
 void read_value(const Json& j, const std::string& path, std::vector<std::string>& out);
 void read_value(const Json& j, const std::string& path, std::vector<double>& out);
 void read_value(const Json& j, const std::string& path, std::array<double, 2>& out);
