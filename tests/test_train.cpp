@@ -12,12 +12,14 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include "lightreasoner/config/run_config.h"
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/io/safetensors.h"
 #include "lightreasoner/model/lora.h"
+#include "lightreasoner/train/adamw.h"
 #include "lightreasoner/train/batch.h"
 #include "lightreasoner/pipeline/checkpoints.h"
 #include "lightreasoner/pipeline/options.h"
@@ -463,13 +465,13 @@ TEST(Trainer, UpdatesContinuedFromACheckpointsFilesEqualAnUninterruptedRunBitwis
   auto [whole_model, whole_modules] = make(5);
   train::Trainer whole(*whole_model, model::lora_parameters(whole_modules), rows, o, dist::Group());
   std::vector<double> whole_losses;
-  for (int64_t step = 0; step < 6; ++step) whole_losses.push_back(whole.update(step, false).loss);
+  for (int64_t step = 0; step < 6; ++step) whole_losses.push_back(whole.update(step, false).loss.item<double>());
 
   const fs::path saved = lrtest::temp_dir("trainer-checkpoint");
   {
     auto [model, modules] = make(5);
     train::Trainer first(*model, model::lora_parameters(modules), rows, o, dist::Group());
-    for (int64_t step = 0; step < 3; ++step) EXPECT_EQ(first.update(step, false).loss, whole_losses[step]);
+    for (int64_t step = 0; step < 3; ++step) EXPECT_EQ(first.update(step, false).loss.item<double>(), whole_losses[step]);
     auto state = first.describe();
     state.step = 3;
     train::write_checkpoint(saved, state, first.trainable(), first.optimizer());
@@ -477,7 +479,7 @@ TEST(Trainer, UpdatesContinuedFromACheckpointsFilesEqualAnUninterruptedRunBitwis
   auto [model, modules] = make(99);  // another initial adapter: the checkpoint must replace it all
   train::Trainer second(*model, model::lora_parameters(modules), rows, o, dist::Group());
   EXPECT_EQ(train::load_checkpoint(saved, second.trainable(), second.optimizer()).step, 3);
-  for (int64_t step = 3; step < 6; ++step) EXPECT_EQ(second.update(step, false).loss, whole_losses[step]) << step;
+  for (int64_t step = 3; step < 6; ++step) EXPECT_EQ(second.update(step, false).loss.item<double>(), whole_losses[step]) << step;
   const auto expected = model::lora_parameters(whole_modules), actual = model::lora_parameters(modules);
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t k = 0; k < expected.size(); ++k)
@@ -508,32 +510,105 @@ TEST(Trainer, ACheckpointStateOfTheWrongShapeIsRefusedNamingTheFileAndKey) {
   }
 }
 
-TEST(Trainer, ANonFiniteLossStopsTheUpdateBeforeTheOptimizerTouchesTheTensors) {
+// Updates leave their loss on the device; one read of many finds the first non-finite one and
+// names it by update and micro-batch, as a check after every update would have.
+TEST(Trainer, ANonFiniteLossIsFoundAtTheNextReadNamingItsUpdateAndMicroBatch) {
   auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2"));
   model::LoraSpec spec;
   spec.dropout = 0.0;
   auto modules = model::attach_lora(*model, spec, 3);
-  auto rows = random_rows(2, model->config().vocab_size, 7);
+  const int64_t vocab = model->config().vocab_size;
+  auto rows = random_rows(4, vocab, 7);
+  // NaN targets in one row (what overflowing weights produce, made deterministic).
+  for (auto& step : rows[2].steps) step.p.assign(step.ids.size(), std::nanf(""));
   train::TrainerOptions o;
-  o.vocab = model->config().vocab_size;
+  o.vocab = vocab;
   o.train.batch_size = 2;
-  o.train.max_steps = 1;
-  // NaN targets everywhere (what overflowing weights produce, made deterministic).
-  for (auto& row : rows)
-    for (auto& step : row.steps) step.p.assign(step.ids.size(), std::nanf(""));
-  const auto trainable = model::lora_parameters(modules);
-  std::vector<torch::Tensor> before;
-  for (const auto& [name, t] : trainable) before.push_back(t.detach().clone());
-  train::Trainer trainer(*model, trainable, rows, o, dist::Group());
+  o.train.grad_accum = 2;  // one step per micro-batch
+  o.train.max_steps = 4;
+  o.seed = 11;
+  // Where the schedule puts rows[2]'s first step: the update and micro-batch the error must name.
+  train::UpdateSchedule schedule(rows, o.order(), o.rows_are_examples, o.seed);
+  int64_t bad_update = -1, bad_micro = -1;
+  for (int64_t u = 0; u < 4 && bad_update < 0; ++u) {
+    const auto micros = schedule.update(u, 2, 2, 1, 0, o.packing());
+    for (int64_t m = 0; m < 2 && bad_update < 0; ++m)
+      if (micros[static_cast<size_t>(m)].segments[0].row == &rows[2]) bad_update = u, bad_micro = m;
+  }
+  ASSERT_GE(bad_update, 0) << "the seed puts no step of the NaN row in the first 4 updates";
+
+  train::Trainer trainer(*model, model::lora_parameters(modules), rows, o, dist::Group());
   model->train();
+  std::vector<train::UpdateResult> results;
+  for (int64_t step = 0; step < 4; ++step) results.push_back(trainer.update(step, false));
+  const std::vector<train::UpdateResult> before(results.begin(), results.begin() + bad_update);
+  const auto values = trainer.read(before);  // the updates before it are finite
+  ASSERT_EQ(values.size(), static_cast<size_t>(bad_update));
+  for (size_t k = 0; k < values.size(); ++k) {
+    EXPECT_EQ(values[k].step, static_cast<int64_t>(k));
+    EXPECT_EQ(values[k].loss, results[k].loss.item<double>());
+    EXPECT_GT(values[k].grad_norm, 0.0);
+  }
   try {
-    trainer.update(0, false);
-    ADD_FAILURE() << "a NaN loss did not stop the update";
+    trainer.read(results);
+    ADD_FAILURE() << "a NaN loss was not found";
   } catch (const train::NonFiniteUpdate& e) {
-    EXPECT_EQ(e.problem(), "train: the loss is nan at step 1 (micro-batch 0)");
+    EXPECT_EQ(e.problem(), "train: the loss is nan at step " + std::to_string(bad_update + 1) + " (micro-batch " +
+                               std::to_string(bad_micro) + ")");
     EXPECT_NE(std::string(e.what()).find("Lower optim.lr"), std::string::npos) << e.what();
   }
-  for (size_t k = 0; k < before.size(); ++k) EXPECT_TRUE(torch::equal(trainable[k].second, before[k])) << trainable[k].first;
+}
+
+// The multi-tensor AdamW against torch::optim::AdamW, its reference: bitwise on the CPU, over
+// steps with weight decay, a parameter that misses an update (so step counts differ), and an
+// optimizer state saved by one and loaded by the other (the checkpoint's optimizer.pt).
+TEST(ForeachAdamW, EqualsTorchsAdamWBitwiseAndReadsItsCheckpoints) {
+  torch::manual_seed(5);
+  std::vector<torch::Tensor> start;
+  for (auto shape : std::vector<std::vector<int64_t>>{{8, 3}, {5}, {2, 2, 2}}) start.push_back(torch::randn(shape));
+  auto make_params = [&] {
+    std::vector<torch::Tensor> params;
+    for (const auto& t : start) params.push_back(t.clone().requires_grad_(true));
+    return params;
+  };
+  const auto options = torch::optim::AdamWOptions(3e-2).betas({0.9, 0.99}).eps(1e-6).weight_decay(0.1);
+  auto reference_params = make_params(), fast_params = make_params();
+  torch::optim::AdamW reference(reference_params, options);
+  train::ForeachAdamW fast(fast_params, options);
+  auto step_both = [&](torch::optim::Optimizer& a, std::vector<torch::Tensor>& pa, torch::optim::Optimizer& b,
+                       std::vector<torch::Tensor>& pb, int64_t k) {
+    a.zero_grad();
+    b.zero_grad();
+    for (size_t i = 0; i < pa.size(); ++i) {
+      if (k == 2 && i == 1) continue;  // parameter 1 gets no gradient in update 2
+      auto g = torch::randn(pa[i].sizes());
+      pa[i].mutable_grad() = g.clone();
+      pb[i].mutable_grad() = g.clone();
+    }
+    a.step();
+    b.step();
+  };
+  for (int64_t k = 0; k < 4; ++k) {
+    step_both(reference, reference_params, fast, fast_params, k);
+    for (size_t i = 0; i < start.size(); ++i)
+      ASSERT_TRUE(torch::equal(fast_params[i], reference_params[i])) << "update " << k << " parameter " << i;
+  }
+  // Saved by the reference, loaded by the fast one (and on): the same state, the same next updates.
+  std::ostringstream saved;
+  torch::save(reference, saved);
+  auto resumed_params = make_params();
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < start.size(); ++i) resumed_params[i].copy_(reference_params[i]);
+  }
+  train::ForeachAdamW resumed(resumed_params, options);
+  std::istringstream archive(saved.str());
+  torch::load(resumed, archive);
+  for (int64_t k = 4; k < 6; ++k) {
+    step_both(reference, reference_params, resumed, resumed_params, k);
+    for (size_t i = 0; i < start.size(); ++i)
+      ASSERT_TRUE(torch::equal(resumed_params[i], reference_params[i])) << "resumed update " << k << " parameter " << i;
+  }
 }
 
 TEST(TrainLoop, NanLossStopsAndKeepsTheLastGoodCheckpoint) {

@@ -115,6 +115,15 @@ TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
   auto config = write_config(s, out, {"train.max_steps=6", "train.checkpoint_every=2", "train.keep_checkpoints=2"});
   auto output = run_ok("train --config '" + config.string() + "'");
   EXPECT_NE(output.find("running sample first"), std::string::npos) << output;
+  // The expert is loaded once: sampled with, then trained (the amateur once, for sampling).
+  auto times_loaded = [&](const fs::path& dir) {
+    int64_t n = 0;
+    const std::string line = "loaded " + dir.string() + " (";
+    for (size_t at = output.find(line); at != std::string::npos; at = output.find(line, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(times_loaded(s.expert), 1) << output;
+  EXPECT_EQ(times_loaded(s.amateur), 1) << output;
   EXPECT_TRUE(fs::exists(out / "contrast.jsonl"));
   EXPECT_TRUE(fs::exists(out / "config.resolved.json"));
   EXPECT_TRUE(fs::exists(out / "adapter/adapter_config.json"));

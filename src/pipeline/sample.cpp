@@ -173,7 +173,7 @@ struct Produced {
 // Phase 4: the models, then per batch: generate (seeded by the batch's place in the whole run),
 // score both models over the exact ids, append the records (a rank to its own part file).
 Produced sample_batches(const config::RunConfig& config, const Plan& plan, const tokenizer::Tokenizer& tok,
-                        const fs::path& dataset, SampleReport& report) {
+                        const fs::path& dataset, std::shared_ptr<model::CausalLM> expert, SampleReport& report) {
   const dist::Group& group = dist::world();
   Produced produced;
   if (plan.pending.empty()) return produced;
@@ -181,8 +181,9 @@ Produced sample_batches(const config::RunConfig& config, const Plan& plan, const
   model::LoadOptions load;
   load.dtype = parse_dtype(config.expert.dtype);
   load.device = parse_device(config.device);
-  auto expert = model::load_model_with_adapter(
-      config.expert.path, config.expert.adapter ? std::optional<fs::path>(*config.expert.adapter) : std::nullopt, load);
+  if (!expert)
+    expert = model::load_model_with_adapter(
+        config.expert.path, config.expert.adapter ? std::optional<fs::path>(*config.expert.adapter) : std::nullopt, load);
   load.dtype = parse_dtype(config.amateur.dtype);
   auto amateur = model::load_model(config.amateur.path, load);
   expert->eval();
@@ -314,7 +315,7 @@ void discard_dataset(const fs::path& dataset) {
   if (fs::remove(meta_path_for(dataset)) || had) spdlog::info("--resample: {} discarded", dataset.string());
 }
 
-SampleReport run_sample(const config::RunConfig& config, bool resample) {
+SampleReport run_sample(const config::RunConfig& config, bool resample, std::shared_ptr<model::CausalLM> expert) {
   const auto wall_start = std::chrono::steady_clock::now();
   const OutputDirLock lock = dist::lock_output_dir(config.output_dir, "sample");
   auto tok = check_inputs(config);
@@ -325,7 +326,7 @@ SampleReport run_sample(const config::RunConfig& config, bool resample) {
   SampleReport report;
   report.dataset = opened.dataset;
   report.resumed_rollouts = static_cast<int64_t>(opened.done.size());
-  const Produced produced = sample_batches(config, plan, *tok, opened.dataset, report);
+  const Produced produced = sample_batches(config, plan, *tok, opened.dataset, std::move(expert), report);
   finish(config, set, plan, opened, produced, wall_start, report);
   return report;
 }

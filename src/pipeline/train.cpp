@@ -94,9 +94,14 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   if (resample && dist::world().is_main()) discard_dataset(dataset);
   // Every rank must see the same answer to "is there a dataset?" (sampling writes it).
   dist::world().barrier("train: start");
+  model::LoadOptions load;
+  load.dtype = parse_dtype(config.expert.dtype);
+  load.device = parse_device(config.device);
+  std::shared_ptr<model::CausalLM> model;  // loaded once: sampled with (when the dataset is absent), then trained
   if (!fs::exists(dataset)) {
     spdlog::info("train: {} is absent; running sample first", dataset.string());
-    run_sample(config);
+    model = model::load_model(config.expert.path, load);
+    run_sample(config, /*resample=*/false, model);
   }
   // The targets are the expert's soft labels under the dataset's settings: refuse a dataset made
   // with other settings, unless the change only removes steps the dataset holds.
@@ -137,10 +142,7 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   fs::create_directories(out_dir);
   check_or_record_run_settings(config, LossKind::kSoftTargetKL, resume);
   if (dist::world().is_main()) config::write_resolved_config(config, out_dir);
-  model::LoadOptions load;
-  load.dtype = parse_dtype(config.expert.dtype);
-  load.device = parse_device(config.device);
-  auto model = model::load_model(config.expert.path, load);
+  if (!model) model = model::load_model(config.expert.path, load);
   auto report = train_lora(*model, std::move(data), config, LossKind::kSoftTargetKL, limits.vocab, resume);
   spdlog::info("train: adapter written to {} ({} steps, loss {:.4f} -> {:.4f}, {:.1f}s)", report.output.string(),
                report.summary.steps, report.summary.first_loss, report.summary.final_loss, report.summary.seconds);

@@ -90,16 +90,16 @@ struct MetricsWindow {
   double allreduce = 0.0;  // seconds in the gradient all-reduce (incl. waiting for slower ranks)
 };
 
-void log_update(const TrainingOptions& o, const dist::Group& group, const train::TrainerState& state,
-                const train::UpdateResult& update, int64_t examples, std::optional<io::JsonlWriter>& metrics,
-                MetricsWindow& window, Progress& progress) {
+void log_update(const TrainingOptions& o, const dist::Group& group, const train::TrainerState& state, double lr,
+                double grad_norm, int64_t examples, std::optional<io::JsonlWriter>& metrics, MetricsWindow& window,
+                Progress& progress) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - window.start).count();
   const double steps_per_s = seconds > 0 ? static_cast<double>(window.steps) / seconds : 0.0;
   const double tokens_per_s = seconds > 0 ? static_cast<double>(window.tokens) / seconds : 0.0;
   io::Json line{{"step", state.step},
                 {"loss", state.last_loss},
-                {"lr", update.lr},
-                {"grad_norm", update.grad_norm},
+                {"lr", lr},
+                {"grad_norm", grad_norm},
                 {"supervised_steps_per_s", steps_per_s},
                 {"tokens_per_s", tokens_per_s},
                 {"epoch", static_cast<double>(state.step * o.trainer.train.batch_size) / static_cast<double>(examples)}};
@@ -145,32 +145,41 @@ TrainSummary run_training(model::CausalLM& model, const io::NamedTensors& traina
   Progress progress(label, total, "steps", state.step);
   const auto start = std::chrono::steady_clock::now();
   MetricsWindow window;
+  // Updates whose loss and gradient norm are still on the device: read (and checked) together when
+  // a metrics line or a checkpoint needs them, so the host never waits for the device in between.
+  std::vector<train::UpdateResult> unread;
   for (int64_t step = state.step; step < total; ++step) {
-    train::UpdateResult update;
-    try {
-      update = trainer.update(step, stop_requested());
-    } catch (const train::NonFiniteUpdate& e) {
-      model.eval();
-      LR_FAIL(e.problem() << "; stopping. " << last_good(last_checkpoint)
-                          << (e.advice().empty() ? "" : " " + e.advice()));
-    }
+    unread.push_back(trainer.update(step, stop_requested()));
+    const train::UpdateResult& update = unread.back();
     window.steps += update.supervised_steps;
     window.tokens += update.tokens;
     window.allreduce += update.allreduce_seconds;
     summary.supervised_steps += update.local_supervised_steps;
     summary.tokens += update.local_tokens;
     summary.allreduce_seconds += update.allreduce_seconds;
-    if (step == summary.resumed_from) summary.first_loss = update.loss;
-    summary.final_loss = update.loss;
     state.step = step + 1;
-    state.last_loss = update.loss;
 
     const bool last = state.step == total;
-    if (state.step % every.log_every == 0 || last)
-      log_update(o, group, state, update, trainer.examples(), metrics, window, progress);
+    const bool log = state.step % every.log_every == 0 || last;
     // A stop request (any rank's, see train::UpdateResult) ends the run here with a checkpoint to resume from.
     const bool stopping = update.stop && !last;
-    if ((every.checkpoint_every > 0 && state.step % every.checkpoint_every == 0) || last || stopping) {
+    const bool checkpoint = (every.checkpoint_every > 0 && state.step % every.checkpoint_every == 0) || last || stopping;
+    if (!log && !checkpoint) continue;
+    const double lr = update.lr;
+    std::vector<train::UpdateValues> values;
+    try {
+      values = trainer.read(unread);  // before any checkpoint: only finite updates are saved
+    } catch (const train::NonFiniteUpdate& e) {
+      model.eval();
+      LR_FAIL(e.problem() << "; stopping. " << last_good(last_checkpoint)
+                          << (e.advice().empty() ? "" : " " + e.advice()));
+    }
+    unread.clear();
+    for (const auto& v : values)
+      if (v.step == summary.resumed_from) summary.first_loss = v.loss;
+    summary.final_loss = state.last_loss = values.back().loss;
+    if (log) log_update(o, group, state, lr, values.back().grad_norm, trainer.examples(), metrics, window, progress);
+    if (checkpoint) {
       trainer.check_ranks_agree(state.step, "at step " + std::to_string(state.step));
       last_checkpoint = group.is_main()
                             ? save_checkpoint(o.run_dir, state, trainable, trainer.optimizer(), every.keep_checkpoints)

@@ -128,10 +128,14 @@ SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Devic
     tokens += length;
   }
   const auto B = static_cast<int64_t>(segments.size());
-  auto ids = torch::zeros({B, width}, torch::kInt64);           // [B, L]
-  auto positions = torch::empty({steps}, torch::kInt64);        // [N]
-  auto target_ids = torch::zeros({steps, static_cast<int64_t>(K)}, torch::kInt64);  // [N, K]
-  auto target_p = torch::zeros({steps, static_cast<int64_t>(K)}, torch::kFloat32);  // [N, K]
+  // For a GPU the batch is built in pinned (page-locked) host memory and copied without waiting:
+  // the host goes on to the next micro-batch while the copy and this one's step run.
+  const bool pinned = device.is_cuda();
+  const auto host = torch::TensorOptions().pinned_memory(pinned);
+  auto ids = torch::zeros({B, width}, host.dtype(torch::kInt64));                                // [B, L]
+  auto positions = torch::empty({steps}, host.dtype(torch::kInt64));                             // [N]
+  auto target_ids = torch::zeros({steps, static_cast<int64_t>(K)}, host.dtype(torch::kInt64));   // [N, K]
+  auto target_p = torch::zeros({steps, static_cast<int64_t>(K)}, host.dtype(torch::kFloat32));   // [N, K]
   auto ids_a = ids.accessor<int64_t, 2>();
   auto pos_a = positions.accessor<int64_t, 1>();
   auto tid_a = target_ids.accessor<int64_t, 2>();
@@ -154,10 +158,10 @@ SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Devic
     }
   }
   SupervisedBatch batch;
-  batch.input_ids = ids.to(device);
-  batch.positions = positions.to(device);
-  batch.target_ids = target_ids.to(device);
-  batch.target_p = target_p.to(device);
+  batch.input_ids = ids.to(device, /*non_blocking=*/pinned);
+  batch.positions = positions.to(device, /*non_blocking=*/pinned);
+  batch.target_ids = target_ids.to(device, /*non_blocking=*/pinned);
+  batch.target_p = target_p.to(device, /*non_blocking=*/pinned);
   batch.steps = steps;
   batch.tokens = tokens;
   return batch;

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "lightreasoner/core/hash.h"
+#include "lightreasoner/train/adamw.h"
 
 namespace lightreasoner::train {
 
@@ -34,7 +35,7 @@ const char* loss_name(LossKind kind) { return kind == LossKind::kSoftTargetKL ? 
 // gradients are written back. Each rank's loss was already scaled by its share of the global
 // batch's steps, so the sum is the gradient of the global batch's mean loss.
 struct StepTotals {
-  double loss_sum = 0.0;  // Σ over micro-batches and ranks: the update's mean loss
+  torch::Tensor loss_sum;  // 0-dim fp64 on the device: Σ over micro-batches (and ranks): the update's mean loss
   double steps = 0.0;
   double tokens = 0.0;
   double stop = 0.0;  // ranks that were asked to stop (SIGINT/SIGTERM): all stop at the same step
@@ -45,11 +46,11 @@ StepTotals reduce_gradients(const dist::Group& group, const std::vector<torch::T
   if (!group.communicates()) return local;
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> pieces;
-  pieces.reserve(params.size() + 1);
+  pieces.reserve(params.size() + 2);
   for (const auto& p : params)
     pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}, p.options()));
-  pieces.push_back(
-      torch::tensor({local.loss_sum, local.steps, local.tokens, local.stop}, torch::kFloat32).to(params[0].device()));
+  pieces.push_back(local.loss_sum.to(torch::kFloat32).reshape({1}));
+  pieces.push_back(torch::tensor({local.steps, local.tokens, local.stop}, torch::kFloat32).to(params[0].device()));
   auto flat = torch::cat(pieces).to(group.device());  // [Σ numel + 4] fp32
   group.all_reduce_sum(flat, "gradient all-reduce of step " + std::to_string(step + 1));
   flat = flat.to(params[0].device());
@@ -63,8 +64,40 @@ StepTotals reduce_gradients(const dist::Group& group, const std::vector<torch::T
     }
     offset += p.numel();
   }
-  auto totals = flat.slice(0, offset).to(torch::kFloat64).cpu();
-  return {totals[0].item<double>(), totals[1].item<double>(), totals[2].item<double>(), totals[3].item<double>()};
+  StepTotals totals;
+  totals.loss_sum = flat[offset].to(torch::kFloat64);
+  // The counts and the stop flag decide what the host does next: the one read of a data-parallel update.
+  auto counts = flat.slice(0, offset + 1).to(torch::kFloat64).cpu();
+  totals.steps = counts[0].item<double>();
+  totals.tokens = counts[1].item<double>();
+  totals.stop = counts[2].item<double>();
+  return totals;
+}
+
+// torch::nn::utils::clip_grad_norm_ without its final read of the norm (the same tensors and
+// arithmetic, so the clipped gradients are bitwise the same); returns the norm on the device.
+torch::Tensor clip_grad_norm_on_device(const std::vector<torch::Tensor>& params, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return torch::zeros({}, torch::kFloat64);
+  std::vector<torch::Tensor> norms;
+  norms.reserve(grads.size());
+  for (const auto& g : grads) norms.push_back(g.norm(2));
+  auto total = norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
+  auto coefficient = torch::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
+  for (auto& g : grads) g.mul_(coefficient);
+  return total.to(torch::kFloat64);
+}
+
+// The unclipped norm, Σ in fp64 in parameter order (the order a host loop would add them in).
+torch::Tensor grad_norm_on_device(const std::vector<torch::Tensor>& params) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor sq = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(params[0].device()));
+  for (const auto& p : params)
+    if (p.grad().defined()) sq = sq + p.grad().to(torch::kFloat64).pow(2).sum();
+  return sq.sqrt();
 }
 
 }  // namespace
@@ -110,10 +143,10 @@ Trainer::Trainer(model::CausalLM& model, io::NamedTensors trainable, const std::
              o.label << ": trainable tensor " << name << " must be fp32 and require grad");
     params_.push_back(t);
   }
-  optimizer_ = std::make_unique<torch::optim::AdamW>(params_, torch::optim::AdamWOptions(o.optim.lr)
-                                                                  .betas({o.optim.betas[0], o.optim.betas[1]})
-                                                                  .eps(o.optim.eps)
-                                                                  .weight_decay(o.optim.weight_decay));
+  optimizer_ = std::make_unique<ForeachAdamW>(params_, torch::optim::AdamWOptions(o.optim.lr)
+                                                           .betas({o.optim.betas[0], o.optim.betas[1]})
+                                                           .eps(o.optim.eps)
+                                                           .weight_decay(o.optim.weight_decay));
   data_fingerprint_ = data_fingerprint(rows, o.order(), o.rows_are_examples);
 }
 
@@ -146,6 +179,9 @@ UpdateResult Trainer::update(int64_t step, bool stop_requested) {
 
   const int64_t world = group_.world_size(), rank = group_.rank();
   StepTotals local;
+  const auto device = model_.device();
+  local.loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  std::vector<torch::Tensor> micro_losses;
   const auto micros = schedule_.update(step, o.train.batch_size, o.train.grad_accum, world, rank, o.packing());
   int64_t update_steps = 0;  // supervised steps of the whole update, over all ranks
   for (const auto& m : micros) update_steps += m.global_steps;
@@ -153,17 +189,15 @@ UpdateResult Trainer::update(int64_t step, bool stop_requested) {
     // Dropout draws from the global generator, reseeded per micro-batch (and rank): resumable without state.
     torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.train.grad_accum + micro) +
                        static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
-    auto batch = pack_segments(micros[static_cast<size_t>(micro)].segments, model_.device());
+    auto batch = pack_segments(micros[static_cast<size_t>(micro)].segments, device);
     // The loss is a mean over this slice's steps; weighted by their share of the update's
     // steps, the slices' losses add up to the mean over the whole update (whatever its split).
     auto loss = batch_loss(model_, batch, o.loss, o.vocab) *
                 (static_cast<double>(batch.steps) / static_cast<double>(update_steps));
-    const double value = loss.item<double>();
-    if (!std::isfinite(value))
-      throw NonFiniteUpdate(fmt::format("{}: the loss is {} at step {} (micro-batch {})", o.label, value, step + 1, micro),
-                            "Lower optim.lr or check the data and the model weights.");
     loss.backward();
-    local.loss_sum += value;
+    auto value = loss.detach().to(torch::kFloat64);
+    micro_losses.push_back(value);
+    local.loss_sum = local.loss_sum + value;
     local.steps += static_cast<double>(batch.steps);
     local.tokens += static_cast<double>(batch.tokens);
     result.local_supervised_steps += batch.steps;
@@ -173,23 +207,49 @@ UpdateResult Trainer::update(int64_t step, bool stop_requested) {
   const auto reduce_start = std::chrono::steady_clock::now();
   const StepTotals totals = reduce_gradients(group_, params_, local, step);
   result.allreduce_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - reduce_start).count();
-  if (o.optim.max_grad_norm > 0) {
-    result.grad_norm = torch::nn::utils::clip_grad_norm_(params_, o.optim.max_grad_norm);
-  } else {
-    torch::NoGradGuard no_grad;
-    double sq = 0.0;
-    for (const auto& p : params_)
-      if (p.grad().defined()) sq += p.grad().to(torch::kFloat64).pow(2).sum().item<double>();
-    result.grad_norm = std::sqrt(sq);
-  }
-  if (!std::isfinite(result.grad_norm))
-    throw NonFiniteUpdate(fmt::format("{}: the gradient norm is {} at step {}", o.label, result.grad_norm, step + 1), "");
+  result.grad_norm = o.optim.max_grad_norm > 0 ? clip_grad_norm_on_device(params_, o.optim.max_grad_norm)
+                                               : grad_norm_on_device(params_);
   optimizer_->step();
+  result.step = step;
   result.loss = totals.loss_sum;
+  result.micro_losses = torch::stack(micro_losses);
   result.supervised_steps = static_cast<int64_t>(totals.steps);
   result.tokens = static_cast<int64_t>(totals.tokens);
   result.stop = totals.stop > 0;
   return result;
+}
+
+std::vector<UpdateValues> Trainer::read(const std::vector<UpdateResult>& updates) const {
+  std::vector<UpdateValues> values;
+  if (updates.empty()) return values;
+  const int64_t accum = options_.train.grad_accum;
+  std::vector<torch::Tensor> pieces;  // per update: loss, grad norm, the micro-batch losses
+  for (const auto& u : updates) {
+    pieces.push_back(u.loss.reshape({1}));
+    pieces.push_back(u.grad_norm.reshape({1}));
+    pieces.push_back(u.micro_losses.reshape({-1}));
+  }
+  const auto host = torch::cat(pieces).to(torch::kCPU, torch::kFloat64).contiguous();  // the one read
+  const double* v = host.data_ptr<double>();
+  for (const auto& u : updates) {
+    for (int64_t micro = 0; micro < accum; ++micro) {
+      const double share = v[2 + micro];
+      if (!std::isfinite(share))
+        throw NonFiniteUpdate(fmt::format("{}: the loss is {} at step {} (micro-batch {})", options_.label, share,
+                                          u.step + 1, micro),
+                              "Lower optim.lr or check the data and the model weights.");
+    }
+    // Another rank's micro-batch (its share is in the reduced loss only).
+    if (!std::isfinite(v[0]))
+      throw NonFiniteUpdate(fmt::format("{}: the loss is {} at step {} (on another rank)", options_.label, v[0],
+                                        u.step + 1),
+                            "Lower optim.lr or check the data and the model weights.");
+    if (!std::isfinite(v[1]))
+      throw NonFiniteUpdate(fmt::format("{}: the gradient norm is {} at step {}", options_.label, v[1], u.step + 1), "");
+    values.push_back({u.step, v[0], v[1]});
+    v += 2 + accum;
+  }
+  return values;
 }
 
 }  // namespace lightreasoner::train

@@ -8,9 +8,14 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 
 #include "lightreasoner/config/run_config.h"
 #include "lightreasoner/contrast/meta.h"
+
+namespace lightreasoner::model {
+class CausalLM;  // model/transformer.h (not included: the CLI's sample command needs no LibTorch header)
+}  // namespace lightreasoner::model
 
 namespace lightreasoner::pipeline {
 
@@ -34,7 +39,9 @@ void discard_dataset(const std::filesystem::path& dataset);
 
 // Runs (or resumes) sampling into config.output_dir. Throws Error on bad config, mismatched
 // tokenizers, an incompatible existing dataset (unless `resample`: it is discarded first), or bad
-// input under the "stop" policy.
-SampleReport run_sample(const config::RunConfig& config, bool resample = false);
+// input under the "stop" policy. `expert`: the expert model already loaded (by `train`, which
+// trains it next, so that it is loaded once per command); null: loaded here.
+SampleReport run_sample(const config::RunConfig& config, bool resample = false,
+                        std::shared_ptr<model::CausalLM> expert = nullptr);
 
 }  // namespace lightreasoner::pipeline

@@ -3,8 +3,9 @@
 // a fresh start over an earlier run's), metrics.jsonl (lines past the checkpoint dropped on
 // resume), progress, a checkpoint every train.checkpoint_every updates and at the end, a stop
 // request (SIGINT/SIGTERM) ending in a checkpoint to resume from, and the last good checkpoint
-// named when an update turns non-finite. Which tensors are trainable (LoRA or all) and what is
-// saved at the end is the caller's.
+// named when an update turns non-finite. The updates' losses and gradient norms are read from the
+// device once per metrics line or checkpoint (before the checkpoint is written), not per update.
+// Which tensors are trainable (LoRA or all) and what is saved at the end is the caller's.
 #pragma once
 
 #include <filesystem>

@@ -46,10 +46,14 @@ int64_t total_updates(const TrainerOptions& options, int64_t examples);
 // lr multiplier at optimizer step `step` (0-based), HF's get_*_schedule_with_warmup.
 double lr_factor(const std::string& schedule, int64_t step, int64_t warmup, int64_t total);
 
-// What one update did, summed over all ranks unless said otherwise.
+// What one update did, summed over all ranks unless said otherwise. The loss and the gradient
+// norm stay on the model's device: reading them would make the host wait for the update to finish
+// (on a GPU, the host prepares the next batches meanwhile). Trainer::read fetches many at once.
 struct UpdateResult {
-  double loss = 0.0;       // the update's mean loss
-  double grad_norm = 0.0;  // before clipping
+  int64_t step = 0;            // which update (0-based)
+  torch::Tensor loss;          // 0-dim fp64: the update's mean loss
+  torch::Tensor micro_losses;  // [grad_accum] fp64: this rank's micro-batches' shares of it
+  torch::Tensor grad_norm;     // 0-dim fp64: before clipping
   double lr = 0.0;
   int64_t supervised_steps = 0, tokens = 0;
   int64_t local_supervised_steps = 0, local_tokens = 0;  // this process's share
@@ -57,8 +61,15 @@ struct UpdateResult {
   bool stop = false;  // some rank asked to stop: every rank learns it at the same update
 };
 
-// A non-finite loss or gradient norm: the update stopped before the optimizer step, so the
-// trainable tensors are as they were after the previous update.
+// The host's copy of an update's device values.
+struct UpdateValues {
+  int64_t step = 0;
+  double loss = 0.0, grad_norm = 0.0;
+};
+
+// A non-finite loss or gradient norm, found when the update's values are read (Trainer::read):
+// the updates since the last read may have turned the trainable tensors non-finite, so the run's
+// last good state is its last checkpoint written after a read.
 class NonFiniteUpdate : public Error {
  public:
   NonFiniteUpdate(const std::string& problem, const std::string& advice)
@@ -89,8 +100,13 @@ class Trainer {
 
   // Update `step` (0-based): LR, forward/backward over this rank's micro-batches, the all-reduce
   // (which carries `stop_requested` to every rank), clipping, AdamW. The model should be in
-  // train() mode (dropout on). Throws NonFiniteUpdate on a non-finite loss or gradient norm.
+  // train() mode (dropout on). Reads nothing back from the device for one process (a data-parallel
+  // run reads the reduced counts and stop flag, one small read per update).
   UpdateResult update(int64_t step, bool stop_requested);
+
+  // The device values of `updates` (in update order) in one transfer. Throws NonFiniteUpdate
+  // naming the first update (and micro-batch) whose loss or gradient norm is not finite.
+  std::vector<UpdateValues> read(const std::vector<UpdateResult>& updates) const;
 
   // All ranks hold the same trainable tensors and step (a cheap hash check; nothing for one process).
   void check_ranks_agree(int64_t step, const std::string& when) const;
@@ -104,7 +120,7 @@ class Trainer {
   UpdateSchedule schedule_;
   int64_t examples_ = 0, total_ = 0;
   std::string data_fingerprint_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;  // ForeachAdamW (adamw.h)
 };
 
 }  // namespace lightreasoner::train
