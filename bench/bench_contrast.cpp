@@ -31,7 +31,7 @@ double best_seconds(int repeats, const std::function<void()>& fn) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
+  lightreasoner::reexec_with_tuned_cpu_runtime(argv);  // the kernels and OpenMP spin the binary runs
   const int64_t positions = argc > 1 ? std::atoll(argv[1]) : 128;
   const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
   const int64_t vocab = 151936;

@@ -153,7 +153,7 @@ bool launch(const std::string& self, const Args& a, const fs::path& dir, int wor
 }  // namespace
 
 int main(int argc, char** argv) {
-  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
+  lightreasoner::reexec_with_tuned_cpu_runtime(argv);  // the kernels and OpenMP spin the binary runs
   Args a = parse(argc, argv);
   try {
     if (!a.child_dir.empty()) return run_rank(a);

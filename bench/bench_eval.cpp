@@ -33,7 +33,7 @@ double now() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
+  lightreasoner::reexec_with_tuned_cpu_runtime(argv);  // the kernels and OpenMP spin the binary runs
   std::string device_name = "cpu";
   int threads = 0, batch = 64, problems = 64, new_tokens = 64;
   std::string preset, tokenizer_dir;  // empty: "small" with stories260K's vocabulary

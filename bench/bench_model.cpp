@@ -108,7 +108,7 @@ generate::GenerationStats best_of(int repeats, bool continuous, model::CausalLM&
 }  // namespace
 
 int main(int argc, char** argv) {
-  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
+  lightreasoner::reexec_with_tuned_cpu_runtime(argv);  // the kernels and OpenMP spin the binary runs
   int threads = 2;
   std::string device_name = "cpu", preset = "small", dtypes = "f32,bf16", batches = "1,8,32", engine = "continuous";
   int64_t prompt_len = 128, steps = 32, gemm = 0, eval_prompts = 0, eval_batch = 64, eval_max_new = 256;

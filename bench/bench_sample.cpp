@@ -31,7 +31,7 @@ void sync(const torch::Device& d) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
+  lightreasoner::reexec_with_tuned_cpu_runtime(argv);  // the kernels and OpenMP spin the binary runs
   std::string device_name = "cpu";
   int threads = 0, batch = 8, rollouts = 16, new_tokens = 128, prompt_len = 96;
   std::string expert_preset = "small", amateur_preset;  // empty amateur: a ~5M model beside "small"

@@ -78,7 +78,7 @@ double gemm_seconds(const model::CausalLM& model, torch::Device device, torch::S
 }  // namespace
 
 int main(int argc, char** argv) {
-  lightreasoner::reexec_with_better_openblas_core(argv);  // the kernels the binary runs
+  lightreasoner::reexec_with_tuned_cpu_runtime(argv);  // the kernels and OpenMP spin the binary runs
   std::string device_name = "cpu";
   int threads = 0;
   int64_t steps = 6, rollouts_per_batch = 2, selected = 6, prompt_len = 96, rollout_len = 128;

@@ -102,6 +102,32 @@ TEST(Cli, RunsTheOpenBlasKernelsThisCpuSupports) {
   unsetenv("OPENBLAS_CORETYPE");
 }
 
+// LibTorch's OpenMP threads spin for a long while after each parallel region by default; beside
+// OpenBLAS's own pthreads pool they took the cores from the fp32 matmuls (bench/RESULTS.md). The
+// binary runs itself with a short GOMP_SPINCOUNT then, and keeps a user's own setting.
+TEST(Cli, RunsWithAShortOpenMpSpinBesideOpenBlasThreadsAndKeepsAUsersSetting) {
+  if (std::getenv("GOMP_SPINCOUNT") != nullptr || std::getenv("OMP_WAIT_POLICY") != nullptr)
+    GTEST_SKIP() << "GOMP_SPINCOUNT or OMP_WAIT_POLICY is set for this test run";
+  auto spin_line = [] {
+    const auto r = lrtest::run_binary("--version");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::smatch m;
+    static const std::regex line(R"(OpenMP spin: ([^\n]*))");
+    return std::regex_search(r.output, m, line) ? m[1].str() : std::string("(no line)");
+  };
+  // This test process was not re-executed, so its OpenBLAS is the binary's: pthreads or not.
+  const bool pthreads_openblas = !lightreasoner::gomp_spin_count_to_set().empty();
+  EXPECT_EQ(spin_line(), pthreads_openblas ? std::string("GOMP_SPINCOUNT=") + lightreasoner::kGompSpinCount
+                                           : std::string("libgomp's default"));
+  ASSERT_EQ(setenv("GOMP_SPINCOUNT", "123", 1), 0);
+  EXPECT_EQ(lightreasoner::gomp_spin_count_to_set(), "");
+  EXPECT_EQ(spin_line(), "GOMP_SPINCOUNT=123");
+  unsetenv("GOMP_SPINCOUNT");
+  ASSERT_EQ(setenv("OMP_WAIT_POLICY", "ACTIVE", 1), 0);
+  EXPECT_EQ(spin_line(), "OMP_WAIT_POLICY=ACTIVE");
+  unsetenv("OMP_WAIT_POLICY");
+}
+
 TEST(Cli, HelpListsGlobalOptionsAndSubcommands) {
   auto r = lrtest::run_binary("--help");
   EXPECT_EQ(r.exit_code, 0);

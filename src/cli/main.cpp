@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -38,6 +39,11 @@ std::string version_text() {
       << "devices: " << describe_devices() << "\n"
       << "BLAS: " << (blas.empty() ? std::string("not OpenBLAS (LibTorch's own, e.g. MKL)") : "OpenBLAS, " + blas + " kernels")
       << "\n"
+      << "OpenMP spin: "
+      << (std::getenv("GOMP_SPINCOUNT") ? std::string("GOMP_SPINCOUNT=") + std::getenv("GOMP_SPINCOUNT")
+          : std::getenv("OMP_WAIT_POLICY") ? std::string("OMP_WAIT_POLICY=") + std::getenv("OMP_WAIT_POLICY")
+                                            : std::string("libgomp's default"))
+      << "\n"
       << "sentencepiece shim: " << tokenizer::sentencepiece_shim_status() << "\n"
       << "data: " << found("data") << "\n"
       << "docs: " << found("docs");
@@ -48,7 +54,7 @@ std::string version_text() {
 
 int main(int argc, char** argv) {
   using namespace lightreasoner;
-  reexec_with_better_openblas_core(argv);
+  reexec_with_tuned_cpu_runtime(argv);
   CLI::App app{"lightreasoner: make a large language model a better reasoner by learning where a small model "
                "disagrees with it (LightReasoner, arXiv 2510.07962)."};
   app.require_subcommand(0, 1);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <utility>
+#include <vector>
 
 namespace lightreasoner {
 namespace {
@@ -49,13 +51,24 @@ std::string better_openblas_core() {
   return "";
 }
 
-void reexec_with_better_openblas_core(char** argv) {
-  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
-  const std::string core = better_openblas_core();
-  if (core.empty()) return;
-  if (setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
+std::string gomp_spin_count_to_set() {
+  if (std::getenv("GOMP_SPINCOUNT") != nullptr || std::getenv("OMP_WAIT_POLICY") != nullptr) return "";
+  // openblas_get_parallel: 0 sequential, 1 its own pthreads pool, 2 OpenMP (libgomp's threads: no contention).
+  auto get_parallel = find_openblas<int (*)()>("openblas_get_parallel");
+  return get_parallel != nullptr && get_parallel() == 1 ? kGompSpinCount : "";
+}
+
+void reexec_with_tuned_cpu_runtime(char** argv) {
+  std::vector<std::pair<const char*, std::string>> settings;
+  if (std::getenv("OPENBLAS_CORETYPE") == nullptr)
+    if (std::string core = better_openblas_core(); !core.empty()) settings.emplace_back("OPENBLAS_CORETYPE", core);
+  if (std::string spin = gomp_spin_count_to_set(); !spin.empty()) settings.emplace_back("GOMP_SPINCOUNT", spin);
+  if (settings.empty()) return;
+  for (const auto& [name, value] : settings)
+    if (setenv(name, value.c_str(), 1) != 0) return;
+  // The new process finds these set (a core already, a spin count already): at most one re-exec.
   execv("/proc/self/exe", argv);
-  unsetenv("OPENBLAS_CORETYPE");  // exec failed: go on with the kernels we have
+  for (const auto& [name, value] : settings) unsetenv(name);  // exec failed: go on as we are
 }
 
 }  // namespace lightreasoner

@@ -1,7 +1,7 @@
 // OpenBLAS, where LibTorch does its CPU matmuls in it (Debian's libtorch): its own thread pool,
 // which torch::set_num_threads does not reach, and its kernel choice, which on virtual machines
 // whose CPUID hides the CPU model falls back to the SSE3 "Prescott" kernels although the CPU has
-// AVX2/AVX-512. Found at run time (dlsym): with LibTorch builds on MKL there is no OpenBLAS and
+// AVX2/AVX-512; and how long LibTorch's OpenMP threads spin beside its pool. Found at run time (dlsym): with LibTorch builds on MKL there is no OpenBLAS and
 // every function here does nothing. No LibTorch here.
 #pragma once
 
@@ -20,11 +20,23 @@ void set_openblas_threads(int threads);
 // choice stands (no OpenBLAS, a good core already, or the CPU lacks AVX2).
 std::string better_openblas_core();
 
-// Call first thing in main. OpenBLAS reads OPENBLAS_CORETYPE once, when it is loaded, so the only
-// way to change its kernels is to run the program again: when better_openblas_core() names one and
-// OPENBLAS_CORETYPE is unset (a user's own setting is kept, and the new process sees it set, so
-// this happens at most once), re-executes /proc/self/exe with the same arguments and
-// OPENBLAS_CORETYPE set. Returns normally when nothing needs doing or the exec fails.
-void reexec_with_better_openblas_core(char** argv);
+// The libgomp spin count this process should run with ("" when it should keep its own). LibTorch's
+// elementwise ops (and its bf16 matmuls) run on OpenMP threads (libgomp), which by default spin
+// for ~300,000 iterations after every parallel region; OpenBLAS's pthreads build runs the fp32
+// matmuls on threads of its own. On few cores the spinning OpenMP threads take the cores from the
+// matmul in progress (perf on the 2-core VM: ~40% of a decode step in libgomp's spin loop and
+// sched_yield). A short spin (kGompSpinCount) still catches back-to-back regions and then sleeps.
+// Set only for OpenBLAS's pthreads build and when the user set neither GOMP_SPINCOUNT nor
+// OMP_WAIT_POLICY.
+constexpr const char* kGompSpinCount = "10000";
+std::string gomp_spin_count_to_set();
+
+// Call first thing in main. OpenBLAS reads OPENBLAS_CORETYPE, and libgomp GOMP_SPINCOUNT, once,
+// when they are loaded, so the only way to change them is to run the program again: when
+// better_openblas_core() or gomp_spin_count_to_set() names a value (a user's own setting is kept,
+// and the new process sees both set, so this happens at most once), re-executes /proc/self/exe
+// with the same arguments and those variables set. Returns normally when nothing needs doing or
+// the exec fails.
+void reexec_with_tuned_cpu_runtime(char** argv);
 
 }  // namespace lightreasoner
