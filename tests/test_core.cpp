@@ -3,9 +3,13 @@
 #include <sched.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <thread>
+
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/progress.h"
+#include "lightreasoner/core/stage_timer.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -60,6 +64,27 @@ TEST(Core, ProgressRendersCountsRateAndEta) {
   EXPECT_EQ(format_rate(4.56e6), "4.56M");
   EXPECT_EQ(format_rate(12345), "12.3k");
   EXPECT_EQ(format_rate(812), "812");
+}
+
+TEST(Core, StageTimesAddUpInTheOrderFirstEntered) {
+  StageTimer timer("train");
+  EXPECT_EQ(timer.summary(), "(total 0.0s)");
+  timer.start("load");
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  timer.start("train");
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  timer.start("load");  // entered again: adds to the first entry
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  timer.stop();
+  timer.stop();  // nothing in progress: no effect
+  EXPECT_GE(timer.seconds("load"), 0.06);
+  EXPECT_GE(timer.seconds("train"), 0.01);
+  EXPECT_LT(timer.seconds("train"), timer.seconds("load"));
+  EXPECT_EQ(timer.seconds("never"), 0.0);
+  const std::string summary = timer.summary();
+  EXPECT_EQ(summary.find("load "), 0u) << summary;
+  EXPECT_NE(summary.find(", train "), std::string::npos) << summary;
+  EXPECT_NE(summary.find(" (total "), std::string::npos) << summary;
 }
 
 TEST(Core, DeviceAndDtypeNames) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <regex>
 #include <map>
 
 #include "lightreasoner/config/run_config.h"
@@ -124,6 +125,10 @@ TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
   };
   EXPECT_EQ(times_loaded(s.expert), 1) << output;
   EXPECT_EQ(times_loaded(s.amateur), 1) << output;
+  // One line with the time of each stage, in the order they ran.
+  const std::regex stages(R"(train: time by stage: load expert [0-9.]+s, sample [0-9.]+s, read dataset [0-9.]+s, )"
+                          R"(train [0-9.]+s, save adapter [0-9.]+s \(total [0-9.]+s\))");
+  EXPECT_TRUE(std::regex_search(output, stages)) << output;
   EXPECT_TRUE(fs::exists(out / "contrast.jsonl"));
   EXPECT_TRUE(fs::exists(out / "config.resolved.json"));
   EXPECT_TRUE(fs::exists(out / "adapter/adapter_config.json"));

@@ -14,6 +14,7 @@
 #include "lightreasoner/eval/dataset.h"
 #include "lightreasoner/eval/model_eval.h"
 #include "lightreasoner/eval/prompt.h"
+#include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/pipeline/eval_loop.h"
@@ -83,6 +84,8 @@ eval::EvalSummary run_model_eval(const config::RunConfig& config, const ModelEva
   load.device = parse_device(config.device);
   const std::optional<fs::path> adapter =
       config.expert.adapter ? std::optional<fs::path>(*config.expert.adapter) : std::nullopt;
+  StageTimer stages("eval");
+  stages.start("load model");
   auto model = model::load_model_with_adapter(config.expert.path, adapter, load);
   model->eval();
 
@@ -110,7 +113,9 @@ eval::EvalSummary run_model_eval(const config::RunConfig& config, const ModelEva
       {"decoding", "greedy"}};
   fs::create_directories(options.out_dir);
   if (dist::world().is_main()) config::write_resolved_config(config, options.out_dir);
+  stages.start("generate and grade");
   eval::EvalSummary summary = run_eval_loop(datasets, prompts, source, eval_options, dist::world());
+  stages.log();
   if (stats->prompts > 0) {
     spdlog::info("eval: generated {} tokens for {} prompts (prefill {:.1f} s, decode {:.1f} s, {:.1f} tok/s decode)",
                  stats->new_tokens, stats->prompts, stats->prefill_seconds, stats->decode_seconds,

@@ -7,6 +7,7 @@
 #include "lightreasoner/config/compare.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/process_group.h"
 #include "lightreasoner/model/init.h"
@@ -34,7 +35,10 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   model::LoadOptions load;
   load.dtype = parse_dtype(config.expert.dtype);
   load.device = parse_device(config.device);
+  StageTimer stages("sft");
+  stages.start("load expert");
   auto model = model::load_model(config.expert.path, load);
+  stages.start(config.sft.source == "rejection" ? "rejection sampling" : "read examples");
   std::vector<SftExample> examples;
   if (config.sft.source == "rejection") {
     examples = rejection_sample(*model, *tok, config).examples;
@@ -46,6 +50,7 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
     LR_CHECK(!examples.empty(), "'" << config.data.path << "' has no usable (question, solution) record");
   }
 
+  stages.start("prepare rows");
   prompt::TemplateOptions template_options;
   template_options.system = config.prompt.system;
   tokenizer::EncodeOptions plain;
@@ -77,8 +82,11 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   fs::create_directories(out_dir);
   check_or_record_run_settings(config, LossKind::kTokenCrossEntropy, resume);
   if (dist::world().is_main()) config::write_resolved_config(config, out_dir);
-  if (!config.sft.full_finetune)
-    return train_lora(*model, std::move(data), config, LossKind::kTokenCrossEntropy, limits.vocab, resume);
+  if (!config.sft.full_finetune) {
+    auto report = train_lora(*model, std::move(data), config, LossKind::kTokenCrossEntropy, limits.vocab, resume, stages);
+    stages.log();
+    return report;
+  }
 
   // Full fine-tuning: every weight, fp32 (AdamW on bf16 weights would lose most updates).
   LR_CHECK(model->dtype() == torch::kFloat32, "sft.full_finetune needs expert.dtype \"f32\" (got \""
@@ -92,7 +100,9 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   TrainingOptions options{trainer_options(config, LossKind::kTokenCrossEntropy, limits.vocab), out_dir, resume};
   options.trainer.label = "sft";
   TrainRunReport report;
+  stages.start("train");
   report.summary = run_training(*model, trainable, data.rows, options, dist::world());
+  stages.start("save model");
   report.output = out_dir / "model";
   model::ModelDirOptions dir_options;
   dir_options.dtype = model::config_dtype(expert_config);
@@ -105,6 +115,7 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   }
   data.rows.clear();
   report.data = std::move(data);
+  stages.log();
   spdlog::info("sft: model written to {}", report.output.string());
   return report;
 }

@@ -65,13 +65,15 @@ void check_or_record_run_settings(const config::RunConfig& config, LossKind loss
 }
 
 TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const config::RunConfig& config, LossKind loss,
-                          int64_t vocab, bool resume) {
+                          int64_t vocab, bool resume, StageTimer& stages) {
   const model::LoraSpec spec(config.lora);
   auto modules = model::attach_lora(model, spec, static_cast<uint64_t>(config.seed));
   TrainingOptions options{trainer_options(config, loss, vocab), config.output_dir, resume};
   options.trainer.label = loss == LossKind::kSoftTargetKL ? "train" : "sft";
   TrainRunReport report;
+  stages.start("train");
   report.summary = run_training(model, model::lora_parameters(modules), data.rows, options, dist::world());
+  stages.start("save adapter");
   report.output = fs::path(config.output_dir) / "adapter";
   if (dist::world().is_main()) {
     model::save_peft_adapter(report.output, modules, spec, config.expert.path);
@@ -98,11 +100,15 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   load.dtype = parse_dtype(config.expert.dtype);
   load.device = parse_device(config.device);
   std::shared_ptr<model::CausalLM> model;  // loaded once: sampled with (when the dataset is absent), then trained
+  StageTimer stages("train");
   if (!fs::exists(dataset)) {
     spdlog::info("train: {} is absent; running sample first", dataset.string());
+    stages.start("load expert");
     model = model::load_model(config.expert.path, load);
+    stages.start("sample");
     run_sample(config, /*resample=*/false, model);
   }
+  stages.start("read dataset");
   // The targets are the expert's soft labels under the dataset's settings: refuse a dataset made
   // with other settings, unless the change only removes steps the dataset holds.
   const fs::path meta_file = contrast::meta_path_for(dataset);
@@ -142,8 +148,12 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   fs::create_directories(out_dir);
   check_or_record_run_settings(config, LossKind::kSoftTargetKL, resume);
   if (dist::world().is_main()) config::write_resolved_config(config, out_dir);
-  if (!model) model = model::load_model(config.expert.path, load);
-  auto report = train_lora(*model, std::move(data), config, LossKind::kSoftTargetKL, limits.vocab, resume);
+  if (!model) {
+    stages.start("load expert");
+    model = model::load_model(config.expert.path, load);
+  }
+  auto report = train_lora(*model, std::move(data), config, LossKind::kSoftTargetKL, limits.vocab, resume, stages);
+  stages.log();
   spdlog::info("train: adapter written to {} ({} steps, loss {:.4f} -> {:.4f}, {:.1f}s)", report.output.string(),
                report.summary.steps, report.summary.first_loss, report.summary.final_loss, report.summary.seconds);
   return report;

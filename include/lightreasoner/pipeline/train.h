@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lightreasoner/config/run_config.h"
+#include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/model/transformer.h"
 #include "lightreasoner/train/batch.h"
@@ -45,8 +46,9 @@ struct TrainRunReport {
 
 // LoRA training of an already loaded model on prepared rows, then the PEFT adapter (+ settings
 // record) in <output_dir>/adapter. Shared by `train` and LoRA `sft`.
+// `stages`: the command's stage times (it enters "train" and "save adapter").
 TrainRunReport train_lora(model::CausalLM& model, train::PreparedRows data, const config::RunConfig& config,
-                          train::LossKind loss, int64_t vocab, bool resume);
+                          train::LossKind loss, int64_t vocab, bool resume, StageTimer& stages);
 
 // resample: discard an existing <output_dir>/contrast.jsonl (and its meta and part files) and
 // sample again with this config, instead of refusing a dataset made with other settings.
