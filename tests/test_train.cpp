@@ -559,6 +559,56 @@ TEST(Trainer, ANonFiniteLossIsFoundAtTheNextReadNamingItsUpdateAndMicroBatch) {
   }
 }
 
+// train.activation_checkpointing recomputes each layer in the backward pass: the loss and every
+// gradient are those of the plain forward, bit for bit — with LoRA dropout drawing its masks (the
+// RNG is replayed for the recompute) and with every weight trainable (full fine-tuning).
+TEST(ActivationCheckpointing, GivesTheSameLossAndGradientsBitwise) {
+  for (const bool full_finetune : {false, true}) {
+    auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2", full_finetune ? "full" : "lora"));
+    const int64_t vocab = model->config().vocab_size;
+    io::NamedTensors trainable;
+    std::vector<model::LoraModule> modules;
+    if (full_finetune) {
+      for (const auto& item : model->named_parameters()) {
+        item.value().set_requires_grad(true);
+        trainable.emplace_back(item.key(), item.value());
+      }
+    } else {
+      model::LoraSpec spec;
+      spec.dropout = 0.1;
+      modules = model::attach_lora(*model, spec, 3);
+      torch::NoGradGuard no_grad;
+      torch::manual_seed(4);
+      for (const auto& m : modules) m.adapter->B.normal_(0.0, 0.1);  // B = 0 would leave A's gradients 0
+      trainable = model::lora_parameters(modules);
+    }
+    const auto rows = random_rows(3, vocab, 5);
+    const auto batch = train::pack_rows(pointers(rows), Packing::kTrajectory, torch::kCPU);
+    model->train();
+    auto run = [&](bool recompute) {
+      model->set_activation_checkpointing(recompute);
+      for (auto& item : trainable) item.second.mutable_grad() = torch::Tensor();
+      torch::manual_seed(77);
+      auto loss = train::batch_loss(*model, batch, train::LossKind::kSoftTargetKL, vocab);
+      loss.backward();
+      std::vector<torch::Tensor> grads;
+      for (const auto& item : trainable) grads.push_back(item.second.grad().clone());
+      return std::make_tuple(loss.item<double>(), grads, torch::randint(1 << 30, {1}).item<int64_t>());
+    };
+    const auto [plain_loss, plain_grads, plain_next] = run(false);
+    const auto [loss, grads, next] = run(true);
+    EXPECT_EQ(loss, plain_loss) << (full_finetune ? "full" : "lora");
+    EXPECT_EQ(next, plain_next) << "the global RNG was not left where the plain run leaves it";
+    double largest = 0.0;
+    for (size_t k = 0; k < grads.size(); ++k) {
+      EXPECT_TRUE(torch::equal(grads[k], plain_grads[k])) << trainable[k].first;
+      largest = std::max(largest, plain_grads[k].abs().max().item<double>());
+    }
+    EXPECT_GT(largest, 0.0);
+    model->set_activation_checkpointing(false);
+  }
+}
+
 // The multi-tensor AdamW against torch::optim::AdamW, its reference: bitwise on the CPU, over
 // steps with weight decay, a parameter that misses an update (so step counts differ), and an
 // optimizer state saved by one and loaded by the other (the checkpoint's optimizer.pt).

@@ -199,6 +199,19 @@ TEST(TrainCli, ResumeAfterKillEqualsUninterrupted) {
   EXPECT_EQ(expected_step, 400);
 }
 
+// train.activation_checkpointing changes memory and time, never the update: the same adapter bytes
+// (LoRA dropout on, as the defaults have it).
+TEST(TrainCli, ActivationCheckpointingWritesTheSameAdapterBytes) {
+  auto s = make_setup();
+  const std::vector<std::string> settings = {"train.max_steps=8", "train.checkpoint_every=0"};
+  const auto twins = full_run_and_twin(s, "recomputed", settings);
+  auto recomputed = settings;
+  recomputed.push_back("train.activation_checkpointing=true");
+  run_ok("train --config '" + write_config(s, twins.other, recomputed).string() + "'");
+  EXPECT_EQ(read_file(twins.other / "adapter/adapter_model.safetensors"),
+            read_file(twins.full / "adapter/adapter_model.safetensors"));
+}
+
 // Kill anywhere: SIGKILL at seeded random moments, rerun with --resume each time; the adapter and
 // the metrics lines end as an uninterrupted run's.
 TEST(TrainCli, KilledAtRandomPointsAndResumedEqualsUninterrupted) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/model/recompute.h"
 #include "lightreasoner/model/rope.h"
 
 namespace lightreasoner::model {
@@ -153,8 +154,13 @@ torch::Tensor CausalLM::forward(const torch::Tensor& input_ids, const torch::Ten
 }
 
 torch::Tensor CausalLM::run_layers(torch::Tensor h, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache) {
+  const bool recompute = recompute_layers_ && cache == nullptr && torch::GradMode::is_enabled();
+  // The layers' outputs carry a graph only when an input of theirs asks for one: the frozen
+  // embeddings' output does not (PEFT's enable_input_require_grads, for the same reason).
+  if (recompute && !h.requires_grad()) h = h.detach().requires_grad_(true);
   for (size_t i = 0; i < model->layers.size(); ++i) {
-    h = model->layers[i]->forward(h, rope, mask, cache, static_cast<int64_t>(i), backend_);
+    h = recompute ? forward_recomputed(*model->layers[i], h, rope, mask, static_cast<int64_t>(i), backend_)
+                  : model->layers[i]->forward(h, rope, mask, cache, static_cast<int64_t>(i), backend_);
   }
   return model->norm->forward(h);
 }

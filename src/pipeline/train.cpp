@@ -43,7 +43,8 @@ const std::vector<std::string>& trained_setting_keys(LossKind loss) {
 
 void check_or_record_run_settings(const config::RunConfig& config, LossKind loss, bool resume) {
   static const std::set<std::string> may_change = {"train.packing", "train.grad_accum", "train.checkpoint_every",
-                                                   "train.keep_checkpoints", "train.log_every"};
+                                                   "train.keep_checkpoints", "train.log_every",
+                                                   "train.activation_checkpointing"};
   constexpr const char* kKind = "lightreasoner-checkpoints";
   const fs::path out_dir = config.output_dir;
   const fs::path file = out_dir / "checkpoints" / "settings.json";
@@ -72,7 +73,9 @@ TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const confi
   options.trainer.label = loss == LossKind::kSoftTargetKL ? "train" : "sft";
   TrainRunReport report;
   stages.start("train");
+  model.set_activation_checkpointing(config.train.activation_checkpointing);
   report.summary = run_training(model, model::lora_parameters(modules), data.rows, options, dist::world());
+  model.set_activation_checkpointing(false);
   stages.start("save adapter");
   report.output = fs::path(config.output_dir) / "adapter";
   if (dist::world().is_main()) {

@@ -124,6 +124,9 @@ struct TrainConfig {
   int64_t checkpoint_every = 200;
   int keep_checkpoints = 2;
   int64_t log_every = 10;
+  // Keep no layer's activations for the backward pass; recompute them there (model/recompute.h):
+  // ~one layer's activations instead of all of them, for ~one more forward pass of time. Memory only.
+  bool activation_checkpointing = false;
   template <class V>
   void visit(V& v) {
     v.field("packing", packing, one_of({"trajectory", "step"}));
@@ -136,6 +139,7 @@ struct TrainConfig {
     v.field("checkpoint_every", checkpoint_every, at_least<int64_t>(0));
     v.field("keep_checkpoints", keep_checkpoints, at_least(1));
     v.field("log_every", log_every, greater_than<int64_t>(0));
+    v.field("activation_checkpointing", activation_checkpointing);
   }
 };
 

@@ -81,6 +81,10 @@ class CausalLM : public torch::nn::Module {
   // Every engine fast path at once (fused GEMMs, RoPE table, causal-only mask, in-place ops); off
   // = the code paths of 2835eea, for tests and for before/after benchmarks in one process.
   void set_fast_paths(bool on);
+  // Training without keeping the layers' activations: each decoder layer's are recomputed in the
+  // backward pass (model/recompute.h). Same values and gradients; applies to forwards without a
+  // cache while autograd records.
+  void set_activation_checkpointing(bool on) { recompute_layers_ = on; }
 
   // hidden [..., d] → logits [..., V] in the model dtype (tied: embed_tokens).
   torch::Tensor logits(const torch::Tensor& hidden);
@@ -106,6 +110,7 @@ class CausalLM : public torch::nn::Module {
   // cos/sin for positions [0, n) in the model dtype, grown on demand (not for the dynamic type).
   torch::Tensor rope_cos_, rope_sin_;
   bool fast_ = true;
+  bool recompute_layers_ = false;
   // Tables for position_ids whose largest value is < bound (known on the host: no sync).
   RopeTables rope_for(const torch::Tensor& position_ids, int64_t bound);
   torch::Tensor run_layers(torch::Tensor h, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache);
