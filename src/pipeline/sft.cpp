@@ -101,9 +101,7 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   options.trainer.label = "sft";
   TrainRunReport report;
   stages.start("train");
-  model->set_activation_checkpointing(config.train.activation_checkpointing);
   report.summary = run_training(*model, trainable, data.rows, options, dist::world());
-  model->set_activation_checkpointing(false);
   stages.start("save model");
   report.output = out_dir / "model";
   model::ModelDirOptions dir_options;

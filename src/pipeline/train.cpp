@@ -73,9 +73,7 @@ TrainRunReport train_lora(model::CausalLM& model, PreparedRows data, const confi
   options.trainer.label = loss == LossKind::kSoftTargetKL ? "train" : "sft";
   TrainRunReport report;
   stages.start("train");
-  model.set_activation_checkpointing(config.train.activation_checkpointing);
   report.summary = run_training(model, model::lora_parameters(modules), data.rows, options, dist::world());
-  model.set_activation_checkpointing(false);
   stages.start("save adapter");
   report.output = fs::path(config.output_dir) / "adapter";
   if (dist::world().is_main()) {

@@ -116,6 +116,25 @@ void log_update(const TrainingOptions& o, const dist::Group& group, const train:
                                {"tok/s", format_rate(tokens_per_s)}});
 }
 
+// The model's state while the loop runs: train() (dropout on, LoRA's included) and the run's
+// activation checkpointing; eval() and no checkpointing after, however the loop ends.
+class TrainingMode {
+ public:
+  TrainingMode(model::CausalLM& model, bool activation_checkpointing) : model_(model) {
+    model_.train();
+    model_.set_activation_checkpointing(activation_checkpointing);
+  }
+  ~TrainingMode() {
+    model_.set_activation_checkpointing(false);
+    model_.eval();
+  }
+  TrainingMode(const TrainingMode&) = delete;
+  TrainingMode& operator=(const TrainingMode&) = delete;
+
+ private:
+  model::CausalLM& model_;
+};
+
 }  // namespace
 
 // Phases: plan the run (the Trainer) → resume or start → per update: the Trainer's update, a
@@ -141,7 +160,7 @@ TrainSummary run_training(model::CausalLM& model, const io::NamedTensors& traina
     metrics.emplace(metrics_path, /*append=*/true);
   }
 
-  model.train();  // LoRA adapters are submodules: their dropout follows
+  const TrainingMode mode(model, every.activation_checkpointing);
   Progress progress(label, total, "steps", state.step);
   const auto start = std::chrono::steady_clock::now();
   MetricsWindow window;
@@ -170,7 +189,6 @@ TrainSummary run_training(model::CausalLM& model, const io::NamedTensors& traina
     try {
       values = trainer.read(unread);  // before any checkpoint: only finite updates are saved
     } catch (const train::NonFiniteUpdate& e) {
-      model.eval();
       LR_FAIL(e.problem() << "; stopping. " << last_good(last_checkpoint)
                           << (e.advice().empty() ? "" : " " + e.advice()));
     }
@@ -186,12 +204,10 @@ TrainSummary run_training(model::CausalLM& model, const io::NamedTensors& traina
                             : checkpoint_dir(o.run_dir, state.step);
     }
     if (stopping) {
-      model.eval();
       throw StopRequested{label + ": checkpoint at step " + std::to_string(state.step) + " of " +
                           std::to_string(total) + " in " + last_checkpoint.string() + "; rerun with --resume to continue"};
     }
   }
-  model.eval();
   summary.steps = state.step;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   progress.finish({{"loss", fmt::format("{:.4f}", summary.final_loss)}});

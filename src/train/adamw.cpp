@@ -46,8 +46,12 @@ torch::Tensor ForeachAdamW::step(LossClosure closure) {
   }
   for (auto& group : param_groups()) {
     const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
-    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs;
-    std::vector<torch::optim::AdamWParamState*> states;
+    // Parameters that missed updates (no gradient) have fewer steps: one foreach pass per step count.
+    struct Bucket {
+      std::vector<torch::Tensor> p, g, m, v;
+      std::vector<torch::optim::AdamWParamState*> states;
+    };
+    std::map<int64_t, Bucket> by_step;
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       LR_CHECK(!p.grad().is_sparse(), "ForeachAdamW: sparse gradients are not supported");
@@ -60,23 +64,16 @@ torch::Tensor ForeachAdamW::step(LossClosure closure) {
         slot = std::move(fresh);
       }
       auto* s = static_cast<torch::optim::AdamWParamState*>(slot.get());
-      params.push_back(p);
-      grads.push_back(p.grad());
-      exp_avgs.push_back(s->exp_avg());
-      exp_avg_sqs.push_back(s->exp_avg_sq());
-      states.push_back(s);
+      Bucket& bucket = by_step[s->step()];
+      bucket.p.push_back(p);
+      bucket.g.push_back(p.grad());
+      bucket.m.push_back(s->exp_avg());
+      bucket.v.push_back(s->exp_avg_sq());
+      bucket.states.push_back(s);
     }
-    // Parameters that missed updates (no gradient) have fewer steps: one foreach pass per step count.
-    std::map<int64_t, std::vector<size_t>> by_step;
-    for (size_t i = 0; i < states.size(); ++i) by_step[states[i]->step()].push_back(i);
-    for (const auto& [done, members] : by_step) {
-      auto pick = [&](const std::vector<torch::Tensor>& all) {
-        std::vector<torch::Tensor> out;
-        for (size_t i : members) out.push_back(all[i]);
-        return out;
-      };
-      auto p = pick(params), g = pick(grads), m = pick(exp_avgs), v = pick(exp_avg_sqs);
-      for (size_t i : members) states[i]->step(done + 1);
+    for (auto& [done, bucket] : by_step) {
+      auto& [p, g, m, v, states] = bucket;
+      for (auto* s : states) s->step(done + 1);
       const auto [beta1, beta2] = o.betas();
       const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(done + 1));
       const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(done + 1));

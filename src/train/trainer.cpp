@@ -16,6 +16,7 @@ namespace lightreasoner::train {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+constexpr const char* kLossAdvice = "Lower optim.lr or check the data and the model weights.";
 
 std::string data_fingerprint(const std::vector<TrainRow>& units, Order order, bool rows_are_examples) {
   Fnv64 h;
@@ -237,13 +238,13 @@ std::vector<UpdateValues> Trainer::read(const std::vector<UpdateResult>& updates
       if (!std::isfinite(share))
         throw NonFiniteUpdate(fmt::format("{}: the loss is {} at step {} (micro-batch {})", options_.label, share,
                                           u.step + 1, micro),
-                              "Lower optim.lr or check the data and the model weights.");
+                              kLossAdvice);
     }
     // Another rank's micro-batch (its share is in the reduced loss only).
     if (!std::isfinite(v[0]))
       throw NonFiniteUpdate(fmt::format("{}: the loss is {} at step {} (on another rank)", options_.label, v[0],
                                         u.step + 1),
-                            "Lower optim.lr or check the data and the model weights.");
+                            kLossAdvice);
     if (!std::isfinite(v[1]))
       throw NonFiniteUpdate(fmt::format("{}: the gradient norm is {} at step {}", options_.label, v[1], u.step + 1), "");
     values.push_back({u.step, v[0], v[1]});

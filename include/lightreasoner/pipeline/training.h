@@ -36,7 +36,8 @@ struct TrainSummary {
   double allreduce_seconds = 0.0;  // in the data-parallel gradient all-reduce (0 for one process)
 };
 
-// The model is in train() mode during the loop (dropout on, LoRA's included) and eval() after.
+// The model is in train() mode during the loop (dropout on, LoRA's included), with activation
+// checkpointing as train.activation_checkpointing says, and in eval() without it after.
 // Throws Error on a non-finite loss or gradient, naming the step and the last good checkpoint,
 // and StopRequested (core/run_control.h) after the checkpoint a stop request asked for.
 // `group`: dist::world() in a recipe; a default Group is one process.

@@ -92,7 +92,6 @@ class Trainer {
 
   int64_t examples() const { return examples_; }     // per epoch
   int64_t total_updates() const { return total_; }
-  const TrainerOptions& options() const { return options_; }
   const io::NamedTensors& trainable() const { return trainable_; }
   torch::optim::Optimizer& optimizer() { return *optimizer_; }
   // This run as a checkpoint records it (step 0): the schedule's length, the data's identity, the seed.
