@@ -1,13 +1,16 @@
 // Benchmark of `train`'s inner loop on CPU (or --device cuda): the ~28M Qwen2-shaped random model
 // (preset "small") with LoRA (r 8, q_proj+v_proj), a synthetic contrast dataset shaped like the
 // paper's (prompt 96 tokens, rollout 128, a few selected steps per rollout, 3-token targets), and
-// the same optimizer steps run with `trajectory` and with `step` packing. Reports supervised steps/s,
+// the same optimizer steps run with `trajectory` and with `step` packing, each with every sequence
+// a padded row of its own and with sequences laid end to end (train.pack_tokens, --pack-tokens;
+// 0 skips those runs). Reports supervised steps/s,
 // input tokens/s and achieved FLOP/s against the GEMM-only time of the step: every weight matmul the
 // step runs (forward and backward to the activations, each projection shape and the lm_head at the
 // supervised positions), timed alone in this process at that packing's tokens per optimizer step.
 // One untimed optimizer step runs first, so neither packing is timed cold.
 // Usage: bench_train [--device cpu|cuda] [--threads N] [--steps N] [--rollouts-per-batch N]
-// [--selected N] (steps selected per rollout) [--fast 1|0] [--preset small] (a shape of `lightreasoner init`).
+// [--selected N] (steps selected per rollout) [--fast 1|0] [--preset small] (a shape of `lightreasoner init`)
+// [--pack-tokens N] (default 1024).
 // Also prints "RESULT kind=train ..." lines for scripts/gpu_goals.sh.
 #include <torch/torch.h>
 
@@ -81,7 +84,7 @@ int main(int argc, char** argv) {
   lightreasoner::reexec_with_tuned_cpu_runtime(argv);  // the kernels and OpenMP spin the binary runs
   std::string device_name = "cpu";
   int threads = 0;
-  int64_t steps = 6, rollouts_per_batch = 2, selected = 6, prompt_len = 96, rollout_len = 128;
+  int64_t steps = 6, rollouts_per_batch = 2, selected = 6, prompt_len = 96, rollout_len = 128, pack_tokens = 1024;
   std::string preset = "small";
   bool fast = true;  // --fast 0: the model's 2835eea code paths (CausalLM::set_fast_paths)
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -93,6 +96,7 @@ int main(int argc, char** argv) {
     else if (a == "--selected") selected = std::atoll(argv[i + 1]);
     else if (a == "--preset") preset = argv[i + 1];
     else if (a == "--fast") fast = std::string(argv[i + 1]) != "0";
+    else if (a == "--pack-tokens") pack_tokens = std::atoll(argv[i + 1]);
   }
   set_threads(threads);
   const auto device = parse_device(device_name);
@@ -139,13 +143,14 @@ int main(int argc, char** argv) {
               static_cast<long>(n_rows), static_cast<long>(prompt_len), static_cast<long>(rollout_len),
               static_cast<long>(selected));
 
-  auto run = [&](train::Packing packing, int64_t max_steps) {
+  auto run = [&](train::Packing packing, int64_t packed_row_tokens, int64_t max_steps) {
     {
       torch::NoGradGuard no_grad;  // the same starting adapter for every run
       for (const auto& m : modules) m.adapter->B.zero_();
     }
     pipeline::TrainingOptions o;
     o.trainer.train.packing = train::packing_name(packing);
+    o.trainer.train.pack_tokens = packed_row_tokens;
     o.trainer.vocab = V;
     // The same updates for both packings (train.batch_size counts steps): rollouts_per_batch
     // whole rollouts each, kept together by the rollout order so trajectory packing can share them.
@@ -160,23 +165,31 @@ int main(int argc, char** argv) {
     fs::remove_all(o.run_dir);
     return summary;
   };
-  (void)run(train::Packing::kTrajectory, 1);  // untimed warm-up: first packing, allocator, GEMM buffers
+  (void)run(train::Packing::kTrajectory, 0, 1);  // untimed warm-up: first packing, allocator, GEMM buffers
+  if (pack_tokens > 0) (void)run(train::Packing::kStep, pack_tokens, 1);  // and the packed rows' mask path
 
-  for (auto packing : {train::Packing::kTrajectory, train::Packing::kStep}) {
-    const auto summary = run(packing, steps);
+  std::vector<std::pair<train::Packing, int64_t>> variants = {{train::Packing::kTrajectory, 0}, {train::Packing::kStep, 0}};
+  if (pack_tokens > 0) {
+    variants.push_back({train::Packing::kTrajectory, pack_tokens});
+    variants.push_back({train::Packing::kStep, pack_tokens});
+  }
+  for (const auto& [packing, packed_row_tokens] : variants) {
+    const auto summary = run(packing, packed_row_tokens, steps);
     const double flops = 4.0 * n_matmul * static_cast<double>(summary.tokens) +
                          4.0 * static_cast<double>(config.hidden_size * V) * static_cast<double>(summary.supervised_steps);
     const double gemm_s = gemm_seconds(model, device, dtype, V, config.hidden_size, static_cast<double>(summary.tokens),
                                        static_cast<double>(summary.supervised_steps), static_cast<double>(summary.steps));
-    std::printf("  %-10s: %ld optimizer steps, %ld supervised steps, %ld input tokens in %.2fs: %.1f sup. steps/s, "
+    const std::string label = std::string(train::packing_name(packing)) +
+                              (packed_row_tokens > 0 ? "+packed" + std::to_string(packed_row_tokens) : "");
+    std::printf("  %-18s: %ld optimizer steps, %ld supervised steps, %ld input tokens in %.2fs: %.1f sup. steps/s, "
                 "%.0f tokens/s, %.1f GFLOP/s; its GEMMs alone (same shapes, this process) %.2fs = %.0f%% of the time\n",
-                packing == train::Packing::kTrajectory ? "trajectory" : "step", static_cast<long>(summary.steps),
+                label.c_str(), static_cast<long>(summary.steps),
                 static_cast<long>(summary.supervised_steps), static_cast<long>(summary.tokens), summary.seconds,
                 summary.supervised_steps / summary.seconds, summary.tokens / summary.seconds,
                 flops / summary.seconds / 1e9, gemm_s, 100.0 * gemm_s / summary.seconds);
-    std::printf("RESULT kind=train fast=%d device=%s packing=%s steps=%ld supervised=%ld tokens=%ld seconds=%.3f "
+    std::printf("RESULT kind=train fast=%d device=%s packing=%s pack_tokens=%ld steps=%ld supervised=%ld tokens=%ld seconds=%.3f "
                 "tokens_s=%.1f gflops=%.2f gemm_share=%.3f\n",
-                fast ? 1 : 0, device.str().c_str(), packing == train::Packing::kTrajectory ? "trajectory" : "step",
+                fast ? 1 : 0, device.str().c_str(), train::packing_name(packing), static_cast<long>(packed_row_tokens),
                 static_cast<long>(summary.steps), static_cast<long>(summary.supervised_steps),
                 static_cast<long>(summary.tokens), summary.seconds, summary.tokens / summary.seconds,
                 flops / summary.seconds / 1e9, gemm_s / summary.seconds);

@@ -109,10 +109,14 @@ done
 # ---- (2) LoRA training tokens/s, MFU, vs HF+PEFT ----
 "$BUILD/bench_train" --device "$DEVICE" --preset "$EXPERT" --steps "$TRAIN_STEPS" --rollouts-per-batch "$TRAIN_ROWS" \
   > "$OUT/train.txt" 2>&1
-TOKS=$(field "$OUT/train.txt" train tokens_s "packing=trajectory"); MFU_FLOPS=$(field "$OUT/train.txt" train gflops "packing=trajectory")
-GEMM_SHARE=$(field "$OUT/train.txt" train gemm_share "packing=trajectory")
+TOKS=$(field "$OUT/train.txt" train tokens_s "packing=trajectory pack_tokens=0"); MFU_FLOPS=$(field "$OUT/train.txt" train gflops "packing=trajectory pack_tokens=0")
+GEMM_SHARE=$(field "$OUT/train.txt" train gemm_share "packing=trajectory pack_tokens=0")
 MFU=$(calc "$MFU_FLOPS / 1000 / $PEAK_TF")
 row "LoRA train tokens/s (trajectory packing)" "${TOKS:-n/a}" "-" "-" "info"
+PACKED_TOKS=$(field "$OUT/train.txt" train tokens_s "packing=step pack_tokens=1024")
+STEP_TOKS=$(field "$OUT/train.txt" train tokens_s "packing=step pack_tokens=0")
+R=$(calc "$PACKED_TOKS / $STEP_TOKS")
+row "LoRA train tokens/s, step packing: rows packed to 1024 tokens vs padded (x)" "${PACKED_TOKS:-n/a} vs ${STEP_TOKS:-n/a}" "-" "$R" "info"
 row "LoRA train: its GEMMs alone / step time" "${GEMM_SHARE:-n/a}" ">= 0.4" "${GEMM_SHARE:-n/a}" "$(verdict "$GEMM_SHARE" 0.4)"
 row "LoRA train MFU vs $DT peak" "${MFU}" ">= 0.3" "$MFU" "$([ "$DEVICE" = cuda ] && verdict "$MFU" 0.3 || echo n/a)"
 python3 scripts/hf_baseline_train.py --device "$DEVICE" --shape "$PEER_SHAPE" --steps "$TRAIN_STEPS" \
@@ -129,8 +133,8 @@ SAMPLE_ARGS=(--device "$DEVICE" --expert "$EXPERT" --batch 64 --rollouts "$SAMPL
 [ -n "$AMATEUR" ] && SAMPLE_ARGS+=(--amateur "$AMATEUR")
 "$BUILD/bench_sample" "${SAMPLE_ARGS[@]}" > "$OUT/sample.txt" 2>&1
 SAMPLE_S=$(grep -o 'end to end *: *[0-9.]* s' "$OUT/sample.txt" | grep -o '[0-9.]* s' | awk '{print $1}' | tail -1)
-TRAIN_S=$(field "$OUT/train.txt" train seconds "packing=trajectory")
-TRAIN_DONE=$(field "$OUT/train.txt" train steps "packing=trajectory")
+TRAIN_S=$(field "$OUT/train.txt" train seconds "packing=trajectory pack_tokens=0")
+TRAIN_DONE=$(field "$OUT/train.txt" train steps "packing=trajectory pack_tokens=0")
 if [ -n "$SAMPLE_S" ] && [ -n "$TRAIN_S" ] && [ -n "$TRAIN_DONE" ]; then
   # 1000 rollouts sampled and 1000 updates of 16 step samples (ours: TRAIN_ROWS rollouts per update).
   WHOLE=$(calc "$SAMPLE_S * 1000 / $SAMPLE_ROLLOUTS + $TRAIN_S * 1000 / $TRAIN_DONE")

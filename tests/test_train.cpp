@@ -212,25 +212,102 @@ TEST(TrainLoss, TrajectoryAndStepPackingGiveTheSameLossAndLoraGradients) {
   const int64_t vocab = model->config().vocab_size;
   auto rows = random_rows(6, vocab, 21);
   auto params = model::lora_parameters(modules);
-  std::vector<torch::Tensor> grads[2];
-  double losses[2];
-  int i = 0;
+  // Each sequence a row of its own (pack_tokens 0), then laid end to end: 24 tokens per row (a
+  // few sequences share a row) and 4096 (every sequence in one row).
+  struct Variant {
+    Packing packing;
+    int64_t pack_tokens;
+  };
+  const std::vector<Variant> variants = {{Packing::kTrajectory, 0},  {Packing::kStep, 0},
+                                         {Packing::kTrajectory, 24}, {Packing::kStep, 24},
+                                         {Packing::kTrajectory, 4096}, {Packing::kStep, 4096}};
+  std::vector<model::AttentionBackend> backends = {model::AttentionBackend::kReference, model::AttentionBackend::kGrouped};
+  if (model::sdpa_available()) backends.push_back(model::AttentionBackend::kSdpa);
+  for (auto backend : backends) {
+    model->set_attention_backend(backend);
+    std::vector<std::vector<torch::Tensor>> grads;
+    std::vector<double> losses;
+    std::vector<int64_t> rows_used;
+    for (const auto& v : variants) {
+      for (auto& [name, p] : params) p.mutable_grad() = torch::Tensor();
+      auto batch = train::pack_rows(pointers(rows), v.packing, torch::kCPU, v.pack_tokens);
+      auto loss = train::batch_loss(*model, batch, train::LossKind::kSoftTargetKL, vocab);
+      loss.backward();
+      losses.push_back(loss.item<double>());
+      rows_used.push_back(batch.input_ids.size(0));
+      grads.emplace_back();
+      for (auto& [name, p] : params) grads.back().push_back(p.grad().clone());
+    }
+    // fp32 sums over ~10 terms of magnitude <= 1 in another order differ by ~1e-7 each: 1e-5 is slack
+    // for rounding and far below a wrong mask or position (which moves the loss by ~1e-2).
+    double max_grad = 0;
+    for (size_t v = 1; v < variants.size(); ++v) {
+      const auto label = std::string(model::attention_backend_name(backend)) + " variant " + std::to_string(v);
+      EXPECT_NEAR(losses[v], losses[0], 1e-5) << label;
+      for (size_t k = 0; k < params.size(); ++k) {
+        EXPECT_LT(lrtest::max_abs_diff(grads[0][k], grads[v][k]), 1e-5) << label << " " << params[k].first;
+        max_grad = std::max(max_grad, grads[0][k].abs().max().item<double>());
+      }
+    }
+    EXPECT_GT(max_grad, 1e-4);
+    // The packed variants really share rows: 6 trajectories in one row at 4096 tokens, fewer rows than sequences at 24.
+    EXPECT_EQ(rows_used[0], 6);
+    EXPECT_EQ(rows_used[4], 1);
+    EXPECT_EQ(rows_used[5], 1);
+    EXPECT_LT(rows_used[2], rows_used[0]);
+    EXPECT_LT(rows_used[3], rows_used[1]);
+  }
+}
+
+TEST(TrainBatch, PackedRowsHoldEachSequenceWholeWithItsOwnPositionsAndNoRowOverTheLimit) {
+  const auto rows = random_rows(9, 64, 17);
   for (auto packing : {Packing::kTrajectory, Packing::kStep}) {
-    for (auto& [name, p] : params) p.mutable_grad() = torch::Tensor();
-    auto batch = train::pack_rows(pointers(rows), packing, torch::kCPU);
-    auto loss = train::batch_loss(*model, batch, train::LossKind::kSoftTargetKL, vocab);
-    loss.backward();
-    losses[i] = loss.item<double>();
-    for (auto& [name, p] : params) grads[i].push_back(p.grad().clone());
-    ++i;
+    const auto plain = train::pack_rows(pointers(rows), packing, torch::kCPU);
+    for (int64_t pack_tokens : {1, 14, 30}) {
+      const auto batch = train::pack_rows(pointers(rows), packing, torch::kCPU, pack_tokens);
+      ASSERT_TRUE(batch.packed());
+      EXPECT_FALSE(plain.packed());
+      EXPECT_EQ(batch.steps, plain.steps);
+      EXPECT_EQ(batch.tokens, plain.tokens);
+      EXPECT_TRUE(torch::equal(batch.target_ids, plain.target_ids));
+      EXPECT_TRUE(torch::equal(batch.target_p, plain.target_p));
+      const int64_t B = batch.input_ids.size(0), L = batch.input_ids.size(1);
+      const int64_t plain_L = plain.input_ids.size(1);
+      EXPECT_LE(L, std::max(pack_tokens, batch.longest));
+      EXPECT_EQ(batch.longest, plain_L);
+      auto ids = batch.input_ids.accessor<int64_t, 2>();
+      auto pos = batch.position_ids.accessor<int64_t, 2>();
+      auto seg = batch.segment_ids.accessor<int64_t, 2>();
+      // Every supervised position sees the same token at the same in-sequence position as unpacked,
+      // and the tokens of its sequence before it are the unpacked row's, in order.
+      for (int64_t n = 0; n < batch.steps; ++n) {
+        const int64_t flat = batch.positions[n].item<int64_t>(), b = flat / L, j = flat % L;
+        const int64_t plain_flat = plain.positions[n].item<int64_t>(), pb = plain_flat / plain_L, pj = plain_flat % plain_L;
+        ASSERT_EQ(pos[b][j], pj) << "step " << n;
+        for (int64_t back = 0; back <= pj; ++back) {
+          ASSERT_EQ(seg[b][j - back], seg[b][j]) << "step " << n;
+          ASSERT_EQ(pos[b][j - back], pj - back);
+          ASSERT_EQ(ids[b][j - back], plain.input_ids[pb][pj - back].item<int64_t>()) << "step " << n;
+        }
+        if (j - pj - 1 >= 0) EXPECT_NE(seg[b][j - pj - 1], seg[b][j]) << "a sequence starts at position 0";
+      }
+      // Segments number 0, 1, ... along a row (the padding after them), and rows are shared (even
+      // at pack_tokens 1: a row holds up to the longest sequence's length).
+      std::map<int64_t, std::set<int64_t>> sequences_in_row;
+      for (int64_t n = 0; n < batch.steps; ++n) {
+        const int64_t flat = batch.positions[n].item<int64_t>();
+        sequences_in_row[flat / L].insert(seg[flat / L][flat % L]);
+      }
+      size_t most = 0;
+      for (int64_t b = 0; b < B; ++b) {
+        EXPECT_EQ(seg[b][0], 0);
+        for (int64_t j = 1; j < L; ++j) EXPECT_GE(seg[b][j], seg[b][j - 1]);
+        most = std::max(most, sequences_in_row[b].size());
+      }
+      EXPECT_LT(B, plain.input_ids.size(0));
+      EXPECT_GT(most, 1u);
+    }
   }
-  EXPECT_NEAR(losses[0], losses[1], 1e-5);
-  double max_grad = 0;
-  for (size_t k = 0; k < params.size(); ++k) {
-    EXPECT_LT(lrtest::max_abs_diff(grads[0][k], grads[1][k]), 1e-5) << params[k].first;
-    max_grad = std::max(max_grad, grads[0][k].abs().max().item<double>());
-  }
-  EXPECT_GT(max_grad, 1e-4);
 }
 
 namespace {
@@ -301,7 +378,12 @@ TEST(TrainLoop, PackingAndAccumulationChangeTheSpeedNotTheTrainedAdapter) {
   std::vector<std::vector<torch::Tensor>> adapters;
   std::vector<double> final_losses;
   int64_t supervised = -1;
-  for (auto [packing, accum] : {std::pair<std::string, int64_t>{"trajectory", 1}, {"step", 1}, {"step", 3}}) {
+  struct Variant {
+    std::string packing;
+    int64_t accum, pack_tokens;
+  };
+  for (const auto& [packing, accum, pack_tokens] : std::vector<Variant>{
+           {"trajectory", 1, 0}, {"step", 1, 0}, {"step", 3, 0}, {"step", 1, 64}, {"trajectory", 2, 64}}) {
     auto model = lrtest::load_tiny(dir);
     model::LoraSpec spec;
     spec.dropout = 0.0;
@@ -309,6 +391,7 @@ TEST(TrainLoop, PackingAndAccumulationChangeTheSpeedNotTheTrainedAdapter) {
     auto o = quick_options(lrtest::temp_dir(std::to_string(adapters.size())), model->config().vocab_size);
     o.trainer.train.packing = packing;
     o.trainer.train.grad_accum = accum;
+    o.trainer.train.pack_tokens = pack_tokens;
     o.trainer.train.batch_size = 5;
     o.trainer.train.max_steps = 6;
     o.trainer.optim.lr = 1e-2;

@@ -129,6 +129,10 @@ TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
   const std::regex stages(R"(train: time by stage: load expert [0-9.]+s, sample [0-9.]+s, read dataset [0-9.]+s, )"
                           R"(train [0-9.]+s, save adapter [0-9.]+s \(total [0-9.]+s\))");
   EXPECT_TRUE(std::regex_search(output, stages)) << output;
+  // The sample recipe's own line, its generate / score / write times summed over the batches.
+  const std::regex sample_stages(R"(sample: time by stage: prepare [0-9.]+s, load models [0-9.]+s, generate [0-9.]+s, )"
+                                 R"(score [0-9.]+s, write [0-9.]+s, finish [0-9.]+s \(total [0-9.]+s\))");
+  EXPECT_TRUE(std::regex_search(output, sample_stages)) << output;
   EXPECT_TRUE(fs::exists(out / "contrast.jsonl"));
   EXPECT_TRUE(fs::exists(out / "config.resolved.json"));
   EXPECT_TRUE(fs::exists(out / "adapter/adapter_config.json"));
@@ -441,7 +445,8 @@ TEST(TrainCli, AResumeThatChangesHowTheUpdatesAreMadeIsRefusedNamingEachChange) 
       << r.output;
   EXPECT_NE(r.output.find("lora.alpha: the checkpoints were made with 16"), std::string::npos) << r.output;
   // Bookkeeping and speed settings may change on a resume.
-  run_ok("train --resume --config '" + config.string() + "' --set train.log_every=2 --set train.keep_checkpoints=3");
+  run_ok("train --resume --config '" + config.string() +
+         "' --set train.log_every=2 --set train.keep_checkpoints=3 --set train.pack_tokens=256");
   // A fresh run over the checkpoints is refused by the trainer and leaves the record as it was.
   const std::string record = read_file(out / "checkpoints/settings.json");
   r = lrtest::run_binary("--threads 1 train --config '" + config.string() + "' --set optim.lr=0.002");

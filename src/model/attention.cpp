@@ -75,6 +75,18 @@ torch::Tensor causal_mask(int64_t T, torch::ScalarType dtype, torch::Device devi
   return torch::full({T, T}, dtype_lowest(dtype), options).triu(1).view({1, 1, T, T});
 }
 
+torch::Tensor segment_causal_mask(const torch::Tensor& segment_ids, torch::ScalarType dtype) {
+  LR_CHECK(segment_ids.dim() == 2, "segment_ids must be [batch, time] (got " << segment_ids.dim() << " dimensions)");
+  const int64_t B = segment_ids.size(0), T = segment_ids.size(1);
+  auto device = segment_ids.device();
+  auto slot = torch::arange(T, torch::TensorOptions().dtype(torch::kInt64).device(device));
+  auto causal = slot.view({1, T}) <= slot.view({T, 1});                                  // [T, S]
+  auto same = segment_ids.view({B, T, 1}) == segment_ids.view({B, 1, T});                // [B, T, S]
+  auto allowed = same.logical_and(causal.unsqueeze(0));                                  // [B, T, S]
+  auto mask = torch::zeros({B, 1, T, T}, torch::TensorOptions().dtype(dtype).device(device));
+  return mask.masked_fill(allowed.logical_not().unsqueeze(1), dtype_lowest(dtype));
+}
+
 torch::Tensor decode_mask(const torch::Tensor& positions, int64_t S, torch::ScalarType dtype) {
   auto device = positions.device();
   auto key_slot = torch::arange(S, torch::TensorOptions().dtype(torch::kInt64).device(device));
@@ -126,6 +138,13 @@ torch::Tensor attention_sdpa(const torch::Tensor& q, const torch::Tensor& k, con
   // into the query axis (as attention_grouped does), which SDPA accepts on every 2.x version.
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), D = q.size(3);
   const int64_t KV = k.size(1), n_rep = H / KV;
+  if (!mask.defined()) {  // causal, T == S: folding heads into the query axis would break the diagonal
+    LR_CHECK(T == k.size(2),
+             "a causal attention without a mask needs as many keys as queries (got " << T << " and " << k.size(2) << ")");
+    auto keys = n_rep == 1 ? k : k.repeat_interleave(n_rep, 1);    // [B, H, T, D]
+    auto values = n_rep == 1 ? v : v.repeat_interleave(n_rep, 1);  // [B, H, T, D]
+    return at::scaled_dot_product_attention(q, keys, values, {}, /*dropout_p=*/0.0, /*is_causal=*/true);
+  }
   if (n_rep == 1) return at::scaled_dot_product_attention(q, k, v, mask, /*dropout_p=*/0.0, /*is_causal=*/false);
   auto grouped_q = q.reshape({B, KV, n_rep * T, D});                                       // [B, KV, n_rep*T, D]
   auto grouped_mask = T == 1 ? mask : mask.repeat({1, 1, n_rep, 1});                     // [B|1, 1, n_rep*T, S]
@@ -138,6 +157,8 @@ torch::Tensor attention_sdpa(const torch::Tensor& q, const torch::Tensor& k, con
 
 torch::Tensor attention(AttentionBackend backend, const torch::Tensor& q, const torch::Tensor& k,
                         const torch::Tensor& v, const torch::Tensor& mask) {
+  LR_CHECK(mask.defined() || backend == AttentionBackend::kSdpa,
+           "the " << attention_backend_name(backend) << " attention path needs a mask");
   switch (backend) {
     case AttentionBackend::kReference: return attention_reference(q, k, v, mask);
     case AttentionBackend::kGrouped: return attention_grouped(q, k, v, mask);

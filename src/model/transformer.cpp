@@ -129,11 +129,12 @@ torch::Tensor CausalLM::forward(const torch::Tensor& input_ids, const torch::Ten
   LR_CHECK(positions.sizes() == ids.sizes(), "position_ids " << positions.sizes() << " must match input_ids " << ids.sizes());
 
   // Without a cache or padding (training's right-padded rows, scoring) causality alone keeps every
-  // real query off the pads: one [1, 1, T, T] mask instead of [B, 1, T, T].
+  // real query off the pads: one [1, 1, T, T] mask instead of [B, 1, T, T], and none at all for
+  // SDPA, whose is_causal lets the fused kernels run (flash attention on a GPU).
   const bool causal_only = fast_ && cache == nullptr && !token_valid.defined();
   torch::Tensor mask;
   if (causal_only) {
-    mask = causal_mask(T, dtype(), device);  // [1, 1, T, T]
+    if (backend_ != AttentionBackend::kSdpa) mask = causal_mask(T, dtype(), device);  // [1, 1, T, T]
   } else {
     auto key_valid = cache != nullptr ? cache->write_valid(valid) : valid;  // [B, S]
     mask = attention_mask(key_valid, past, T, dtype());                     // [B, 1, T, S]
@@ -151,6 +152,33 @@ torch::Tensor CausalLM::forward(const torch::Tensor& input_ids, const torch::Ten
   auto h = run_layers(model->embed_tokens->forward(ids), rope, mask, cache);  // [B, T, d]
   if (cache != nullptr) cache->advance(T);
   return h;
+}
+
+torch::Tensor CausalLM::forward_packed(const torch::Tensor& input_ids, const torch::Tensor& position_ids,
+                                       const torch::Tensor& segment_ids, int64_t position_bound) {
+  LR_CHECK(input_ids.dim() == 2 && input_ids.size(1) > 0,
+           "input_ids must be a non-empty [batch, time] (got " << input_ids.sizes() << ")");
+  LR_CHECK(position_ids.sizes() == input_ids.sizes() && segment_ids.sizes() == input_ids.sizes(),
+           "position_ids " << position_ids.sizes() << " and segment_ids " << segment_ids.sizes()
+                           << " must match input_ids " << input_ids.sizes());
+  LR_CHECK(position_bound > 0, "position_bound must be positive (got " << position_bound << ")");
+  if (config_.sliding_window) {
+    LR_CHECK(position_bound <= *config_.sliding_window,
+             "sequence of " << position_bound << " tokens exceeds the sliding window of " << *config_.sliding_window
+                            << " (sliding-window attention is not implemented; full attention would differ)");
+  }
+  // The dynamic type's RoPE base follows the sequence length, which packing changes.
+  LR_CHECK(config_.rope.type != RopeType::kDynamic,
+           "packed sequences need a fixed RoPE base, and this model's rope_scaling type \"dynamic\" follows the "
+           "sequence length (set train.pack_tokens to 0)");
+  auto device = options_.device();
+  auto ids = input_ids.to(device, torch::kInt64);
+  auto positions = position_ids.to(device, torch::kInt64);
+  auto mask = segment_causal_mask(segment_ids.to(device, torch::kInt64), dtype());  // [B, 1, T, T]
+  // Each token's rotation depends on its own position only: the same tables as unpacked.
+  auto rope = fast_ ? rope_for(positions, position_bound)
+                    : rope_tables(inv_freq_, positions, rope_attention_scaling(config_), dtype());
+  return run_layers(model->embed_tokens->forward(ids), rope, mask, nullptr);  // [B, T, d]
 }
 
 torch::Tensor CausalLM::run_layers(torch::Tensor h, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache) {

@@ -17,6 +17,7 @@
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/progress.h"
+#include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/parts.h"
 #include "lightreasoner/dist/process_group.h"
@@ -173,11 +174,13 @@ struct Produced {
 // Phase 4: the models, then per batch: generate (seeded by the batch's place in the whole run),
 // score both models over the exact ids, append the records (a rank to its own part file).
 Produced sample_batches(const config::RunConfig& config, const Plan& plan, const tokenizer::Tokenizer& tok,
-                        const fs::path& dataset, std::shared_ptr<model::CausalLM> expert, SampleReport& report) {
+                        const fs::path& dataset, std::shared_ptr<model::CausalLM> expert, SampleReport& report,
+                        StageTimer& stages) {
   const dist::Group& group = dist::world();
   Produced produced;
   if (plan.pending.empty()) return produced;
   const auto& pending = plan.pending;
+  stages.start("load models");
   model::LoadOptions load;
   load.dtype = parse_dtype(config.expert.dtype);
   load.device = parse_device(config.device);
@@ -213,20 +216,18 @@ Produced sample_batches(const config::RunConfig& config, const Plan& plan, const
     std::vector<std::vector<int64_t>> prompts;
     for (size_t i = begin; i < end; ++i) prompts.push_back(pending[i].prompt_ids);
 
-    auto t0 = std::chrono::steady_clock::now();
+    stages.start("generate");
     // Each batch's seed is its position in the whole run: a resumed or data-parallel run samples
     // exactly what one uninterrupted process would.
     gen.seed = static_cast<uint64_t>(config.seed) * 1000003ULL + static_cast<uint64_t>(pending[begin].batch * batch_size);
     auto generated = generate::generate(*expert, prompts, gen);
-    report.timings.generation_seconds += seconds_since(t0);
 
     std::vector<std::vector<int64_t>> completions;
     for (const auto& c : generated.completions) completions.push_back(c.ids);
-    auto t1 = std::chrono::steady_clock::now();
+    stages.start("score");
     auto scored = score_rollouts(*expert, *amateur, prompts, completions, options);
-    report.timings.scoring_seconds += seconds_since(t1);
 
-    auto t2 = std::chrono::steady_clock::now();
+    stages.start("write");
     for (size_t i = begin; i < end; ++i) {
       size_t row = i - begin;
       ContrastRecord record;
@@ -242,7 +243,7 @@ Produced sample_batches(const config::RunConfig& config, const Plan& plan, const
       writer.write(record);
     }
     writer.flush();
-    report.timings.writing_seconds += seconds_since(t2);
+    stages.stop();
     produced.new_tokens += generated.stats.new_tokens;
     report.new_rollouts += static_cast<int64_t>(end - begin);
     double elapsed = progress.elapsed_seconds();
@@ -256,6 +257,9 @@ Produced sample_batches(const config::RunConfig& config, const Plan& plan, const
   }
   progress.finish({{"tok/s", format_rate(produced.new_tokens / std::max(progress.elapsed_seconds(), 1e-9))},
                    {"selected", std::to_string(selected) + "/" + std::to_string(scored_steps)}});
+  report.timings.generation_seconds = stages.seconds("generate");
+  report.timings.scoring_seconds = stages.seconds("score");
+  report.timings.writing_seconds = stages.seconds("write");
   return produced;
 }
 
@@ -317,6 +321,8 @@ void discard_dataset(const fs::path& dataset) {
 
 SampleReport run_sample(const config::RunConfig& config, bool resample, std::shared_ptr<model::CausalLM> expert) {
   const auto wall_start = std::chrono::steady_clock::now();
+  StageTimer stages("sample");
+  stages.start("prepare");  // the lock, the tokenizer, the dataset's resume checks, the problems, the plan
   const OutputDirLock lock = dist::lock_output_dir(config.output_dir, "sample");
   auto tok = check_inputs(config);
   OpenedDataset opened = open_dataset(config, *tok, resample);
@@ -326,8 +332,10 @@ SampleReport run_sample(const config::RunConfig& config, bool resample, std::sha
   SampleReport report;
   report.dataset = opened.dataset;
   report.resumed_rollouts = static_cast<int64_t>(opened.done.size());
-  const Produced produced = sample_batches(config, plan, *tok, opened.dataset, std::move(expert), report);
+  const Produced produced = sample_batches(config, plan, *tok, opened.dataset, std::move(expert), report, stages);
+  stages.start("finish");  // the reduction over ranks, the merge of the part files, the meta
   finish(config, set, plan, opened, produced, wall_start, report);
+  stages.log();
   return report;
 }
 

@@ -42,7 +42,8 @@ const std::vector<std::string>& trained_setting_keys(LossKind loss) {
 }
 
 void check_or_record_run_settings(const config::RunConfig& config, LossKind loss, bool resume) {
-  static const std::set<std::string> may_change = {"train.packing", "train.grad_accum", "train.checkpoint_every",
+  static const std::set<std::string> may_change = {"train.packing",          "train.pack_tokens",
+                                                   "train.grad_accum",       "train.checkpoint_every",
                                                    "train.keep_checkpoints", "train.log_every",
                                                    "train.activation_checkpointing"};
   constexpr const char* kKind = "lightreasoner-checkpoints";
@@ -144,7 +145,8 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   if (data.steps_truncated > 0)
     spdlog::warn("train: {} selected step(s) beyond train.max_seq_len={} dropped", data.steps_truncated,
                  config.train.max_seq_len);
-  spdlog::info("train: {} rollouts, {} selected steps, packing {}", data.rows.size(), data.steps, config.train.packing);
+  spdlog::info("train: {} rollouts, {} selected steps, packing {}{}", data.rows.size(), data.steps, config.train.packing,
+               config.train.pack_tokens > 0 ? fmt::format(" in rows of up to {} tokens", config.train.pack_tokens) : "");
 
   fs::create_directories(out_dir);
   check_or_record_run_settings(config, LossKind::kSoftTargetKL, resume);

@@ -94,7 +94,8 @@ TrainRow sft_row(std::string id, std::vector<int64_t> prompt_ids, std::vector<in
   return row;
 }
 
-SupervisedBatch pack_rows(const std::vector<const TrainRow*>& rows, Packing packing, torch::Device device) {
+SupervisedBatch pack_rows(const std::vector<const TrainRow*>& rows, Packing packing, torch::Device device,
+                          int64_t pack_tokens) {
   std::vector<Segment> segments;
   for (const TrainRow* row : rows) {
     if (packing == Packing::kTrajectory) {
@@ -105,13 +106,14 @@ SupervisedBatch pack_rows(const std::vector<const TrainRow*>& rows, Packing pack
       for (size_t i = 0; i < row->steps.size(); ++i) segments.push_back({row, {i}});
     }
   }
-  return pack_segments(segments, device);
+  return pack_segments(segments, device, pack_tokens);
 }
 
-SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Device device) {
+SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Device device, int64_t pack_tokens) {
   LR_CHECK(!segments.empty(), "pack_segments: no sequences");
+  LR_CHECK(pack_tokens >= 0, "pack_segments: pack_tokens must be >= 0 (got " << pack_tokens << ")");
   size_t K = 1;
-  int64_t width = 0, steps = 0, tokens = 0;
+  int64_t longest = 0, steps = 0, tokens = 0;
   std::vector<int64_t> lengths;
   for (const auto& s : segments) {
     LR_CHECK(s.row != nullptr && !s.steps.empty(), "pack_segments: a sequence without steps");
@@ -123,11 +125,30 @@ SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Devic
     }
     const int64_t length = static_cast<int64_t>(s.row->prompt_ids.size()) + last_t;
     lengths.push_back(length);
-    width = std::max(width, length);
+    longest = std::max(longest, length);
     steps += static_cast<int64_t>(s.steps.size());
     tokens += length;
   }
-  const auto B = static_cast<int64_t>(segments.size());
+  // Where each sequence goes: (row, offset). Unpacked: a row each. Packed: first fit in order.
+  const bool packed = pack_tokens > 0;
+  const int64_t capacity = std::max(pack_tokens, longest);
+  std::vector<int64_t> row_of(segments.size()), offset_of(segments.size()), fill;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    size_t r = fill.size();
+    if (packed) {
+      for (size_t j = 0; j < fill.size(); ++j)
+        if (fill[j] + lengths[i] <= capacity) {
+          r = j;
+          break;
+        }
+    }
+    if (r == fill.size()) fill.push_back(0);
+    row_of[i] = static_cast<int64_t>(r);
+    offset_of[i] = fill[r];
+    fill[r] += lengths[i];
+  }
+  const auto B = static_cast<int64_t>(fill.size());
+  const int64_t width = *std::max_element(fill.begin(), fill.end());
   // For a GPU the batch is built in pinned (page-locked) host memory and copied without waiting:
   // the host goes on to the next micro-batch while the copy and this one's step run.
   const bool pinned = device.is_cuda();
@@ -136,34 +157,53 @@ SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Devic
   auto positions = torch::empty({steps}, host.dtype(torch::kInt64));                             // [N]
   auto target_ids = torch::zeros({steps, static_cast<int64_t>(K)}, host.dtype(torch::kInt64));   // [N, K]
   auto target_p = torch::zeros({steps, static_cast<int64_t>(K)}, host.dtype(torch::kFloat32));   // [N, K]
+  torch::Tensor position_ids, segment_ids;                                                        // [B, L]
+  if (packed) {
+    position_ids = torch::zeros({B, width}, host.dtype(torch::kInt64));
+    segment_ids = torch::empty({B, width}, host.dtype(torch::kInt64));
+  }
   auto ids_a = ids.accessor<int64_t, 2>();
   auto pos_a = positions.accessor<int64_t, 1>();
   auto tid_a = target_ids.accessor<int64_t, 2>();
   auto tp_a = target_p.accessor<float, 2>();
+  std::vector<int64_t> in_row(static_cast<size_t>(B), 0);  // sequences placed in each row so far
   int64_t n = 0;
-  for (int64_t b = 0; b < B; ++b) {
-    const auto& s = segments[static_cast<size_t>(b)];
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const auto& s = segments[i];
     const auto& prompt = s.row->prompt_ids;
     const auto P = static_cast<int64_t>(prompt.size());
-    for (int64_t j = 0; j < lengths[static_cast<size_t>(b)]; ++j)
-      ids_a[b][j] = j < P ? prompt[static_cast<size_t>(j)] : s.row->completion_ids[static_cast<size_t>(j - P)];
-    for (size_t i : s.steps) {
-      const auto& step = s.row->steps[i];
-      pos_a[n] = b * width + P + step.t - 1;  // the position that predicts completion token t
-      for (size_t k = 0; k < step.ids.size(); ++k) {
-        tid_a[n][static_cast<int64_t>(k)] = step.ids[k];
-        tp_a[n][static_cast<int64_t>(k)] = step.p[k];
+    const int64_t b = row_of[i], at = offset_of[i];
+    for (int64_t j = 0; j < lengths[i]; ++j)
+      ids_a[b][at + j] = j < P ? prompt[static_cast<size_t>(j)] : s.row->completion_ids[static_cast<size_t>(j - P)];
+    if (packed) {
+      position_ids[b].narrow(0, at, lengths[i]).copy_(torch::arange(lengths[i], torch::kInt64));
+      segment_ids[b].narrow(0, at, lengths[i]).fill_(in_row[static_cast<size_t>(b)]++);
+    }
+    for (size_t k : s.steps) {
+      const auto& step = s.row->steps[k];
+      pos_a[n] = b * width + at + P + step.t - 1;  // the position that predicts completion token t
+      for (size_t c = 0; c < step.ids.size(); ++c) {
+        tid_a[n][static_cast<int64_t>(c)] = step.ids[c];
+        tp_a[n][static_cast<int64_t>(c)] = step.p[c];
       }
       ++n;
     }
   }
   SupervisedBatch batch;
+  if (packed) {
+    for (int64_t b = 0; b < B; ++b)  // the padding: a sequence of its own, after the row's last
+      segment_ids[b].narrow(0, fill[static_cast<size_t>(b)], width - fill[static_cast<size_t>(b)])
+          .fill_(in_row[static_cast<size_t>(b)]);
+    batch.position_ids = position_ids.to(device, /*non_blocking=*/pinned);
+    batch.segment_ids = segment_ids.to(device, /*non_blocking=*/pinned);
+  }
   batch.input_ids = ids.to(device, /*non_blocking=*/pinned);
   batch.positions = positions.to(device, /*non_blocking=*/pinned);
   batch.target_ids = target_ids.to(device, /*non_blocking=*/pinned);
   batch.target_p = target_p.to(device, /*non_blocking=*/pinned);
   batch.steps = steps;
   batch.tokens = tokens;
+  batch.longest = longest;
   return batch;
 }
 

@@ -190,7 +190,7 @@ UpdateResult Trainer::update(int64_t step, bool stop_requested) {
     // Dropout draws from the global generator, reseeded per micro-batch (and rank): resumable without state.
     torch::manual_seed(o.seed * 1000003ULL + static_cast<uint64_t>(step * o.train.grad_accum + micro) +
                        static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL);
-    auto batch = pack_segments(micros[static_cast<size_t>(micro)].segments, device);
+    auto batch = pack_segments(micros[static_cast<size_t>(micro)].segments, device, o.train.pack_tokens);
     // The loss is a mean over this slice's steps; weighted by their share of the update's
     // steps, the slices' losses add up to the mean over the whole update (whatever its split).
     auto loss = batch_loss(model_, batch, o.loss, o.vocab) *

@@ -115,6 +115,10 @@ struct LoraConfig {
 
 struct TrainConfig {
   std::string packing = "trajectory";  // trajectory | step: speed only (train/batch.h)
+  // 0: each sequence a row of its own, right-padded to the micro-batch's longest. N > 0: sequences
+  // laid end to end in rows of up to N tokens (or the longest sequence), attending only to
+  // themselves: no compute on padding, the same loss up to summation order. Speed only.
+  int64_t pack_tokens = 0;
   std::string order = "steps";         // steps (the official Trainer's shuffle) | rollouts
   int batch_size = 16;   // examples per optimizer update (a selected step; an SFT sequence), all ranks
   int grad_accum = 1;    // micro-batches per update: memory only
@@ -130,6 +134,7 @@ struct TrainConfig {
   template <class V>
   void visit(V& v) {
     v.field("packing", packing, one_of({"trajectory", "step"}));
+    v.field("pack_tokens", pack_tokens, at_least<int64_t>(0));
     v.field("order", order, one_of({"steps", "rollouts"}));
     v.field("batch_size", batch_size, greater_than(0));
     v.field("grad_accum", grad_accum, greater_than(0));

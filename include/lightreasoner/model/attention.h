@@ -25,16 +25,22 @@ torch::Tensor attention_mask(const torch::Tensor& key_valid, int64_t past, int64
 
 // [1, 1, T, T]: query t may read keys 0..t (no padding, or right padding only).
 torch::Tensor causal_mask(int64_t T, torch::ScalarType dtype, torch::Device device);
+// Sequences packed end to end: segment_ids [B, T] int64 → [B, 1, T, T], query t may read key
+// s <= t of the same segment only (block-diagonal causal).
+torch::Tensor segment_causal_mask(const torch::Tensor& segment_ids, torch::ScalarType dtype);
 // Decode with per-row lengths: positions [B] int64 (the new token's slot) → [B, 1, 1, S], keys
 // 0..position allowed.
 torch::Tensor decode_mask(const torch::Tensor& positions, int64_t S, torch::ScalarType dtype);
 
-// q [B, H, T, D], k/v [B, KV, S, D], mask [B or 1, 1, T, S] additive → [B, H, T, D].
+// q [B, H, T, D], k/v [B, KV, S, D], mask [B or 1, 1, T, S] additive → [B, H, T, D]. Only the SDPA
+// path takes an undefined mask (below).
 torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                   const torch::Tensor& mask);
 torch::Tensor attention_grouped(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                 const torch::Tensor& mask);
-// Throws Error when !sdpa_available().
+// Throws Error when !sdpa_available(). An undefined mask means causal over T == S keys (a forward
+// without cache or padding, training's): SDPA's is_causal, which lets the fused kernels (flash
+// attention on a GPU) run without a materialised mask; K/V are repeated per query head for it.
 torch::Tensor attention_sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                              const torch::Tensor& mask);
 torch::Tensor attention(AttentionBackend backend, const torch::Tensor& q, const torch::Tensor& k,

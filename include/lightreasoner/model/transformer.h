@@ -67,6 +67,13 @@ class CausalLM : public torch::nn::Module {
   // (normed) hidden states [B, T, d] in the model dtype.
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {},
                         const torch::Tensor& token_valid = {}, KVCache* cache = nullptr);
+  // Several sequences laid end to end in each row (training's packed batches, train/batch.h):
+  // segment_ids [B, T] int64 names each token's sequence, and a query reads only the keys of its
+  // own sequence at or before it (a block-diagonal causal mask); position_ids [B, T] restart at 0
+  // with each sequence, below `position_bound` (known on the host). No cache. Each sequence's
+  // hidden states equal those of a forward over it alone, up to floating-point summation order.
+  torch::Tensor forward_packed(const torch::Tensor& input_ids, const torch::Tensor& position_ids,
+                               const torch::Tensor& segment_ids, int64_t position_bound);
   // Continuous batching over a SlotCache (kv_slots.h). prefill_slots: ids [n, T] right-padded
   // prompts of `lengths` real tokens written into cache `rows` (positions 0..T-1, causal mask
   // only); returns hidden [n, T, d]. decode_slots: one token per row for rows [0, active)

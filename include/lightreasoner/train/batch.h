@@ -4,7 +4,8 @@
 // optimizer update holds (UpdateSchedule: train.batch_size examples per update, in a (seed,
 // epoch)-shuffled order), and their packing into model inputs: `trajectory` (the update's steps of
 // one row share one sequence) or `step` (one sequence per step, supervised at its last real
-// position). The packing changes the speed, never which steps an update holds or its loss.
+// position), each sequence a padded row of its own or, with train.pack_tokens, several laid end
+// to end in one row. The packing changes the speed, never which steps an update holds or its loss.
 // No model, loss or optimiser here.
 #pragma once
 
@@ -62,8 +63,11 @@ TrainRow sft_row(std::string id, std::vector<int64_t> prompt_ids, std::vector<in
 // Drops steps beyond max_seq_len and rows left empty; validates ids against the vocabulary.
 PreparedRows limit_rows(std::vector<TrainRow> rows, const RowLimits& limits);
 
-// A packed micro-batch: sequences right-padded with id 0 (causal attention keeps pads out of
+// A micro-batch as model inputs: rows right-padded with id 0 (causal attention keeps pads out of
 // every real position), plus the flat positions whose logits are supervised and their targets.
+// Unpacked, each sequence is a row of its own; packed (train.pack_tokens > 0), sequences are laid
+// end to end in rows and position_ids / segment_ids tell the model where each one starts
+// (CausalLM::forward_packed): the same loss and gradients without the padding's compute.
 struct SupervisedBatch {
   torch::Tensor input_ids;   // [B, L] int64
   torch::Tensor positions;   // [N] int64 into the flattened [B*L]: the position predicting step t
@@ -71,6 +75,11 @@ struct SupervisedBatch {
   torch::Tensor target_p;    // [N, K] fp32, zero-padded (p = 0 contributes nothing)
   int64_t steps = 0;         // N
   int64_t tokens = 0;        // real input tokens (what the forward pays for)
+  // Packed only (undefined otherwise):
+  torch::Tensor position_ids;  // [B, L] int64, restarting at 0 with each sequence (padding: 0)
+  torch::Tensor segment_ids;   // [B, L] int64, the sequence's index in its row (padding: one past the last)
+  int64_t longest = 0;         // tokens of the longest sequence (the positions' bound)
+  bool packed() const { return segment_ids.defined(); }
 };
 
 // One packed sequence: the steps `steps` (indices into row->steps, ascending) of one row; its
@@ -79,9 +88,12 @@ struct Segment {
   const TrainRow* row = nullptr;
   std::vector<size_t> steps;
 };
-SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Device device);
-// Every step of every row, packed as `packing` says.
-SupervisedBatch pack_rows(const std::vector<const TrainRow*>& rows, Packing packing, torch::Device device);
+// pack_tokens 0: one row per sequence. pack_tokens > 0: sequences laid end to end, each into the
+// first row with room for it (in order), rows of at most max(pack_tokens, the longest sequence).
+SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Device device, int64_t pack_tokens = 0);
+// Every step of every row, as `packing` says.
+SupervisedBatch pack_rows(const std::vector<const TrainRow*>& rows, Packing packing, torch::Device device,
+                          int64_t pack_tokens = 0);
 
 // The trainer's data order. An *example* is what train.batch_size counts: one supervised step
 // (contrast training: the official dataset's item), or one whole row (`rows_are_examples`: SFT,
