@@ -176,7 +176,8 @@ INSTANTIATE_TEST_SUITE_P(Arch, TinyModel, ::testing::Values("qwen2", "llama", "q
                          [](const auto& info) { return info.param; });
 
 // Sequences laid end to end in rows (training's packing, CausalLM::forward_packed) give each
-// sequence the logits of a forward over it alone, through every attention backend.
+// sequence the logits of a forward over it alone, through every attention backend, on both the
+// fast path (attention per sequence) and the reference (whole rows under a block-diagonal mask).
 class PackedForward : public ::testing::TestWithParam<std::tuple<std::string, model::AttentionBackend>> {};
 
 TEST_P(PackedForward, SequencesPackedInARowEqualEachSequenceAlone) {
@@ -186,31 +187,32 @@ TEST_P(PackedForward, SequencesPackedInARowEqualEachSequenceAlone) {
   auto lm = lrtest::load_tiny(lrtest::make_tiny_model(arch));
   lm->set_attention_backend(backend);
   const std::vector<std::vector<int64_t>> sequences = {{5, 77, 300, 12, 9}, {401, 33, 250, 18, 64, 101, 7}, {8, 90, 91}};
-  // Row 0: sequences 0 and 1 (12 tokens); row 1: sequence 2 and 9 pads (segment 1, position 0).
+  // Row 0: sequences 0 and 1 (12 tokens); row 1: sequence 2 and 9 tokens of padding.
   const int64_t L = 12;
-  auto ids = torch::zeros({2, L}, torch::kInt64), positions = torch::zeros({2, L}, torch::kInt64);
-  auto segments = torch::ones({2, L}, torch::kInt64);
+  const auto rows = model::packed_rows({{5, 7}, {3}}, L, torch::kCPU);
+  EXPECT_EQ(rows.sequences, 3);
+  EXPECT_EQ(rows.longest, 7);
   struct Place {
     int64_t row, offset;
   };
   const std::vector<Place> places = {{0, 0}, {0, 5}, {1, 0}};
-  std::vector<int64_t> in_row = {0, 0};
-  for (size_t i = 0; i < sequences.size(); ++i) {
-    const auto n = static_cast<int64_t>(sequences[i].size());
-    ids[places[i].row].narrow(0, places[i].offset, n).copy_(torch::tensor(sequences[i], torch::kInt64));
-    positions[places[i].row].narrow(0, places[i].offset, n).copy_(torch::arange(n, torch::kInt64));
-    segments[places[i].row].narrow(0, places[i].offset, n).fill_(in_row[static_cast<size_t>(places[i].row)]++);
-  }
+  auto ids = torch::zeros({2, L}, torch::kInt64);
+  for (size_t i = 0; i < sequences.size(); ++i)
+    ids[places[i].row].narrow(0, places[i].offset, static_cast<int64_t>(sequences[i].size()))
+        .copy_(torch::tensor(sequences[i], torch::kInt64));
   torch::NoGradGuard no_grad;
-  auto packed = lm->logits(lm->forward_packed(ids, positions, segments, 7)).to(torch::kFloat32);  // [2, L, V]
   auto causal_only = lm->logits(lm->forward(ids)).to(torch::kFloat32);  // the same rows with one causal mask
-  for (size_t i = 0; i < sequences.size(); ++i) {
-    const auto n = static_cast<int64_t>(sequences[i].size());
-    auto alone = full_logits(*lm, sequences[i]);  // [n, V]
-    auto got = packed[places[i].row].narrow(0, places[i].offset, n);
-    EXPECT_LT(max_abs_diff(got, alone), 1e-5) << "sequence " << i;
-    if (places[i].offset > 0)  // without the segment mask and positions it would read its neighbour
-      EXPECT_GT(max_abs_diff(causal_only[places[i].row].narrow(0, places[i].offset, n), alone), 1e-3) << "sequence " << i;
+  for (bool fast : {true, false}) {
+    lm->set_fast_paths(fast);
+    auto packed = lm->logits(lm->forward_packed(ids, rows)).to(torch::kFloat32);  // [2, L, V]
+    for (size_t i = 0; i < sequences.size(); ++i) {
+      const auto n = static_cast<int64_t>(sequences[i].size());
+      auto alone = full_logits(*lm, sequences[i]);  // [n, V]
+      auto got = packed[places[i].row].narrow(0, places[i].offset, n);
+      EXPECT_LT(max_abs_diff(got, alone), 1e-5) << "sequence " << i << (fast ? " (fast)" : " (reference)");
+      if (places[i].offset > 0)  // without the packing it reads its neighbour: the check can fail
+        EXPECT_GT(max_abs_diff(causal_only[places[i].row].narrow(0, places[i].offset, n), alone), 1e-3);
+    }
   }
 }
 
@@ -229,8 +231,8 @@ TEST(TinyModelShapes, PackingRefusesTheDynamicRopeWhoseBaseFollowsTheLength) {
   config["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};
   lightreasoner::write_file_atomic(dir / "config.json", config.dump());
   auto lm = lrtest::load_tiny(dir);
-  auto ids = torch::ones({1, 4}, torch::kInt64), zeros = torch::zeros({1, 4}, torch::kInt64);
-  EXPECT_LR_ERROR(lm->forward_packed(ids, torch::arange(4).unsqueeze(0), zeros, 4), "set train.pack_tokens to 0");
+  EXPECT_LR_ERROR(lm->forward_packed(torch::ones({1, 4}, torch::kInt64), model::packed_rows({{4}}, 4, torch::kCPU)),
+                  "set train.pack_tokens to 0");
 }
 
 TEST(TinyModelShapes, Qwen3HeadDimDiffersFromHiddenOverHeads) {

@@ -273,11 +273,11 @@ TEST(TrainBatch, PackedRowsHoldEachSequenceWholeWithItsOwnPositionsAndNoRowOverT
       EXPECT_TRUE(torch::equal(batch.target_p, plain.target_p));
       const int64_t B = batch.input_ids.size(0), L = batch.input_ids.size(1);
       const int64_t plain_L = plain.input_ids.size(1);
-      EXPECT_LE(L, std::max(pack_tokens, batch.longest));
-      EXPECT_EQ(batch.longest, plain_L);
+      EXPECT_LE(L, std::max(pack_tokens, batch.rows.longest));
+      EXPECT_EQ(batch.rows.longest, plain_L);
       auto ids = batch.input_ids.accessor<int64_t, 2>();
-      auto pos = batch.position_ids.accessor<int64_t, 2>();
-      auto seg = batch.segment_ids.accessor<int64_t, 2>();
+      auto pos = batch.rows.position_ids.accessor<int64_t, 2>();
+      auto seg = batch.rows.segment_ids.accessor<int64_t, 2>();
       // Every supervised position sees the same token at the same in-sequence position as unpacked,
       // and the tokens of its sequence before it are the unpacked row's, in order.
       for (int64_t n = 0; n < batch.steps; ++n) {
@@ -645,7 +645,7 @@ TEST(Trainer, ANonFiniteLossIsFoundAtTheNextReadNamingItsUpdateAndMicroBatch) {
 // train.activation_checkpointing recomputes each layer in the backward pass: the loss and every
 // gradient are those of the plain forward, bit for bit — with LoRA dropout drawing its masks (the
 // RNG is replayed for the recompute) and with every weight trainable (full fine-tuning).
-TEST(ActivationCheckpointing, GivesTheSameLossAndGradientsBitwise) {
+TEST(ActivationCheckpointing, GivesTheSameLossAndGradientsBitwisePackedOrNot) {
   for (const bool full_finetune : {false, true}) {
     auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2", full_finetune ? "full" : "lora"));
     const int64_t vocab = model->config().vocab_size;
@@ -666,29 +666,31 @@ TEST(ActivationCheckpointing, GivesTheSameLossAndGradientsBitwise) {
       trainable = model::lora_parameters(modules);
     }
     const auto rows = random_rows(3, vocab, 5);
-    const auto batch = train::pack_rows(pointers(rows), Packing::kTrajectory, torch::kCPU);
-    model->train();
-    auto run = [&](bool recompute) {
-      model->set_activation_checkpointing(recompute);
-      for (auto& item : trainable) item.second.mutable_grad() = torch::Tensor();
-      torch::manual_seed(77);
-      auto loss = train::batch_loss(*model, batch, train::LossKind::kSoftTargetKL, vocab);
-      loss.backward();
-      std::vector<torch::Tensor> grads;
-      for (const auto& item : trainable) grads.push_back(item.second.grad().clone());
-      return std::make_tuple(loss.item<double>(), grads, torch::randint(1 << 30, {1}).item<int64_t>());
-    };
-    const auto [plain_loss, plain_grads, plain_next] = run(false);
-    const auto [loss, grads, next] = run(true);
-    EXPECT_EQ(loss, plain_loss) << (full_finetune ? "full" : "lora");
-    EXPECT_EQ(next, plain_next) << "the global RNG was not left where the plain run leaves it";
-    double largest = 0.0;
-    for (size_t k = 0; k < grads.size(); ++k) {
-      EXPECT_TRUE(torch::equal(grads[k], plain_grads[k])) << trainable[k].first;
-      largest = std::max(largest, plain_grads[k].abs().max().item<double>());
+    for (const int64_t pack_tokens : {0, 64}) {  // rows of their own, and packed (attention per sequence)
+      const auto batch = train::pack_rows(pointers(rows), Packing::kTrajectory, torch::kCPU, pack_tokens);
+      model->train();
+      auto run = [&](bool recompute) {
+        model->set_activation_checkpointing(recompute);
+        for (auto& item : trainable) item.second.mutable_grad() = torch::Tensor();
+        torch::manual_seed(77);
+        auto loss = train::batch_loss(*model, batch, train::LossKind::kSoftTargetKL, vocab);
+        loss.backward();
+        std::vector<torch::Tensor> grads;
+        for (const auto& item : trainable) grads.push_back(item.second.grad().clone());
+        return std::make_tuple(loss.item<double>(), grads, torch::randint(1 << 30, {1}).item<int64_t>());
+      };
+      const auto [plain_loss, plain_grads, plain_next] = run(false);
+      const auto [loss, grads, next] = run(true);
+      EXPECT_EQ(loss, plain_loss) << (full_finetune ? "full" : "lora") << " pack_tokens " << pack_tokens;
+      EXPECT_EQ(next, plain_next) << "the global RNG was not left where the plain run leaves it";
+      double largest = 0.0;
+      for (size_t k = 0; k < grads.size(); ++k) {
+        EXPECT_TRUE(torch::equal(grads[k], plain_grads[k])) << trainable[k].first << " pack_tokens " << pack_tokens;
+        largest = std::max(largest, plain_grads[k].abs().max().item<double>());
+      }
+      EXPECT_GT(largest, 0.0);
+      model->set_activation_checkpointing(false);
     }
-    EXPECT_GT(largest, 0.0);
-    model->set_activation_checkpointing(false);
   }
 }
 

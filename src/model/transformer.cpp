@@ -6,6 +6,7 @@
 
 #include <torch/version.h>
 
+#include <algorithm>
 #include <string>
 
 #include "lightreasoner/core/error.h"
@@ -30,7 +31,7 @@ SelfAttention::SelfAttention(const ModelConfig& config, const torch::TensorOptio
   }
 }
 
-torch::Tensor SelfAttention::forward(const torch::Tensor& x, const RopeTables& rope, const torch::Tensor& mask,
+torch::Tensor SelfAttention::forward(const torch::Tensor& x, const RopeTables& rope, const AttentionMask& mask,
                                      KVStore* cache, int64_t layer, AttentionBackend backend) {
   const int64_t B = x.size(0), T = x.size(1);
   auto qkv_out = qkv.forward(x);                                 // views of one [B, T, q + 2 kv] GEMM output
@@ -45,7 +46,18 @@ torch::Tensor SelfAttention::forward(const torch::Tensor& x, const RopeTables& r
   k = apply_rope(k.transpose(1, 2), rope);  // [B, KV, T, D]
   v = v.transpose(1, 2);                    // [B, KV, T, D]
   if (cache != nullptr) std::tie(k, v) = cache->update(layer, k, v);  // [B, KV, S, D]
-  auto out = attention(backend, q, k, v, mask);                      // [B, H, T, D]
+  if (mask.per_sequence()) {  // packed rows: one right-padded row per sequence, [n, heads, L, D]
+    const int64_t n = mask.sequences, L = mask.length;
+    auto per_sequence = [&](const torch::Tensor& t) {  // [B, heads, T, D] → [n, heads, L, D]
+      const int64_t heads = t.size(1);
+      return t.transpose(1, 2).reshape({B * T, heads, head_dim}).index_select(0, mask.to_sequences)
+          .view({n, L, heads, head_dim}).transpose(1, 2);
+    };
+    auto out = attention(backend, per_sequence(q), per_sequence(k), per_sequence(v), mask.additive);  // [n, H, L, D]
+    auto back = out.transpose(1, 2).reshape({n * L, num_heads * head_dim}).index_select(0, mask.to_rows);  // [B*T, H*D]
+    return o_proj->forward(back.view({B, T, num_heads * head_dim}));
+  }
+  auto out = attention(backend, q, k, v, mask.additive);  // [B, H, T, D]
   return o_proj->forward(out.transpose(1, 2).reshape({B, T, num_heads * head_dim}));
 }
 
@@ -58,7 +70,7 @@ DecoderLayer::DecoderLayer(const ModelConfig& config, const torch::TensorOptions
       register_module("post_attention_layernorm", std::make_shared<RMSNorm>(d, config.rms_norm_eps, options));
 }
 
-torch::Tensor DecoderLayer::forward(const torch::Tensor& h, const RopeTables& rope, const torch::Tensor& mask,
+torch::Tensor DecoderLayer::forward(const torch::Tensor& h, const RopeTables& rope, const AttentionMask& mask,
                                     KVStore* cache, int64_t layer, AttentionBackend backend) {
   auto attn = self_attn->forward(input_layernorm->forward(h), rope, mask, cache, layer, backend);
   // o_proj's and down_proj's outputs are fresh tensors no backward reads: adding in place is safe.
@@ -149,22 +161,21 @@ torch::Tensor CausalLM::forward(const torch::Tensor& input_ids, const torch::Ten
   } else {
     rope = rope_for(positions, past + T);
   }
-  auto h = run_layers(model->embed_tokens->forward(ids), rope, mask, cache);  // [B, T, d]
+  auto h = run_layers(model->embed_tokens->forward(ids), rope, AttentionMask{mask}, cache);  // [B, T, d]
   if (cache != nullptr) cache->advance(T);
   return h;
 }
 
-torch::Tensor CausalLM::forward_packed(const torch::Tensor& input_ids, const torch::Tensor& position_ids,
-                                       const torch::Tensor& segment_ids, int64_t position_bound) {
+torch::Tensor CausalLM::forward_packed(const torch::Tensor& input_ids, const PackedRows& rows) {
   LR_CHECK(input_ids.dim() == 2 && input_ids.size(1) > 0,
            "input_ids must be a non-empty [batch, time] (got " << input_ids.sizes() << ")");
-  LR_CHECK(position_ids.sizes() == input_ids.sizes() && segment_ids.sizes() == input_ids.sizes(),
-           "position_ids " << position_ids.sizes() << " and segment_ids " << segment_ids.sizes()
-                           << " must match input_ids " << input_ids.sizes());
-  LR_CHECK(position_bound > 0, "position_bound must be positive (got " << position_bound << ")");
+  LR_CHECK(rows.position_ids.sizes() == input_ids.sizes() && rows.segment_ids.sizes() == input_ids.sizes(),
+           "the packed rows' position_ids " << rows.position_ids.sizes() << " and segment_ids " << rows.segment_ids.sizes()
+                                            << " must match input_ids " << input_ids.sizes());
+  LR_CHECK(rows.sequences > 0 && rows.longest > 0, "the packed rows hold no sequence");
   if (config_.sliding_window) {
-    LR_CHECK(position_bound <= *config_.sliding_window,
-             "sequence of " << position_bound << " tokens exceeds the sliding window of " << *config_.sliding_window
+    LR_CHECK(rows.longest <= *config_.sliding_window,
+             "sequence of " << rows.longest << " tokens exceeds the sliding window of " << *config_.sliding_window
                             << " (sliding-window attention is not implemented; full attention would differ)");
   }
   // The dynamic type's RoPE base follows the sequence length, which packing changes.
@@ -173,15 +184,70 @@ torch::Tensor CausalLM::forward_packed(const torch::Tensor& input_ids, const tor
            "sequence length (set train.pack_tokens to 0)");
   auto device = options_.device();
   auto ids = input_ids.to(device, torch::kInt64);
-  auto positions = position_ids.to(device, torch::kInt64);
-  auto mask = segment_causal_mask(segment_ids.to(device, torch::kInt64), dtype());  // [B, 1, T, T]
+  auto positions = rows.position_ids.to(device, torch::kInt64);
+  AttentionMask mask;
+  if (fast_) {  // attention per sequence: causal over the longest (none at all for SDPA)
+    mask.to_sequences = rows.to_sequences.to(device, torch::kInt64);
+    mask.to_rows = rows.to_rows.to(device, torch::kInt64);
+    mask.sequences = rows.sequences;
+    mask.length = rows.longest;
+    if (backend_ != AttentionBackend::kSdpa) mask.additive = causal_mask(rows.longest, dtype(), device);
+  } else {  // the reference: whole rows under a block-diagonal causal mask
+    mask.additive = segment_causal_mask(rows.segment_ids.to(device, torch::kInt64), dtype());  // [B, 1, T, T]
+  }
   // Each token's rotation depends on its own position only: the same tables as unpacked.
-  auto rope = fast_ ? rope_for(positions, position_bound)
+  auto rope = fast_ ? rope_for(positions, rows.longest)
                     : rope_tables(inv_freq_, positions, rope_attention_scaling(config_), dtype());
   return run_layers(model->embed_tokens->forward(ids), rope, mask, nullptr);  // [B, T, d]
 }
 
-torch::Tensor CausalLM::run_layers(torch::Tensor h, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache) {
+PackedRows packed_rows(const std::vector<std::vector<int64_t>>& lengths, int64_t width, torch::Device device) {
+  const auto B = static_cast<int64_t>(lengths.size());
+  int64_t n = 0, longest = 0;
+  for (const auto& row : lengths) {
+    int64_t total = 0;
+    for (int64_t l : row) {
+      LR_CHECK(l > 0, "packed_rows: an empty sequence");
+      total += l;
+      longest = std::max(longest, l);
+      ++n;
+    }
+    LR_CHECK(total <= width, "packed_rows: a row of " << total << " tokens in a width of " << width);
+  }
+  LR_CHECK(n > 0, "packed_rows: no sequence");
+  const bool pinned = device.is_cuda();
+  const auto host = torch::TensorOptions().dtype(torch::kInt64).pinned_memory(pinned);
+  auto positions = torch::zeros({B, width}, host), segments = torch::empty({B, width}, host);
+  auto to_sequences = torch::zeros({n * longest}, host), to_rows = torch::zeros({B * width}, host);
+  auto pos = positions.accessor<int64_t, 2>(), seg = segments.accessor<int64_t, 2>();
+  auto gather = to_sequences.accessor<int64_t, 1>(), scatter = to_rows.accessor<int64_t, 1>();
+  int64_t sequence = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t at = 0, index = 0;
+    for (int64_t l : lengths[static_cast<size_t>(b)]) {
+      for (int64_t j = 0; j < l; ++j) {
+        pos[b][at + j] = j;
+        seg[b][at + j] = index;
+        gather[sequence * longest + j] = b * width + at + j;
+        scatter[b * width + at + j] = sequence * longest + j;
+      }
+      at += l;
+      ++index;
+      ++sequence;
+    }
+    for (int64_t j = at; j < width; ++j) seg[b][j] = index;  // the padding: a sequence of its own
+  }
+  PackedRows rows;
+  rows.position_ids = positions.to(device, /*non_blocking=*/pinned);
+  rows.segment_ids = segments.to(device, /*non_blocking=*/pinned);
+  rows.to_sequences = to_sequences.to(device, /*non_blocking=*/pinned);
+  rows.to_rows = to_rows.to(device, /*non_blocking=*/pinned);
+  rows.sequences = n;
+  rows.longest = longest;
+  return rows;
+}
+
+torch::Tensor CausalLM::run_layers(torch::Tensor h, const RopeTables& rope, const AttentionMask& mask, KVStore* cache) {
   const bool recompute = recompute_layers_ && cache == nullptr && torch::GradMode::is_enabled();
   // The layers' outputs carry a graph only when an input of theirs asks for one: the frozen
   // embeddings' output does not (PEFT's enable_input_require_grads, for the same reason).
@@ -251,7 +317,8 @@ torch::Tensor CausalLM::prefill_slots(const torch::Tensor& input_ids, const std:
   auto ids = input_ids.to(device, torch::kInt64);
   cache.begin_prefill(rows, lengths, T);
   auto positions = torch::arange(T, torch::TensorOptions().dtype(torch::kInt64).device(device)).unsqueeze(0).expand({n, T});
-  auto h = run_layers(model->embed_tokens->forward(ids), rope_for(positions, T), causal_mask(T, dtype(), device), &cache);
+  auto h = run_layers(model->embed_tokens->forward(ids), rope_for(positions, T), AttentionMask{causal_mask(T, dtype(), device)},
+                      &cache);
   cache.finish();
   return h;
 }
@@ -266,7 +333,7 @@ torch::Tensor CausalLM::decode_slots(const torch::Tensor& tokens, SlotCache& cac
   }
   auto mask = decode_mask(positions, span, dtype());  // [active, 1, 1, span]
   auto rope = rope_for(positions.view({active, 1}), span);
-  auto h = run_layers(model->embed_tokens->forward(tokens.view({active, 1})), rope, mask, &cache);  // [active, 1, d]
+  auto h = run_layers(model->embed_tokens->forward(tokens.view({active, 1})), rope, AttentionMask{mask}, &cache);  // [active, 1, d]
   cache.finish();
   return h.select(1, 0);
 }

@@ -157,16 +157,11 @@ SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Devic
   auto positions = torch::empty({steps}, host.dtype(torch::kInt64));                             // [N]
   auto target_ids = torch::zeros({steps, static_cast<int64_t>(K)}, host.dtype(torch::kInt64));   // [N, K]
   auto target_p = torch::zeros({steps, static_cast<int64_t>(K)}, host.dtype(torch::kFloat32));   // [N, K]
-  torch::Tensor position_ids, segment_ids;                                                        // [B, L]
-  if (packed) {
-    position_ids = torch::zeros({B, width}, host.dtype(torch::kInt64));
-    segment_ids = torch::empty({B, width}, host.dtype(torch::kInt64));
-  }
   auto ids_a = ids.accessor<int64_t, 2>();
   auto pos_a = positions.accessor<int64_t, 1>();
   auto tid_a = target_ids.accessor<int64_t, 2>();
   auto tp_a = target_p.accessor<float, 2>();
-  std::vector<int64_t> in_row(static_cast<size_t>(B), 0);  // sequences placed in each row so far
+  std::vector<std::vector<int64_t>> row_lengths(static_cast<size_t>(B));  // packed: each row's sequences, in order
   int64_t n = 0;
   for (size_t i = 0; i < segments.size(); ++i) {
     const auto& s = segments[i];
@@ -175,10 +170,7 @@ SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Devic
     const int64_t b = row_of[i], at = offset_of[i];
     for (int64_t j = 0; j < lengths[i]; ++j)
       ids_a[b][at + j] = j < P ? prompt[static_cast<size_t>(j)] : s.row->completion_ids[static_cast<size_t>(j - P)];
-    if (packed) {
-      position_ids[b].narrow(0, at, lengths[i]).copy_(torch::arange(lengths[i], torch::kInt64));
-      segment_ids[b].narrow(0, at, lengths[i]).fill_(in_row[static_cast<size_t>(b)]++);
-    }
+    row_lengths[static_cast<size_t>(b)].push_back(lengths[i]);  // offsets grow along a row: in order
     for (size_t k : s.steps) {
       const auto& step = s.row->steps[k];
       pos_a[n] = b * width + at + P + step.t - 1;  // the position that predicts completion token t
@@ -190,20 +182,13 @@ SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Devic
     }
   }
   SupervisedBatch batch;
-  if (packed) {
-    for (int64_t b = 0; b < B; ++b)  // the padding: a sequence of its own, after the row's last
-      segment_ids[b].narrow(0, fill[static_cast<size_t>(b)], width - fill[static_cast<size_t>(b)])
-          .fill_(in_row[static_cast<size_t>(b)]);
-    batch.position_ids = position_ids.to(device, /*non_blocking=*/pinned);
-    batch.segment_ids = segment_ids.to(device, /*non_blocking=*/pinned);
-  }
+  if (packed) batch.rows = model::packed_rows(row_lengths, width, device);
   batch.input_ids = ids.to(device, /*non_blocking=*/pinned);
   batch.positions = positions.to(device, /*non_blocking=*/pinned);
   batch.target_ids = target_ids.to(device, /*non_blocking=*/pinned);
   batch.target_p = target_p.to(device, /*non_blocking=*/pinned);
   batch.steps = steps;
   batch.tokens = tokens;
-  batch.longest = longest;
   return batch;
 }
 

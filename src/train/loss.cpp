@@ -52,7 +52,7 @@ torch::Tensor token_cross_entropy(const torch::Tensor& logits, const torch::Tens
 
 torch::Tensor supervised_logits(model::CausalLM& model, const SupervisedBatch& batch) {
   auto hidden = batch.packed()  // [B, L, d]
-                    ? model.forward_packed(batch.input_ids, batch.position_ids, batch.segment_ids, batch.longest)
+                    ? model.forward_packed(batch.input_ids, batch.rows)
                     : model.forward(batch.input_ids);
   const auto d = hidden.size(2);
   auto at = hidden.reshape({-1, d}).index_select(0, batch.positions);  // [N, d]

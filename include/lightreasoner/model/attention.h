@@ -12,6 +12,19 @@
 namespace lightreasoner::model {
 
 enum class AttentionBackend { kReference, kGrouped, kSdpa };
+
+// What each query of a layer may read. `additive` [B or 1, 1, T, S]: 0 where allowed, dtype-min
+// elsewhere; undefined = causal over T == S keys (the SDPA path only). Rows that hold several
+// sequences end to end (CausalLM::forward_packed) also carry their layout: the layer then gathers
+// q/k/v into one right-padded row per sequence ([n, L]), attends there under `additive` (causal
+// over L), and puts the outputs back, so no compute goes to other sequences' keys.
+struct AttentionMask {
+  torch::Tensor additive;
+  torch::Tensor to_sequences;  // [n*L] int64: the flat [B*T] token at each slot of the [n, L] layout
+  torch::Tensor to_rows;       // [B*T] int64: the flat [n*L] slot of each token
+  int64_t sequences = 0, length = 0;  // n, L
+  bool per_sequence() const { return to_sequences.defined(); }
+};
 const char* attention_backend_name(AttentionBackend backend);
 AttentionBackend parse_attention_backend(const std::string& name);  // "reference" | "grouped" | "sdpa"
 // True when this build's LibTorch has the fused scaled_dot_product_attention (>= 2.0).

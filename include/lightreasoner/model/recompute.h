@@ -17,6 +17,6 @@ class DecoderLayer;
 
 // layer.forward(h, rope, mask, no cache, index, backend), holding no activations for the backward.
 torch::Tensor forward_recomputed(DecoderLayer& layer, const torch::Tensor& h, const RopeTables& rope,
-                                 const torch::Tensor& mask, int64_t index, AttentionBackend backend);
+                                 const AttentionMask& mask, int64_t index, AttentionBackend backend);
 
 }  // namespace lightreasoner::model

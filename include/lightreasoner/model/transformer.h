@@ -9,7 +9,6 @@
 
 #include <memory>
 #include <vector>
-#include <vector>
 
 #include "lightreasoner/model/attention.h"
 #include "lightreasoner/model/kv_cache.h"
@@ -21,11 +20,25 @@ namespace lightreasoner::model {
 
 struct RopeTables;
 
+// Sequences laid end to end in the rows of a [B, T] batch (right-padded): what
+// CausalLM::forward_packed needs to keep them apart. Made by packed_rows.
+struct PackedRows {
+  torch::Tensor position_ids;  // [B, T] int64: restarting at 0 with each sequence (padding: 0)
+  torch::Tensor segment_ids;   // [B, T] int64: the sequence's index in its row (padding: one past the last)
+  torch::Tensor to_sequences;  // [n*L] int64: the flat [B*T] token at each slot of one row per sequence
+  torch::Tensor to_rows;       // [B*T] int64: each token's flat [n*L] slot (row padding: slot 0)
+  int64_t sequences = 0;       // n
+  int64_t longest = 0;         // L, the longest sequence
+};
+// lengths[b]: the lengths of the sequences in row b, in order; `width` >= every row's total. Built
+// on the host (pinned for a GPU) and copied to `device` without waiting.
+PackedRows packed_rows(const std::vector<std::vector<int64_t>>& lengths, int64_t width, torch::Device device);
+
 class SelfAttention : public torch::nn::Module {
  public:
   SelfAttention(const ModelConfig& config, const torch::TensorOptions& options);
-  // x [B, T, d]; mask [B or 1, 1, T, S]; cache null for a full-sequence forward.
-  torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache,
+  // x [B, T, d]; cache null for a full-sequence forward.
+  torch::Tensor forward(const torch::Tensor& x, const RopeTables& rope, const AttentionMask& mask, KVStore* cache,
                         int64_t layer, AttentionBackend backend);
 
   FusedLinear qkv;  // q_proj, k_proj, v_proj share one buffer (one GEMM; HF names kept)
@@ -37,7 +50,7 @@ class SelfAttention : public torch::nn::Module {
 class DecoderLayer : public torch::nn::Module {
  public:
   DecoderLayer(const ModelConfig& config, const torch::TensorOptions& options);
-  torch::Tensor forward(const torch::Tensor& h, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache,
+  torch::Tensor forward(const torch::Tensor& h, const RopeTables& rope, const AttentionMask& mask, KVStore* cache,
                         int64_t layer, AttentionBackend backend);
 
   std::shared_ptr<RMSNorm> input_layernorm, post_attention_layernorm;
@@ -67,13 +80,13 @@ class CausalLM : public torch::nn::Module {
   // (normed) hidden states [B, T, d] in the model dtype.
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {},
                         const torch::Tensor& token_valid = {}, KVCache* cache = nullptr);
-  // Several sequences laid end to end in each row (training's packed batches, train/batch.h):
-  // segment_ids [B, T] int64 names each token's sequence, and a query reads only the keys of its
-  // own sequence at or before it (a block-diagonal causal mask); position_ids [B, T] restart at 0
-  // with each sequence, below `position_bound` (known on the host). No cache. Each sequence's
-  // hidden states equal those of a forward over it alone, up to floating-point summation order.
-  torch::Tensor forward_packed(const torch::Tensor& input_ids, const torch::Tensor& position_ids,
-                               const torch::Tensor& segment_ids, int64_t position_bound);
+  // Several sequences laid end to end in each row (training's packed batches, train/batch.h),
+  // `rows` their layout: each sequence reads only itself, its positions restarting at 0. The
+  // projections and MLPs run on the packed tokens only; attention runs per sequence (the layout's
+  // gather, AttentionMask) or, with the fast paths off, over whole rows under a block-diagonal mask
+  // (the reference). No cache. Each sequence's hidden states equal a forward over it alone, up
+  // to floating-point summation order.
+  torch::Tensor forward_packed(const torch::Tensor& input_ids, const PackedRows& rows);
   // Continuous batching over a SlotCache (kv_slots.h). prefill_slots: ids [n, T] right-padded
   // prompts of `lengths` real tokens written into cache `rows` (positions 0..T-1, causal mask
   // only); returns hidden [n, T, d]. decode_slots: one token per row for rows [0, active)
@@ -120,7 +133,7 @@ class CausalLM : public torch::nn::Module {
   bool recompute_layers_ = false;
   // Tables for position_ids whose largest value is < bound (known on the host: no sync).
   RopeTables rope_for(const torch::Tensor& position_ids, int64_t bound);
-  torch::Tensor run_layers(torch::Tensor h, const RopeTables& rope, const torch::Tensor& mask, KVStore* cache);
+  torch::Tensor run_layers(torch::Tensor h, const RopeTables& rope, const AttentionMask& mask, KVStore* cache);
 };
 
 // HF's generation positions for left padding: cumsum(valid) - 1, with padded slots set to 1.

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lightreasoner/contrast/dataset.h"
+#include "lightreasoner/model/transformer.h"
 
 namespace lightreasoner::train {
 
@@ -75,11 +76,8 @@ struct SupervisedBatch {
   torch::Tensor target_p;    // [N, K] fp32, zero-padded (p = 0 contributes nothing)
   int64_t steps = 0;         // N
   int64_t tokens = 0;        // real input tokens (what the forward pays for)
-  // Packed only (undefined otherwise):
-  torch::Tensor position_ids;  // [B, L] int64, restarting at 0 with each sequence (padding: 0)
-  torch::Tensor segment_ids;   // [B, L] int64, the sequence's index in its row (padding: one past the last)
-  int64_t longest = 0;         // tokens of the longest sequence (the positions' bound)
-  bool packed() const { return segment_ids.defined(); }
+  model::PackedRows rows;  // packed only: where each sequence lies (empty otherwise)
+  bool packed() const { return rows.sequences > 0; }
 };
 
 // One packed sequence: the steps `steps` (indices into row->steps, ascending) of one row; its
