@@ -10,7 +10,8 @@
 // One untimed optimizer step runs first, so neither packing is timed cold.
 // Usage: bench_train [--device cpu|cuda] [--threads N] [--steps N] [--rollouts-per-batch N]
 // [--selected N] (steps selected per rollout) [--fast 1|0] [--preset small] (a shape of `lightreasoner init`)
-// [--pack-tokens N] (default 1024).
+// [--pack-tokens N] (default 1024) [--only LABEL] (one variant: trajectory, step, trajectory+packed or
+// step+packed; for profiling).
 // Also prints "RESULT kind=train ..." lines for scripts/gpu_goals.sh.
 #include <torch/torch.h>
 
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu";
   int threads = 0;
   int64_t steps = 6, rollouts_per_batch = 2, selected = 6, prompt_len = 96, rollout_len = 128, pack_tokens = 1024;
-  std::string preset = "small";
+  std::string preset = "small", only;
   bool fast = true;  // --fast 0: the model's 2835eea code paths (CausalLM::set_fast_paths)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -97,6 +98,7 @@ int main(int argc, char** argv) {
     else if (a == "--preset") preset = argv[i + 1];
     else if (a == "--fast") fast = std::string(argv[i + 1]) != "0";
     else if (a == "--pack-tokens") pack_tokens = std::atoll(argv[i + 1]);
+    else if (a == "--only") only = argv[i + 1];
   }
   set_threads(threads);
   const auto device = parse_device(device_name);
@@ -174,13 +176,14 @@ int main(int argc, char** argv) {
     variants.push_back({train::Packing::kStep, pack_tokens});
   }
   for (const auto& [packing, packed_row_tokens] : variants) {
+    const std::string name = std::string(train::packing_name(packing)) + (packed_row_tokens > 0 ? "+packed" : "");
+    if (!only.empty() && only != name) continue;
     const auto summary = run(packing, packed_row_tokens, steps);
     const double flops = 4.0 * n_matmul * static_cast<double>(summary.tokens) +
                          4.0 * static_cast<double>(config.hidden_size * V) * static_cast<double>(summary.supervised_steps);
     const double gemm_s = gemm_seconds(model, device, dtype, V, config.hidden_size, static_cast<double>(summary.tokens),
                                        static_cast<double>(summary.supervised_steps), static_cast<double>(summary.steps));
-    const std::string label = std::string(train::packing_name(packing)) +
-                              (packed_row_tokens > 0 ? "+packed" + std::to_string(packed_row_tokens) : "");
+    const std::string label = name + (packed_row_tokens > 0 ? std::to_string(packed_row_tokens) : "");
     std::printf("  %-18s: %ld optimizer steps, %ld supervised steps, %ld input tokens in %.2fs: %.1f sup. steps/s, "
                 "%.0f tokens/s, %.1f GFLOP/s; its GEMMs alone (same shapes, this process) %.2fs = %.0f%% of the time\n",
                 label.c_str(), static_cast<long>(summary.steps),

@@ -128,6 +128,20 @@ TEST(Cli, RunsWithAShortOpenMpSpinBesideOpenBlasThreadsAndKeepsAUsersSetting) {
   unsetenv("OMP_WAIT_POLICY");
 }
 
+// The binary serves tensor-sized blocks from the heap (core/malloc_tuning.h) unless the user tuned
+// malloc, which it then names.
+TEST(Cli, VersionSaysHowMallocIsTuned) {
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") || std::getenv("GLIBC_TUNABLES"))
+    GTEST_SKIP() << "malloc is tuned by the environment of this test run";
+  auto r = lrtest::run_binary("--version");
+  EXPECT_NE(r.output.find("malloc: blocks up to 32 MiB from the heap, 1 GiB of freed heap kept"), std::string::npos)
+      << r.output;
+  ASSERT_EQ(setenv("MALLOC_MMAP_THRESHOLD_", "65536", 1), 0);
+  r = lrtest::run_binary("--version");
+  unsetenv("MALLOC_MMAP_THRESHOLD_");
+  EXPECT_NE(r.output.find("malloc: the user's MALLOC_MMAP_THRESHOLD_=65536"), std::string::npos) << r.output;
+}
+
 TEST(Cli, HelpListsGlobalOptionsAndSubcommands) {
   auto r = lrtest::run_binary("--help");
   EXPECT_EQ(r.exit_code, 0);

@@ -14,6 +14,7 @@
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/logging.h"
+#include "lightreasoner/core/malloc_tuning.h"
 #include "lightreasoner/core/openblas.h"
 #include "lightreasoner/core/resources.h"
 #include "lightreasoner/core/run_control.h"
@@ -44,6 +45,7 @@ std::string version_text() {
           : std::getenv("OMP_WAIT_POLICY") ? std::string("OMP_WAIT_POLICY=") + std::getenv("OMP_WAIT_POLICY")
                                             : std::string("libgomp's default"))
       << "\n"
+      << "malloc: " << malloc_settings() << "\n"
       << "sentencepiece shim: " << tokenizer::sentencepiece_shim_status() << "\n"
       << "data: " << found("data") << "\n"
       << "docs: " << found("docs");

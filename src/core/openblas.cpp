@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "lightreasoner/core/malloc_tuning.h"
+
 namespace lightreasoner {
 namespace {
 
@@ -59,6 +61,7 @@ std::string gomp_spin_count_to_set() {
 }
 
 void reexec_with_tuned_cpu_runtime(char** argv) {
+  keep_freed_memory_for_reuse();  // (no re-exec needed: mallopt applies at once)
   std::vector<std::pair<const char*, std::string>> settings;
   if (std::getenv("OPENBLAS_CORETYPE") == nullptr)
     if (std::string core = better_openblas_core(); !core.empty()) settings.emplace_back("OPENBLAS_CORETYPE", core);

@@ -31,7 +31,8 @@ std::string better_openblas_core();
 constexpr const char* kGompSpinCount = "10000";
 std::string gomp_spin_count_to_set();
 
-// Call first thing in main. OpenBLAS reads OPENBLAS_CORETYPE, and libgomp GOMP_SPINCOUNT, once,
+// Call first thing in main. Tunes malloc for tensors (core/malloc_tuning.h), then: OpenBLAS reads
+// OPENBLAS_CORETYPE, and libgomp GOMP_SPINCOUNT, once,
 // when they are loaded, so the only way to change them is to run the program again: when
 // better_openblas_core() or gomp_spin_count_to_set() names a value (a user's own setting is kept,
 // and the new process sees both set, so this happens at most once), re-executes /proc/self/exe
