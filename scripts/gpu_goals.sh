@@ -71,12 +71,12 @@ if [ "$DEVICE" = cuda ]; then
   esac
   DEV_NAME="${GPU:-unknown GPU}"
   DT=bf16; EXPERT=qwen2.5-math-1.5b; AMATEUR=qwen2.5-0.5b; BATCHES="64 128"; NEW=128; PROMPT=96
-  TRAIN_ROWS=16; TRAIN_STEPS=16; SAMPLE_ROLLOUTS=256; EVAL_PROMPTS=1319; EVAL_MAX_NEW=512; PEER_SHAPE=$EXPERT
+  TRAIN_ROWS=16; TRAIN_STEPS=16; SAMPLE_ROLLOUTS=256; SAMPLE_BATCH=64; EVAL_PROMPTS=1319; EVAL_MAX_NEW=512; PEER_SHAPE=$EXPERT
 else
   DEV_NAME="cpu ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
   NOM_BW=""; NOM_TF=""
   DT=f32; EXPERT=small; AMATEUR=""; BATCHES="4 8"; NEW=8; PROMPT=16
-  TRAIN_ROWS=2; TRAIN_STEPS=2; SAMPLE_ROLLOUTS=4; EVAL_PROMPTS=24; EVAL_MAX_NEW=16; PEER_SHAPE=small
+  TRAIN_ROWS=2; TRAIN_STEPS=2; SAMPLE_ROLLOUTS=4; SAMPLE_BATCH=2; EVAL_PROMPTS=24; EVAL_MAX_NEW=16; PEER_SHAPE=small
 fi
 log "device: $DEV_NAME (nominal ${NOM_BW:-?} GB/s, ${NOM_TF:-?} TFLOP/s bf16)"
 
@@ -129,7 +129,7 @@ else
 fi
 
 # ---- (3) the paper pipeline at a declared fraction, extrapolated ----
-SAMPLE_ARGS=(--device "$DEVICE" --expert "$EXPERT" --batch 64 --rollouts "$SAMPLE_ROLLOUTS" --new-tokens "$NEW")
+SAMPLE_ARGS=(--device "$DEVICE" --expert "$EXPERT" --batch "$SAMPLE_BATCH" --rollouts "$SAMPLE_ROLLOUTS" --new-tokens "$NEW")
 [ -n "$AMATEUR" ] && SAMPLE_ARGS+=(--amateur "$AMATEUR")
 "$BUILD/bench_sample" "${SAMPLE_ARGS[@]}" > "$OUT/sample.txt" 2>&1
 SAMPLE_S=$(grep -o 'end to end *: *[0-9.]* s' "$OUT/sample.txt" | grep -o '[0-9.]* s' | awk '{print $1}' | tail -1)
