@@ -11,13 +11,16 @@
 // Usage: bench_train [--device cpu|cuda] [--threads N] [--steps N] [--rollouts-per-batch N]
 // [--selected N] (steps selected per rollout) [--fast 1|0] [--preset small] (a shape of `lightreasoner init`)
 // [--pack-tokens N] (default 1024) [--only LABEL] (one variant: trajectory, step, trajectory+packed or
-// step+packed; for profiling).
+// step+packed; for profiling) [--trace FILE] (LibTorch's per-op profile of the timed runs, a Chrome
+// trace: which ops the non-GEMM time goes to; the printed figures then include the profiler's cost).
 // Also prints "RESULT kind=train ..." lines for scripts/gpu_goals.sh.
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <cstdio>
 #include <random>
 #include <set>
@@ -86,7 +89,7 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu";
   int threads = 0;
   int64_t steps = 6, rollouts_per_batch = 2, selected = 6, prompt_len = 96, rollout_len = 128, pack_tokens = 1024;
-  std::string preset = "small", only;
+  std::string preset = "small", only, trace;
   bool fast = true;  // --fast 0: the model's 2835eea code paths (CausalLM::set_fast_paths)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -99,6 +102,7 @@ int main(int argc, char** argv) {
     else if (a == "--fast") fast = std::string(argv[i + 1]) != "0";
     else if (a == "--pack-tokens") pack_tokens = std::atoll(argv[i + 1]);
     else if (a == "--only") only = argv[i + 1];
+    else if (a == "--trace") trace = argv[i + 1];
   }
   set_threads(threads);
   const auto device = parse_device(device_name);
@@ -175,6 +179,8 @@ int main(int argc, char** argv) {
     variants.push_back({train::Packing::kTrajectory, pack_tokens});
     variants.push_back({train::Packing::kStep, pack_tokens});
   }
+  std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;  // written when it goes
+  if (!trace.empty()) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
   for (const auto& [packing, packed_row_tokens] : variants) {
     const std::string name = std::string(train::packing_name(packing)) + (packed_row_tokens > 0 ? "+packed" : "");
     if (!only.empty() && only != name) continue;
