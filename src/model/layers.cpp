@@ -83,14 +83,15 @@ std::vector<torch::Tensor> FusedLinear::forward_unfused(const torch::Tensor& x) 
 std::vector<torch::Tensor> FusedLinear::forward(const torch::Tensor& x) const {
   if (!fused_usable()) return forward_unfused(x);
   auto y = torch::nn::functional::linear(x, weight_, bias_);  // [..., sum(out)]
+  std::vector<int64_t> sizes;
+  for (const auto& part : parts) sizes.push_back(part->weight.size(0));
+  // One split, not a narrow per part: a narrow's backward writes its gradient into a zero-filled
+  // tensor of the whole output and the parts' gradients are then added (profiled: 13% of a LoRA
+  // training step); the split's backward concatenates the parts' gradients once.
+  auto slices = y.split_with_sizes(sizes, -1);  // views [..., out_i]
   std::vector<torch::Tensor> out;
-  int64_t offset = 0;
-  for (const auto& part : parts) {
-    const int64_t n = part->weight.size(0);
-    auto slice = y.narrow(-1, offset, n);  // [..., out_i] (a view)
-    out.push_back(part->adapter ? slice + part->adapter->forward(x) : slice);
-    offset += n;
-  }
+  for (size_t i = 0; i < parts.size(); ++i)
+    out.push_back(parts[i]->adapter ? slices[i] + parts[i]->adapter->forward(x) : slices[i]);
   return out;
 }
 
