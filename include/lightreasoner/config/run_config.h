@@ -117,7 +117,7 @@ struct TrainConfig {
   std::string packing = "trajectory";  // trajectory | step: speed only (train/batch.h)
   // 0: each sequence a row of its own, right-padded to the micro-batch's longest. N > 0: sequences
   // laid end to end in rows of up to N tokens (or the longest sequence), attending only to
-  // themselves: no compute on padding, the same loss up to summation order. Speed only.
+  // themselves: padding only at the rows' ends, the same loss up to summation order. Speed only.
   int64_t pack_tokens = 0;
   std::string order = "steps";         // steps (the official Trainer's shuffle) | rollouts
   int batch_size = 16;   // examples per optimizer update (a selected step; an SFT sequence), all ranks

@@ -82,7 +82,7 @@ class CausalLM : public torch::nn::Module {
                         const torch::Tensor& token_valid = {}, KVCache* cache = nullptr);
   // Several sequences laid end to end in each row (training's packed batches, train/batch.h),
   // `rows` their layout: each sequence reads only itself, its positions restarting at 0. The
-  // projections and MLPs run on the packed tokens only; attention runs per sequence (the layout's
+  // projections and MLPs run on the packed rows; attention runs per sequence (the layout's
   // gather, AttentionMask) or, with the fast paths off, over whole rows under a block-diagonal mask
   // (the reference). No cache. Each sequence's hidden states equal a forward over it alone, up
   // to floating-point summation order.
