@@ -90,8 +90,10 @@ RopeTables rope_tables(const torch::Tensor& inv_freq, const torch::Tensor& posit
 }
 
 torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& tables) {
-  const int64_t half = x.size(-1) / 2;
-  auto rotated = torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);  // rotate_half
+  // rotate_half. One split rather than two narrows: in training, a narrow's backward fills a
+  // zero tensor of the whole input per half and adds them; the split's concatenates once.
+  const auto halves = x.chunk(2, -1);
+  auto rotated = torch::cat({-halves[1], halves[0]}, -1);
   auto cos = tables.cos.unsqueeze(1), sin = tables.sin.unsqueeze(1);                  // [B, 1, T, D]
   return x * cos + rotated * sin;
 }
