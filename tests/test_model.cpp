@@ -225,6 +225,25 @@ INSTANTIATE_TEST_SUITE_P(
       return std::get<0>(info.param) + "_" + model::attention_backend_name(std::get<1>(info.param));
     });
 
+// Sliding-window attention is not implemented: every forward refuses a sequence beyond the window
+// (one check, CausalLM::check_sliding_window) instead of attending fully where the model would not.
+TEST(TinyModelShapes, EveryForwardRefusesSequencesBeyondTheSlidingWindow) {
+  auto dir = lrtest::make_tiny_model("qwen2");
+  auto config = nlohmann::json::parse(lightreasoner::read_file(dir / "config.json"));
+  config["use_sliding_window"] = true;
+  config["sliding_window"] = 4;
+  lightreasoner::write_file_atomic(dir / "config.json", config.dump());
+  auto lm = lrtest::load_tiny(dir);
+  torch::NoGradGuard no_grad;
+  EXPECT_NO_THROW(lm->forward(torch::ones({1, 4}, torch::kInt64)));
+  const std::string refusal = "sequence of 5 tokens exceeds the sliding window of 4";
+  EXPECT_LR_ERROR(lm->forward(torch::ones({1, 5}, torch::kInt64)), refusal);
+  EXPECT_LR_ERROR(lm->forward_packed(torch::ones({1, 8}, torch::kInt64), model::packed_rows({{5, 3}}, 8, torch::kCPU)),
+                  refusal);
+  auto slots = lm->make_slot_cache(1, 8);
+  EXPECT_LR_ERROR(lm->prefill_slots(torch::ones({1, 5}, torch::kInt64), {0}, {5}, slots), refusal);
+}
+
 TEST(TinyModelShapes, PackingRefusesTheDynamicRopeWhoseBaseFollowsTheLength) {
   auto dir = lrtest::make_tiny_model("llama");
   auto config = nlohmann::json::parse(lightreasoner::read_file(dir / "config.json"));

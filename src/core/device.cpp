@@ -15,6 +15,14 @@
 
 namespace lightreasoner {
 
+torch::TensorOptions host_staging(torch::Device device) {
+  return torch::TensorOptions().pinned_memory(device.is_cuda());
+}
+
+torch::Tensor to_device(const torch::Tensor& host, torch::Device device) {
+  return host.to(device, /*non_blocking=*/host.is_pinned());
+}
+
 torch::Device parse_device(const std::string& raw) {
   std::string name = raw;
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });

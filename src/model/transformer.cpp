@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <string>
 
+#include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/model/recompute.h"
 #include "lightreasoner/model/rope.h"
@@ -124,11 +125,7 @@ torch::Tensor CausalLM::forward(const torch::Tensor& input_ids, const torch::Ten
   LR_CHECK(T > 0, "input_ids is empty");
   const int64_t past = cache != nullptr ? cache->length() : 0;
   auto device = options_.device();
-  if (config_.sliding_window) {
-    LR_CHECK(past + T <= *config_.sliding_window,
-             "sequence of " << past + T << " tokens exceeds the sliding window of " << *config_.sliding_window
-                            << " (sliding-window attention is not implemented; full attention would differ)");
-  }
+  check_sliding_window(past + T);
   auto ids = input_ids.to(device, torch::kInt64);
   auto valid = token_valid.defined() ? token_valid.to(device, torch::kBool)
                                      : torch::ones({B, T}, torch::TensorOptions().dtype(torch::kBool).device(device));
@@ -166,6 +163,13 @@ torch::Tensor CausalLM::forward(const torch::Tensor& input_ids, const torch::Ten
   return h;
 }
 
+void CausalLM::check_sliding_window(int64_t tokens) const {
+  if (!config_.sliding_window) return;
+  LR_CHECK(tokens <= *config_.sliding_window,
+           "sequence of " << tokens << " tokens exceeds the sliding window of " << *config_.sliding_window
+                          << " (sliding-window attention is not implemented; full attention would differ)");
+}
+
 torch::Tensor CausalLM::forward_packed(const torch::Tensor& input_ids, const PackedRows& rows) {
   LR_CHECK(input_ids.dim() == 2 && input_ids.size(1) > 0,
            "input_ids must be a non-empty [batch, time] (got " << input_ids.sizes() << ")");
@@ -173,11 +177,7 @@ torch::Tensor CausalLM::forward_packed(const torch::Tensor& input_ids, const Pac
            "the packed rows' position_ids " << rows.position_ids.sizes() << " and segment_ids " << rows.segment_ids.sizes()
                                             << " must match input_ids " << input_ids.sizes());
   LR_CHECK(rows.sequences > 0 && rows.longest > 0, "the packed rows hold no sequence");
-  if (config_.sliding_window) {
-    LR_CHECK(rows.longest <= *config_.sliding_window,
-             "sequence of " << rows.longest << " tokens exceeds the sliding window of " << *config_.sliding_window
-                            << " (sliding-window attention is not implemented; full attention would differ)");
-  }
+  check_sliding_window(rows.longest);
   // The dynamic type's RoPE base follows the sequence length, which packing changes.
   LR_CHECK(config_.rope.type != RopeType::kDynamic,
            "packed sequences need a fixed RoPE base, and this model's rope_scaling type \"dynamic\" follows the "
@@ -215,8 +215,7 @@ PackedRows packed_rows(const std::vector<std::vector<int64_t>>& lengths, int64_t
     LR_CHECK(total <= width, "packed_rows: a row of " << total << " tokens in a width of " << width);
   }
   LR_CHECK(n > 0, "packed_rows: no sequence");
-  const bool pinned = device.is_cuda();
-  const auto host = torch::TensorOptions().dtype(torch::kInt64).pinned_memory(pinned);
+  const auto host = host_staging(device).dtype(torch::kInt64);
   auto positions = torch::zeros({B, width}, host), segments = torch::empty({B, width}, host);
   auto to_sequences = torch::zeros({n * longest}, host), to_rows = torch::zeros({B * width}, host);
   auto pos = positions.accessor<int64_t, 2>(), seg = segments.accessor<int64_t, 2>();
@@ -238,10 +237,10 @@ PackedRows packed_rows(const std::vector<std::vector<int64_t>>& lengths, int64_t
     for (int64_t j = at; j < width; ++j) seg[b][j] = index;  // the padding: a sequence of its own
   }
   PackedRows rows;
-  rows.position_ids = positions.to(device, /*non_blocking=*/pinned);
-  rows.segment_ids = segments.to(device, /*non_blocking=*/pinned);
-  rows.to_sequences = to_sequences.to(device, /*non_blocking=*/pinned);
-  rows.to_rows = to_rows.to(device, /*non_blocking=*/pinned);
+  rows.position_ids = to_device(positions, device);
+  rows.segment_ids = to_device(segments, device);
+  rows.to_sequences = to_device(to_sequences, device);
+  rows.to_rows = to_device(to_rows, device);
   rows.sequences = n;
   rows.longest = longest;
   return rows;
@@ -309,10 +308,7 @@ torch::Tensor CausalLM::prefill_slots(const torch::Tensor& input_ids, const std:
   LR_CHECK(input_ids.dim() == 2 && input_ids.size(0) == static_cast<int64_t>(rows.size()),
            "prefill_slots: input_ids " << input_ids.sizes() << " must be [" << rows.size() << ", T]");
   const int64_t n = input_ids.size(0), T = input_ids.size(1);
-  if (config_.sliding_window) {
-    LR_CHECK(T <= *config_.sliding_window, "sequence of " << T << " tokens exceeds the sliding window of "
-                                                          << *config_.sliding_window);
-  }
+  check_sliding_window(T);
   auto device = options_.device();
   auto ids = input_ids.to(device, torch::kInt64);
   cache.begin_prefill(rows, lengths, T);
@@ -327,10 +323,7 @@ torch::Tensor CausalLM::decode_slots(const torch::Tensor& tokens, SlotCache& cac
   const int64_t active = tokens.size(0);
   auto positions = cache.begin_decode(active);  // [active] on the device
   const int64_t span = cache.decode_span();
-  if (config_.sliding_window) {
-    LR_CHECK(span <= *config_.sliding_window, "sequence of " << span << " tokens exceeds the sliding window of "
-                                                             << *config_.sliding_window);
-  }
+  check_sliding_window(span);
   auto mask = decode_mask(positions, span, dtype());  // [active, 1, 1, span]
   auto rope = rope_for(positions.view({active, 1}), span);
   auto h = run_layers(model->embed_tokens->forward(tokens.view({active, 1})), rope, AttentionMask{mask}, &cache);  // [active, 1, d]

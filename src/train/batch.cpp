@@ -7,6 +7,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
 
 namespace lightreasoner::train {
@@ -149,10 +150,7 @@ SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Devic
   }
   const auto B = static_cast<int64_t>(fill.size());
   const int64_t width = *std::max_element(fill.begin(), fill.end());
-  // For a GPU the batch is built in pinned (page-locked) host memory and copied without waiting:
-  // the host goes on to the next micro-batch while the copy and this one's step run.
-  const bool pinned = device.is_cuda();
-  const auto host = torch::TensorOptions().pinned_memory(pinned);
+  const auto host = host_staging(device);
   auto ids = torch::zeros({B, width}, host.dtype(torch::kInt64));                                // [B, L]
   auto positions = torch::empty({steps}, host.dtype(torch::kInt64));                             // [N]
   auto target_ids = torch::zeros({steps, static_cast<int64_t>(K)}, host.dtype(torch::kInt64));   // [N, K]
@@ -183,10 +181,10 @@ SupervisedBatch pack_segments(const std::vector<Segment>& segments, torch::Devic
   }
   SupervisedBatch batch;
   if (packed) batch.rows = model::packed_rows(row_lengths, width, device);
-  batch.input_ids = ids.to(device, /*non_blocking=*/pinned);
-  batch.positions = positions.to(device, /*non_blocking=*/pinned);
-  batch.target_ids = target_ids.to(device, /*non_blocking=*/pinned);
-  batch.target_p = target_p.to(device, /*non_blocking=*/pinned);
+  batch.input_ids = to_device(ids, device);
+  batch.positions = to_device(positions, device);
+  batch.target_ids = to_device(target_ids, device);
+  batch.target_p = to_device(target_p, device);
   batch.steps = steps;
   batch.tokens = tokens;
   return batch;

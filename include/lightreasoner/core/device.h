@@ -1,6 +1,6 @@
 // Device and dtype names as users write them ("auto", "cpu", "cuda", "cuda:1"; "f32", "bf16",
 // "f16" and their long spellings) mapped to LibTorch values, plus the thread count and seeding
-// set-up shared by all commands. No model or tensor logic here.
+// set-up shared by all commands, and how host tensors reach a device. No model logic here.
 #pragma once
 
 #include <torch/torch.h>
@@ -24,5 +24,12 @@ void set_threads(int threads);
 
 // One line per device: "cpu", "cuda:0 NVIDIA H100 (79.6 GiB)" ...
 std::string describe_devices();
+
+// Host tensors built for `device` (a training batch and its layout): in pinned (page-locked)
+// memory when it is a GPU, so that to_device copies them without waiting and the host goes on to
+// the next batch while the copy and the current step run.
+torch::TensorOptions host_staging(torch::Device device);
+// `host` on `device`: a non-blocking copy from pinned memory, an ordinary one otherwise.
+torch::Tensor to_device(const torch::Tensor& host, torch::Device device);
 
 }  // namespace lightreasoner

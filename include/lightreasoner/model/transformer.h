@@ -131,6 +131,8 @@ class CausalLM : public torch::nn::Module {
   torch::Tensor rope_cos_, rope_sin_;
   bool fast_ = true;
   bool recompute_layers_ = false;
+  // Refuses a sequence of `tokens` beyond config.sliding_window: every forward attends fully.
+  void check_sliding_window(int64_t tokens) const;
   // Tables for position_ids whose largest value is < bound (known on the host: no sync).
   RopeTables rope_for(const torch::Tensor& position_ids, int64_t bound);
   torch::Tensor run_layers(torch::Tensor h, const RopeTables& rope, const AttentionMask& mask, KVStore* cache);
