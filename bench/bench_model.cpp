@@ -14,11 +14,15 @@
 //   [--fast 1|0] (0: the model's 2835eea code paths, CausalLM::set_fast_paths; with --engine static
 //   that is the engine before issue 18, for before/after figures from one binary) [--fused 1|0] (the
 //   fused q/k/v and gate/up GEMMs alone, on top of --fast: which fast path a difference comes from)
+//   [--trace FILE] (LibTorch's per-op profile of the first row's prefill runs, a Chrome trace: where
+//   prefill's non-GEMM time goes; that row's prefill figures then include the profiler's cost)
 #include <spdlog/spdlog.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/version.h>
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -110,7 +114,8 @@ generate::GenerationStats best_of(int repeats, bool continuous, model::CausalLM&
 int main(int argc, char** argv) {
   lightreasoner::reexec_with_tuned_cpu_runtime(argv);  // the kernels and OpenMP spin the binary runs
   int threads = 2;
-  std::string device_name = "cpu", preset = "small", dtypes = "f32,bf16", batches = "1,8,32", engine = "continuous";
+  std::string device_name = "cpu", preset = "small", dtypes = "f32,bf16", batches = "1,8,32", engine = "continuous",
+              trace;
   int64_t prompt_len = 128, steps = 32, gemm = 0, eval_prompts = 0, eval_batch = 64, eval_max_new = 256;
   int repeats = 3;
   bool graphs = false, peak_only = false, fast = true;
@@ -134,6 +139,7 @@ int main(int argc, char** argv) {
     else if (key == "--eval") eval_prompts = std::stoll(value);
     else if (key == "--eval-batch") eval_batch = std::stoll(value);
     else if (key == "--eval-max-new") eval_max_new = std::stoll(value);
+    else if (key == "--trace") trace = value;
     else {
       std::fprintf(stderr, "unknown option %s\n", key.c_str());
       return 2;
@@ -172,6 +178,7 @@ int main(int argc, char** argv) {
   std::vector<bool> engines;
   if (engine != "static") engines.push_back(true);
   if (engine != "continuous") engines.push_back(false);
+  bool traced = false;
   for (const auto& dtype_text : split(dtypes)) {
     const auto dtype = parse_dtype(dtype_text);
     const double mm_rate = matmul_flops(dtype, device, gemm);
@@ -240,7 +247,11 @@ int main(int argc, char** argv) {
         generate::GenerationOptions prefill_only;
         prefill_only.max_new_tokens = 1;
         prefill_only.cuda_graphs = graphs;
+        std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;  // written when it goes
+        if (!trace.empty() && !traced) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
+        traced = traced || profile != nullptr;
         auto prefill = best_of(repeats, continuous, lm, prompts(batch, prompt_len, config.vocab_size), prefill_only, true);
+        profile.reset();
         const double prefill_tps = prefill.prompt_tokens / prefill.prefill_seconds;
         // FLOPs of the weight matmuls: every prompt token through the layers, lm_head on the last one.
         const double layer_flops = config.matmul_flops_per_token() - 2.0 * config.vocab_size * config.hidden_size;

@@ -52,6 +52,22 @@ target_include_directories(lr_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 separate_arguments(LR_TORCH_CXX_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
 target_compile_options(lr_torch INTERFACE ${LR_TORCH_CXX_FLAGS})
 
+# Debian's LibTorch does its fp32 matmuls in whichever OpenBLAS the system's alternatives name,
+# by default the pthreads build, whose own thread pool then competes with LibTorch's OpenMP threads
+# for the cores (2-core VM: LoRA training 1.14-1.2x and batch-32 decode 1.13x slower than with the
+# OpenMP build, bench/RESULTS.md). The OpenMP build runs its matmuls on LibTorch's OpenMP threads.
+# Where it is installed (libopenblas0-openmp), everything linked against LibTorch looks in its
+# folder first, whatever the system default: as DT_RPATH, because only an executable's DT_RPATH
+# (not RUNPATH) is searched for the dependencies of its libraries (libtorch_cpu's libblas.so.3).
+option(LR_PREFER_OPENBLAS_OPENMP "Run Debian's LibTorch on the OpenMP build of OpenBLAS where installed" ON)
+set(LR_OPENBLAS_OPENMP_DIR "")
+if(LR_PREFER_OPENBLAS_OPENMP AND Torch_DIR MATCHES "^/usr/lib" AND CMAKE_LIBRARY_ARCHITECTURE
+   AND EXISTS "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp/libblas.so.3")
+  set(LR_OPENBLAS_OPENMP_DIR "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp")
+  target_link_options(lr_torch INTERFACE "LINKER:--disable-new-dtags" "LINKER:-rpath,${LR_OPENBLAS_OPENMP_DIR}")
+  message(STATUS "lightreasoner: OpenBLAS, the OpenMP build (${LR_OPENBLAS_OPENMP_DIR})")
+endif()
+
 # sentencepiece is deliberately NOT linked into the program: Debian's libsentencepiece bundles
 # and exports its own protobuf-lite, which clashes with the libprotobuf that LibTorch loads
 # (segfault in static initialisation). It is linked only into the small sentencepiece shim

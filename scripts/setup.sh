@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
-  libtorch-dev libopenblas0-pthread          # LibTorch 1.13 (CPU); without OpenBLAS it falls back to a slow reference BLAS
+  libtorch-dev libopenblas0-openmp           # LibTorch 1.13 (CPU) and its BLAS: the OpenMP build of OpenBLAS shares LibTorch's
+                                             # threads (the build prefers it: cmake/Dependencies.cmake); without OpenBLAS a slow reference BLAS
   libgloo-dev                                # Gloo headers for c10d::ProcessGroupGloo (data-parallel runs on CPU)
   libsentencepiece-dev sentencepiece         # Llama-2-style tokenizer.model (+ spm_train for the toy world)
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev

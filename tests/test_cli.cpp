@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -100,6 +101,25 @@ TEST(Cli, RunsTheOpenBlasKernelsThisCpuSupports) {
   ASSERT_EQ(setenv("OPENBLAS_CORETYPE", "Prescott", 1), 0);
   EXPECT_EQ(binary_core(), "Prescott");
   unsetenv("OPENBLAS_CORETYPE");
+}
+
+// Debian's LibTorch runs its fp32 matmuls in whichever OpenBLAS the system's alternatives name; on
+// the pthreads build, its pool and LibTorch's OpenMP threads took turns on the same cores (training
+// 1.14-1.2x slower, bench/RESULTS.md). Where the OpenMP build is installed, the build links every
+// program to load it whatever the alternatives say (cmake/Dependencies.cmake): this test process
+// and the binary both run on it.
+TEST(Cli, RunsOnTheOpenMpBuildOfOpenBlasWhereTheBuildFoundOne) {
+#ifndef LR_OPENBLAS_OPENMP_DIR
+  GTEST_SKIP() << "this build found no OpenMP build of OpenBLAS to prefer (libopenblas0-openmp)";
+#else
+  EXPECT_EQ(lightreasoner::openblas_threading(), "OpenMP") << lightreasoner::openblas_library();
+  EXPECT_EQ(std::filesystem::path(lightreasoner::openblas_library()).parent_path(),
+            std::filesystem::path(LR_OPENBLAS_OPENMP_DIR));
+  const auto r = lrtest::run_binary("--version");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(std::string(" kernels, OpenMP threads (") + LR_OPENBLAS_OPENMP_DIR + "/"), std::string::npos)
+      << r.output;
+#endif
 }
 
 // LibTorch's OpenMP threads spin for a long while after each parallel region by default; beside

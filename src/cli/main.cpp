@@ -38,7 +38,9 @@ std::string version_text() {
       << "CUDA available: " << (torch::cuda::is_available() ? "yes" : "no") << " (" << torch::cuda::device_count()
       << " device(s)), cuDNN: " << (torch::cuda::cudnn_is_available() ? "yes" : "no") << "\n"
       << "devices: " << describe_devices() << "\n"
-      << "BLAS: " << (blas.empty() ? std::string("not OpenBLAS (LibTorch's own, e.g. MKL)") : "OpenBLAS, " + blas + " kernels")
+      << "BLAS: "
+      << (blas.empty() ? std::string("not OpenBLAS (LibTorch's own, e.g. MKL)")
+                       : "OpenBLAS, " + blas + " kernels, " + openblas_threading() + " threads (" + openblas_library() + ")")
       << "\n"
       << "OpenMP spin: "
       << (std::getenv("GOMP_SPINCOUNT") ? std::string("GOMP_SPINCOUNT=") + std::getenv("GOMP_SPINCOUNT")

@@ -38,6 +38,25 @@ std::string openblas_core() {
   return name == nullptr ? "" : name;
 }
 
+std::string openblas_threading() {
+  // openblas_get_parallel: 0 sequential, 1 its own pthreads pool, 2 OpenMP.
+  auto get_parallel = find_openblas<int (*)()>("openblas_get_parallel");
+  if (get_parallel == nullptr) return "";
+  switch (get_parallel()) {
+    case 0: return "serial";
+    case 1: return "pthreads";
+    case 2: return "OpenMP";
+    default: return "unknown";
+  }
+}
+
+std::string openblas_library() {
+  auto get_parallel = find_openblas<void*>("openblas_get_parallel");
+  Dl_info info;
+  if (get_parallel == nullptr || dladdr(get_parallel, &info) == 0 || info.dli_fname == nullptr) return "";
+  return info.dli_fname;
+}
+
 void set_openblas_threads(int threads) {
   if (auto set_threads = find_openblas<void (*)(int)>("openblas_set_num_threads")) set_threads(threads);
 }
@@ -55,9 +74,8 @@ std::string better_openblas_core() {
 
 std::string gomp_spin_count_to_set() {
   if (std::getenv("GOMP_SPINCOUNT") != nullptr || std::getenv("OMP_WAIT_POLICY") != nullptr) return "";
-  // openblas_get_parallel: 0 sequential, 1 its own pthreads pool, 2 OpenMP (libgomp's threads: no contention).
-  auto get_parallel = find_openblas<int (*)()>("openblas_get_parallel");
-  return get_parallel != nullptr && get_parallel() == 1 ? kGompSpinCount : "";
+  // The OpenMP build shares libgomp's threads: nothing for them to take the cores from.
+  return openblas_threading() == "pthreads" ? kGompSpinCount : "";
 }
 
 void reexec_with_tuned_cpu_runtime(char** argv) {

@@ -12,6 +12,15 @@ namespace lightreasoner {
 // The kernel set OpenBLAS runs ("Prescott", "Haswell", "SkylakeX", ...); "" without OpenBLAS.
 std::string openblas_core();
 
+// How the loaded OpenBLAS runs its threads: "OpenMP" (on LibTorch's own OpenMP threads),
+// "pthreads" (a pool of its own beside them), "serial"; "" without OpenBLAS. Which build a Debian
+// system loads is the alternatives' choice unless the build prefers the OpenMP one
+// (LR_PREFER_OPENBLAS_OPENMP in cmake/Dependencies.cmake).
+std::string openblas_threading();
+
+// The file the OpenBLAS in this process was loaded from; "" without OpenBLAS.
+std::string openblas_library();
+
 // Sizes OpenBLAS's pool; no-op without OpenBLAS.
 void set_openblas_threads(int threads);
 
