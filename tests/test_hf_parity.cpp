@@ -109,7 +109,19 @@ TEST_P(HfParity, RopeAndBf16MatchTransformers) {
   const double largest = hf_bf16.abs().max().item<double>();
   const double ulp = std::ldexp(1.0, static_cast<int>(std::floor(std::log2(largest))) - 7);
   const double ours_vs_hf = lrtest::max_abs_diff(ours_bf16, hf_bf16);
-  EXPECT_LE(ours_vs_hf, 2 * ulp) << label() << ": largest logit " << largest;
+  if (backend() != model::AttentionBackend::kSdpa) {
+    EXPECT_LE(ours_vs_hf, 2 * ulp) << label() << ": largest logit " << largest;
+  } else {
+    // HF's references come from its eager attention (scripts/hf_parity_fixtures.py), whose bf16
+    // rounding points a fused SDPA kernel does not share (it keeps the scores and softmax in fp32
+    // inside): ours and HF's bf16 then round apart (LibTorch 2.6 CPU: 2.5 ulp on llama). The bound
+    // for this backend is against fp32 instead: our bf16 logits no farther from HF's fp32 ones than
+    // HF's own bf16 logits are, plus the one ulp of rounding the final cast adds.
+    const double ours_vs_f32 = lrtest::max_abs_diff(ours_bf16, hf_f32), hf_bf16_vs_f32 = lrtest::max_abs_diff(hf_bf16, hf_f32);
+    EXPECT_LE(ours_vs_f32, hf_bf16_vs_f32 + ulp)
+        << label() << ": max |ours - HF fp32| " << ours_vs_f32 << ", max |HF bf16 - HF fp32| " << hf_bf16_vs_f32
+        << ", ulp " << ulp << " (max |ours - HF bf16| " << ours_vs_hf << ")";
+  }
   auto mean_abs = [](const torch::Tensor& a, const torch::Tensor& b) {
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().mean().item<double>();
   };
