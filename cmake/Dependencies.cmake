@@ -54,7 +54,7 @@ target_compile_options(lr_torch INTERFACE ${LR_TORCH_CXX_FLAGS})
 
 # Debian's LibTorch does its fp32 matmuls in whichever OpenBLAS the system's alternatives name,
 # by default the pthreads build, whose own thread pool then competes with LibTorch's OpenMP threads
-# for the cores (2-core VM: LoRA training 1.14-1.2x and batch-32 decode 1.13x slower than with the
+# for the cores (2-core VM: LoRA training 1.15-1.32x and f32 decode 1.09x slower than with the
 # OpenMP build, bench/RESULTS.md). The OpenMP build runs its matmuls on LibTorch's OpenMP threads.
 # Where it is installed (libopenblas0-openmp), everything linked against LibTorch looks in its
 # folder first, whatever the system default: as DT_RPATH, because only an executable's DT_RPATH

@@ -105,7 +105,7 @@ TEST(Cli, RunsTheOpenBlasKernelsThisCpuSupports) {
 
 // Debian's LibTorch runs its fp32 matmuls in whichever OpenBLAS the system's alternatives name; on
 // the pthreads build, its pool and LibTorch's OpenMP threads took turns on the same cores (training
-// 1.14-1.2x slower, bench/RESULTS.md). Where the OpenMP build is installed, the build links every
+// 1.15-1.32x slower, bench/RESULTS.md). Where the OpenMP build is installed, the build links every
 // program to load it whatever the alternatives say (cmake/Dependencies.cmake): this test process
 // and the binary both run on it.
 TEST(Cli, RunsOnTheOpenMpBuildOfOpenBlasWhereTheBuildFoundOne) {
