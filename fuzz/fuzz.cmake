@@ -29,18 +29,20 @@ endfunction()
 set(LR_FUZZ_PLAIN_DEPENDENCIES ${LR_DEPENDENCY_TARGETS})
 list(REMOVE_ITEM LR_FUZZ_PLAIN_DEPENDENCIES lr_torch)
 
-lr_fuzz_library(lr_fuzz_base core/error core/pytext core/atomic_file core/resources core/logging io/jsonl io/limits tokenizer/utf8)
+lr_fuzz_library(lr_fuzz_base core/error core/pytext core/atomic_file core/resources core/logging io/jsonl io/limits tokenizer/utf8
+  config/schema config/fields)
 lr_fuzz_library(lr_fuzz_model_config model/model_config)
-lr_fuzz_library(lr_fuzz_config config/run_config config/schema config/compare contrast/meta contrast/decoding)
+lr_fuzz_library(lr_fuzz_config config/run_config config/compare contrast/meta contrast/decoding)
 lr_fuzz_library(lr_fuzz_tokenizer
   tokenizer/bpe_model tokenizer/byte_level tokenizer/json_tokenizer tokenizer/load_tokenizer
   tokenizer/regex_split tokenizer/sentencepiece_tokenizer tokenizer/tokenizer tokenizer/tokenizer_config
   core/hash)
 lr_fuzz_library(lr_fuzz_eval
-  eval/dataset eval/extract_answer eval/math_equal eval/pyregex eval/strip_string eval/symbolic)
+  eval/dataset eval/extract_answer eval/grading eval/math_equal eval/pyregex eval/strip_string eval/symbolic)
 lr_fuzz_library(lr_fuzz_torch
-  io/safetensors core/device core/openblas
+  io/safetensors core/device core/openblas core/malloc_tuning
   model/loader model/lora model/lora_adapter model/lora_peft model/identity model/kv_slots model/transformer model/attention model/layers model/rope model/kv_cache model/init
+  model/recompute model/dropout
   contrast/dataset contrast/official_format contrast/builder contrast/divergence contrast/targets)
 target_precompile_headers(lr_fuzz_torch PRIVATE <torch/torch.h>)
 if(TARGET lightreasoner_spm)

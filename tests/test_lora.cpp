@@ -1,5 +1,6 @@
 // LoRA adapters: B = 0 leaves the base logits bitwise unchanged, merged = unmerged, only A/B get
-// gradients, dropout only while training, the saved PEFT directory has exactly the classic
+// gradients, dropout only while training (its parallel CPU mask equal to its serial reference, with
+// the keep rate and scale of inverted dropout, reproduced by the generator's seed), the saved PEFT directory has exactly the classic
 // config keys and the key names/shapes/dtype of docs/formats.md (PEFT adapter), save → load round-trips, PEFT 0.21
 // adapters (tests/fixtures/hf_parity/<arch>/adapter) reproduce PEFT's logits, bad adapters are
 // refused with clear messages, and `merge` writes a directory our loader reads back.
@@ -10,6 +11,7 @@
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/hash.h"
 #include "lightreasoner/io/safetensors.h"
+#include "lightreasoner/model/dropout.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/model/merge.h"
 #include "model_support.h"
@@ -165,6 +167,68 @@ TEST(Lora, DropoutFollowsTheModelsTrainAndEvalModes) {
   // Detaching unregisters them.
   model::detach_lora(*model);
   for (const auto& item : model->named_modules()) EXPECT_EQ(item.key().find(".lora"), std::string::npos) << item.key();
+}
+
+TEST(Dropout, ParallelMaskEqualsTheSerialReferenceAtEveryThreadCount) {
+  const int threads = at::get_num_threads();
+  const int64_t n = 100003;  // not a multiple of any split
+  for (uint64_t key : {0ULL, 1ULL, 0xDEADBEEFCAFEULL}) {
+    auto reference = model::dropout_mask_reference(n, key, 0.05);
+    for (int t : {1, 2, 3}) {
+      at::set_num_threads(t);
+      EXPECT_TRUE(torch::equal(model::dropout_mask(n, key, 0.05), reference)) << "key " << key << ", " << t << " threads";
+    }
+  }
+  at::set_num_threads(threads);
+}
+
+TEST(Dropout, KeepsOneMinusPScaledByItsInverseWithIndependentKeys) {
+  const int64_t n = 1000000;
+  for (double p : {0.05, 0.5}) {
+    auto mask = model::dropout_mask(n, 12345, p);
+    auto kept = mask.ne(0);
+    const double keep_rate = kept.to(torch::kFloat64).mean().item<double>();
+    const double sigma = std::sqrt(p * (1 - p) / n);
+    EXPECT_NEAR(keep_rate, 1 - p, 5 * sigma) << "p " << p;
+    // Kept elements carry exactly 1/(1-p): the expectation of x·mask is x.
+    auto kept_values = mask.masked_select(kept);
+    EXPECT_TRUE(torch::equal(kept_values, torch::full_like(kept_values, static_cast<float>(1 / (1 - p)))));
+    // Neighbours are independent: both kept at the rate (1-p)², within 5σ.
+    const double both = kept.narrow(0, 0, n - 1).logical_and(kept.narrow(0, 1, n - 1)).to(torch::kFloat64).mean().item<double>();
+    EXPECT_NEAR(both, (1 - p) * (1 - p), 5 * std::sqrt((1 - p) * (1 - p) * (1 - (1 - p) * (1 - p)) / n)) << "p " << p;
+    // Another key: an independent mask (the two disagree on 2p(1-p) of the elements).
+    auto other = model::dropout_mask(n, 12346, p).ne(0);
+    const double disagree = kept.ne(other).to(torch::kFloat64).mean().item<double>();
+    EXPECT_NEAR(disagree, 2 * p * (1 - p), 5 * std::sqrt(2 * p * (1 - p) * (1 - 2 * p * (1 - p)) / n)) << "p " << p;
+  }
+  EXPECT_LR_ERROR(model::dropout_mask(4, 0, 1.0), "dropout probability must be in [0, 1) (got 1)");
+}
+
+// The key comes from LibTorch's default CPU generator: the trainer's per-micro-batch seed (and
+// activation checkpointing's saved generator state) reproduces every mask.
+TEST(Dropout, TrainingDropoutFollowsTheDefaultGeneratorAndPassesGradientThroughTheMask) {
+  auto x = torch::randn({6, 7, 33});
+  auto run = [&](uint64_t seed) {
+    torch::manual_seed(seed);
+    auto input = x.clone().requires_grad_(true);
+    auto y = model::training_dropout(input, 0.3);
+    y.sum().backward();
+    return std::make_pair(y.detach(), input.grad());
+  };
+  auto [y1, g1] = run(7);
+  auto [y2, g2] = run(7);
+  auto [y3, g3] = run(8);
+  EXPECT_TRUE(torch::equal(y1, y2));
+  EXPECT_FALSE(torch::equal(y1, y3));
+  // y = x · mask and dy/dx = mask: the gradient is the mask itself.
+  EXPECT_TRUE(torch::allclose(y1, x * g1, 0.0, 0.0));
+  EXPECT_TRUE(torch::equal(g1.ne(0), y1.ne(0).logical_or(x.eq(0))));
+  // A non-contiguous input gets the mask in its logical order: as its contiguous copy does.
+  torch::manual_seed(7);
+  auto strided = model::training_dropout(x.transpose(0, 2), 0.3);
+  torch::manual_seed(7);
+  EXPECT_TRUE(torch::equal(strided, model::training_dropout(x.transpose(0, 2).contiguous(), 0.3)));
+  EXPECT_TRUE(torch::equal(model::training_dropout(x, 0.0), x));  // p = 0: no mask, no draw
 }
 
 TEST(Lora, SavedAdapterMatchesPeftFormatAndRoundTrips) {

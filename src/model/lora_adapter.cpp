@@ -4,6 +4,8 @@
 
 #include "lightreasoner/model/lora.h"
 
+#include "lightreasoner/model/dropout.h"
+
 namespace lightreasoner::model {
 
 const std::vector<std::string>& lora_target_names() {
@@ -26,7 +28,7 @@ LoraAdapter::LoraAdapter(int64_t in_features, int64_t out_features, const LoraSp
 torch::Tensor LoraAdapter::forward(const torch::Tensor& x) {
   auto h = x.to(torch::kFloat32);  // [..., in] fp32: the adapter's math stays in fp32
   // is_training() follows the model's train()/eval(): the adapter is a registered submodule.
-  if (is_training() && dropout > 0.0) h = torch::dropout(h, dropout, /*train=*/true);
+  if (is_training() && dropout > 0.0) h = training_dropout(h, dropout);  // parallel mask on the CPU (dropout.h)
   auto y = torch::nn::functional::linear(torch::nn::functional::linear(h, A), B) * scale;  // [..., out]
   return y.to(x.scalar_type());
 }
