@@ -25,6 +25,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lightreasoner/core/device.h"
@@ -178,7 +179,6 @@ int main(int argc, char** argv) {
   std::vector<bool> engines;
   if (engine != "static") engines.push_back(true);
   if (engine != "continuous") engines.push_back(false);
-  bool traced = false;
   for (const auto& dtype_text : split(dtypes)) {
     const auto dtype = parse_dtype(dtype_text);
     const double mm_rate = matmul_flops(dtype, device, gemm);
@@ -248,8 +248,7 @@ int main(int argc, char** argv) {
         prefill_only.max_new_tokens = 1;
         prefill_only.cuda_graphs = graphs;
         std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;  // written when it goes
-        if (!trace.empty() && !traced) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(trace);
-        traced = traced || profile != nullptr;
+        if (!trace.empty()) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::exchange(trace, ""));
         auto prefill = best_of(repeats, continuous, lm, prompts(batch, prompt_len, config.vocab_size), prefill_only, true);
         profile.reset();
         const double prefill_tps = prefill.prompt_tokens / prefill.prefill_seconds;
