@@ -1,7 +1,8 @@
 # libFuzzer harnesses (fuzz/fuzz_*.cpp), built only with -DLR_FUZZ=ON and clang (scripts/fuzz.sh
 # configures build-fuzz/ that way); never part of the default build. The parsers are compiled into
 # their own static libraries with the fuzzer's coverage instrumentation plus ASan + UBSan, from just
-# the sources the harnesses reach, so a fuzz build costs a fraction of the whole library.
+# the sources the harnesses reach (fuzz/sources.cmake, which CI checks are complete), so a fuzz build
+# costs a fraction of the whole library.
 # Included from the top-level CMakeLists.txt (not add_subdirectory) so the per-source compile
 # definitions set there (the sentencepiece shim's path on the tokenizer sources) apply here too.
 if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
@@ -29,46 +30,28 @@ endfunction()
 set(LR_FUZZ_PLAIN_DEPENDENCIES ${LR_DEPENDENCY_TARGETS})
 list(REMOVE_ITEM LR_FUZZ_PLAIN_DEPENDENCIES lr_torch)
 
-lr_fuzz_library(lr_fuzz_base core/error core/pytext core/atomic_file core/resources core/logging io/jsonl io/limits tokenizer/utf8
-  config/schema config/fields)
-lr_fuzz_library(lr_fuzz_model_config model/model_config)
-lr_fuzz_library(lr_fuzz_config config/run_config config/compare contrast/meta contrast/decoding)
-lr_fuzz_library(lr_fuzz_tokenizer
-  tokenizer/bpe_model tokenizer/byte_level tokenizer/json_tokenizer tokenizer/load_tokenizer
-  tokenizer/regex_split tokenizer/sentencepiece_tokenizer tokenizer/tokenizer tokenizer/tokenizer_config
-  core/hash)
-lr_fuzz_library(lr_fuzz_eval
-  eval/dataset eval/extract_answer eval/grading eval/math_equal eval/pyregex eval/strip_string eval/symbolic)
-lr_fuzz_library(lr_fuzz_torch
-  io/safetensors core/device core/openblas core/malloc_tuning
-  model/loader model/lora model/lora_adapter model/lora_peft model/identity model/kv_slots model/transformer model/attention model/layers model/rope model/kv_cache model/init
-  model/recompute model/dropout
-  contrast/dataset contrast/official_format contrast/builder contrast/divergence contrast/targets)
+foreach(group IN LISTS LR_FUZZ_GROUPS)  # the lists: fuzz/sources.cmake
+  lr_fuzz_library(lr_fuzz_${group} ${LR_FUZZ_SOURCES_${group}})
+endforeach()
 target_precompile_headers(lr_fuzz_torch PRIVATE <torch/torch.h>)
 if(TARGET lightreasoner_spm)
   add_dependencies(lr_fuzz_tokenizer lightreasoner_spm)
 endif()
-target_link_libraries(lr_fuzz_model_config PUBLIC lr_fuzz_base)
-target_link_libraries(lr_fuzz_config PUBLIC lr_fuzz_base lr_torch)  # contrast/meta reaches LibTorch headers
-target_link_libraries(lr_fuzz_tokenizer PUBLIC lr_fuzz_base)
-target_link_libraries(lr_fuzz_eval PUBLIC lr_fuzz_base)
-target_link_libraries(lr_fuzz_torch PUBLIC lr_fuzz_model_config lr_fuzz_config lr_fuzz_tokenizer lr_torch)
+foreach(group IN LISTS LR_FUZZ_GROUPS)
+  foreach(linked IN LISTS LR_FUZZ_LINKS_${group})
+    target_link_libraries(lr_fuzz_${group} PUBLIC lr_fuzz_${linked})
+  endforeach()
+endforeach()
+target_link_libraries(lr_fuzz_config PUBLIC lr_torch)  # contrast/meta reaches LibTorch headers
+target_link_libraries(lr_fuzz_torch PUBLIC lr_torch)
 
-# harness: the libraries it links (fuzz_<name>.cpp ↔ LR_FUZZ_LIBS_<name>).
-set(LR_FUZZ_LIBS_fuzz_jsonl lr_fuzz_base)
-set(LR_FUZZ_LIBS_fuzz_model_config lr_fuzz_model_config)
-set(LR_FUZZ_LIBS_fuzz_run_config lr_fuzz_config)
-set(LR_FUZZ_LIBS_fuzz_tokenizer_load lr_fuzz_tokenizer)
-set(LR_FUZZ_LIBS_fuzz_tokenizer_encode lr_fuzz_tokenizer)
-set(LR_FUZZ_LIBS_fuzz_sentencepiece lr_fuzz_tokenizer)  # no LibTorch: loads the shim without RTLD_DEEPBIND
-set(LR_FUZZ_LIBS_fuzz_eval_grading lr_fuzz_eval)
 file(GLOB LR_FUZZ_HARNESSES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.cpp)
 set(LR_FUZZ_TARGETS)
 foreach(src IN LISTS LR_FUZZ_HARNESSES)
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
-  if(DEFINED LR_FUZZ_LIBS_${name})
-    target_link_libraries(${name} PRIVATE ${LR_FUZZ_LIBS_${name}})
+  if(DEFINED LR_FUZZ_GROUP_${name})
+    target_link_libraries(${name} PRIVATE lr_fuzz_${LR_FUZZ_GROUP_${name}})
   else()  # safetensors, sharded index, adapter config and tensors, contrast, official import: LibTorch
     target_link_libraries(${name} PRIVATE lr_fuzz_torch)
     target_precompile_headers(${name} REUSE_FROM lr_fuzz_torch)
