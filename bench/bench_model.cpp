@@ -1,7 +1,9 @@
 // Benchmark: prefill and decode throughput of a random Qwen2-shaped model (default the ~28M
 // "small" preset; --preset qwen2.5-math-1.5b for the paper's expert) in fp32/bf16 at several batch
 // sizes, each beside figures measured in the same process: the matmul rate of this dtype (an n³
-// GEMM) and the read bandwidth (decode's memory floor = weight + KV bytes ÷ read bandwidth). Decode runs
+// GEMM), prefill's own weight GEMMs run alone over the model's weights (what prefill could reach if
+// every other op were free) and the read bandwidth (decode's memory floor = weight + KV bytes ÷ read
+// bandwidth). Decode runs
 // through generate() (continuous batching, slot cache) and, with --engine both, also through
 // generate_static() (the earlier engine) in the same run. --eval N: N prompts with a fixed spread
 // of completion lengths (random weights never stop: rows stop by length) through static batches of

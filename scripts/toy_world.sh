@@ -111,8 +111,11 @@ for seed in "${seeds[@]}"; do
     contrast_run "$run/no-selection" "${common[@]}" --set selection.enabled=false
   stage "ablation: no contrast" "$run/no-contrast" \
     contrast_run "$run/no-contrast" "${common[@]}" --set target.kind=expert
+  # train.batch_size counts selected steps for the contrast runs (300, about 16 rollouts) but whole
+  # sequences for SFT: 16 sequences per update keeps the baseline at the same updates and about the
+  # same tokens (the paper's SFT, and the README's table), not 300 sequences, ~19x the tokens.
   stage "baseline: rejection-sampled SFT (same LoRA)" "$run/rejection-sft" \
-    rejection_run "$run/rejection-sft" "${common[@]}" --set sft.source=rejection
+    rejection_run "$run/rejection-sft" "${common[@]}" --set sft.source=rejection --set train.batch_size=16
 
   # Every variant on the same test split, greedy, the toolkit's "cot" prompt (= question-answer).
   evaluate() {  # NAME MODEL [ADAPTER]
