@@ -5,9 +5,12 @@
 // count (and the trained adapter is the same), configs/default.json resolves to the official
 // 16 x 1000 supervised steps, the LR schedules, overfitting a handful of steps reaches the target
 // entropy, and a NaN loss stops with the last good checkpoint kept.
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <iomanip>
 #include <limits>
 #include <map>
 #include <random>
@@ -591,6 +594,40 @@ TEST(Trainer, ACheckpointStateOfTheWrongShapeIsRefusedNamingTheFileAndKey) {
     write_file_atomic(state, bad.dump());
     EXPECT_LR_ERROR(train::load_checkpoint(dir, trainer.trainable(), trainer.optimizer()), state.string() + ": " + refusal);
   }
+}
+
+// train.batch_size counts selected steps in a contrast run and whole sequences in SFT; the trainer's
+// first log line says which, with the passes over the data it makes.
+TEST(Trainer, SaysInWhatUnitBatchSizeCountsAndHowManyPassesOverTheDataItMakes) {
+  auto model = lrtest::load_tiny(lrtest::make_tiny_model("qwen2"));
+  auto modules = model::attach_lora(*model, {}, 1);
+  const auto rows = random_rows(3, model->config().vocab_size, 1);
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  auto logger = spdlog::default_logger();
+  const auto level = logger->level();
+  logger->sinks().push_back(sink);
+  logger->set_level(spdlog::level::info);
+  for (bool sequences : {false, true}) {
+    train::TrainerOptions o;
+    o.label = sequences ? "sft" : "train";
+    o.vocab = model->config().vocab_size;
+    o.rows_are_examples = sequences;
+    o.train.batch_size = 2;
+    o.train.max_steps = 5;
+    train::Trainer trainer(*model, model::lora_parameters(modules), rows, o, dist::Group());
+    int64_t examples = 0;  // a whole row each (SFT), or each of its steps (contrast)
+    for (const auto& row : rows) examples += sequences ? 1 : static_cast<int64_t>(row.steps.size());
+    EXPECT_EQ(trainer.describe().units, examples);
+    const std::string unit = sequences ? "sequences" : "selected steps";
+    std::ostringstream expected;
+    expected << o.label << ": 5 updates of 2 " << unit << " each (train.batch_size), " << std::fixed
+             << std::setprecision(2) << 10.0 / static_cast<double>(examples) << " passes over the " << examples << " "
+             << unit;
+    EXPECT_NE(log.str().find(expected.str()), std::string::npos) << "log:\n" << log.str() << "expected: " << expected.str();
+  }
+  logger->sinks().pop_back();
+  logger->set_level(level);
 }
 
 // Updates leave their loss on the device; one read of many finds the first non-finite one and

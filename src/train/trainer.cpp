@@ -139,6 +139,14 @@ Trainer::Trainer(model::CausalLM& model, io::NamedTensors trainable, const std::
   // train.batch_size is the examples of one optimizer update over all ranks and micro-batches:
   // grad_accum, the rank count and the packing change the memory and the speed, not the update.
   total_ = train::total_updates(o, examples_);
+  // The unit of train.batch_size differs between a contrast run and SFT: say which, with the passes
+  // it makes over the data (one config shared by both once gave an SFT baseline 19x the tokens).
+  if (group_.rank() == 0) {
+    const char* unit = o.rows_are_examples ? "sequences" : "selected steps";
+    spdlog::info("{}: {} updates of {} {} each (train.batch_size), {:.2f} passes over the {} {}", o.label, total_,
+                 o.train.batch_size, unit,
+                 static_cast<double>(total_) * o.train.batch_size / static_cast<double>(examples_), examples_, unit);
+  }
   for (const auto& [name, t] : trainable_) {
     LR_CHECK(t.requires_grad() && t.scalar_type() == torch::kFloat32,
              o.label << ": trainable tensor " << name << " must be fp32 and require grad");
