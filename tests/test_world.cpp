@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/hash.h"
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/model/init.h"
@@ -285,6 +286,12 @@ TEST(WorldPipeline, CiWorldRunsEveryStageAndARerunIsCached) {
   EXPECT_EQ(rejection_n, 16);
   const bool rejection_trained = fs::exists(run_dir / "rejection-sft/adapter/adapter_model.safetensors");
   EXPECT_NE(rejection_trained, fs::exists(run_dir / "rejection-sft/no-examples"));
+  // train.batch_size counts selected steps in the contrast runs (300, about 16 rollouts) but whole
+  // sequences in SFT: the baseline's stage overrides it to 16 sequences, the paper's SFT batch (the
+  // shared value once gave it ~19x the tokens). The stage's .done holds its command, run or not.
+  EXPECT_EQ(read_json_file(run_dir / "lightreasoner/config.resolved.json")["train"]["batch_size"].get<int>(), 300);
+  const std::string rejection_command = read_file(run_dir / "rejection-sft/.done");
+  EXPECT_NE(rejection_command.find("--set train.batch_size=16"), std::string::npos) << rejection_command;
   // Every variant evaluated on the whole test split, and the report has them all.
   const auto results = read_json_file(out / "results.json");
   std::vector<std::string> evaluated = {"amateur", "expert", "lightreasoner", "no-selection", "no-contrast"};
