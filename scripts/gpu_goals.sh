@@ -8,7 +8,8 @@
 # and vs an HF+PEFT loop with the same sparse-KL loss (scripts/hf_baseline_train.py); (3) the
 # paper pipeline at the real shapes with random weights, a declared fraction extrapolated to
 # 1000 rollouts × 128 tokens + 1000 updates × 16 samples (marked "extrapolated"); (4) a
-# GSM8K-sized eval (1319 prompts, fixed spread of completion lengths) continuous vs static.
+# GSM8K-sized eval (1319 prompts, fixed spread of completion lengths) continuous vs static. Each
+# decode call's prefill is also shown against its own weight GEMMs run alone (info).
 # Every figure is warmed up; ours and the peer's come from this call on this device.
 # Peak device memory per stage is printed where the benches report it.
 #
@@ -96,6 +97,10 @@ for B in $BATCHES; do
   FLOOR=$(field "$OUT/decode_$B.txt" model floor_ms "batch=$B")
   R=$(calc "$FLOOR / $MS"); row "decode b$B ms/step vs HBM floor" "${MS:-n/a}" "floor ${FLOOR:-n/a} ms (>= 0.5 of it)" "$R" \
     "$([ "$DEVICE" = cuda ] && verdict "$R" 0.5 || echo n/a)"
+  # The same call's prefill beside its own weight GEMMs run alone (where prefill's non-GEMM time goes).
+  PF=$(field "$OUT/decode_$B.txt" model prefill_tok_s "batch=$B")
+  PG=$(field "$OUT/decode_$B.txt" model prefill_of_gemms_alone "batch=$B")
+  row "prefill b$B tokens/s, of its weight GEMMs run alone" "${PF:-n/a}" "-" "${PG:-n/a}" "info"
   python3 scripts/hf_baseline_decode.py --device "$DEVICE" --shape "$PEER_SHAPE" --batch "$B" --new-tokens "$NEW" \
     --prompt-len "$PROMPT" > "$OUT/hf_decode_$B.txt" 2>&1
   if grep -q "^hf_baseline_decode:" "$OUT/hf_decode_$B.txt"; then

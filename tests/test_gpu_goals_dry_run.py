@@ -21,6 +21,7 @@ EXPECTED_ROWS = [
     "read bandwidth GB/s",
     "GEMM ",
     "decode b",
+    "prefill b",
     "LoRA train tokens/s (trajectory packing)",
     "LoRA train tokens/s, step packing",
     "LoRA train: its GEMMs alone / step time",
