@@ -45,15 +45,12 @@ endforeach()
 target_link_libraries(lr_fuzz_config PUBLIC lr_torch)  # contrast/meta reaches LibTorch headers
 target_link_libraries(lr_fuzz_torch PUBLIC lr_torch)
 
-file(GLOB LR_FUZZ_HARNESSES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.cpp)
 set(LR_FUZZ_TARGETS)
-foreach(src IN LISTS LR_FUZZ_HARNESSES)
+foreach(src IN LISTS LR_FUZZ_HARNESSES)  # and their groups: fuzz/sources.cmake
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
-  if(DEFINED LR_FUZZ_GROUP_${name})
-    target_link_libraries(${name} PRIVATE lr_fuzz_${LR_FUZZ_GROUP_${name}})
-  else()  # safetensors, sharded index, adapter config and tensors, contrast, official import: LibTorch
-    target_link_libraries(${name} PRIVATE lr_fuzz_torch)
+  target_link_libraries(${name} PRIVATE lr_fuzz_${LR_FUZZ_GROUP_${name}})
+  if(LR_FUZZ_GROUP_${name} STREQUAL "torch")
     target_precompile_headers(${name} REUSE_FROM lr_fuzz_torch)
   endif()
   target_link_options(${name} PRIVATE ${LR_FUZZ_SANITIZE} -fsanitize=fuzzer)

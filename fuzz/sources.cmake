@@ -1,8 +1,9 @@
 # What each fuzz harness links: the parsers' sources grouped into small libraries (fuzz/fuzz.cmake
 # builds them instrumented, with clang, for scripts/fuzz.sh). Kept apart from fuzz.cmake so the
 # default build reads the same lists: it writes them to <build>/fuzz_sources.txt, and the ctest entry
-# fuzz_sources_complete (scripts/check_fuzz_sources.py) checks against the default build's object
-# files that every group, with the groups it links, defines every function of ours its sources call.
+# test_fuzz_sources (tests/test_fuzz_sources.py) checks against the default build's object files that
+# every group, with the groups it links, defines every function of ours its sources and its harnesses
+# (compiled into tests/fuzz_replay) call.
 # That is how a new source file a parser starts to need shows up in CI, not at the next fuzzing run.
 
 # lr_fuzz_<group>: the sources (paths under src/, no extension), then the groups it links.
@@ -37,8 +38,16 @@ set(LR_FUZZ_GROUP_fuzz_tokenizer_load tokenizer)
 set(LR_FUZZ_GROUP_fuzz_tokenizer_encode tokenizer)
 set(LR_FUZZ_GROUP_fuzz_sentencepiece tokenizer)  # no LibTorch: loads the shim without RTLD_DEEPBIND
 set(LR_FUZZ_GROUP_fuzz_eval_grading eval)
+file(GLOB LR_FUZZ_HARNESSES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.cpp)
+foreach(src IN LISTS LR_FUZZ_HARNESSES)
+  get_filename_component(name ${src} NAME_WE)
+  if(NOT DEFINED LR_FUZZ_GROUP_${name})  # safetensors, sharded index, adapter config and tensors, contrast, official import
+    set(LR_FUZZ_GROUP_${name} torch)
+  endif()
+endforeach()
 
-# One line per group: "<group>: <linked groups> | <sources>", for scripts/check_fuzz_sources.py.
+# For tests/test_fuzz_sources.py: one line per group, "<group>: <linked groups> | <sources>", then
+# one per harness, "harness <name>: <group>".
 function(lr_write_fuzz_manifest path)
   set(text "")
   foreach(group IN LISTS LR_FUZZ_GROUPS)
@@ -46,5 +55,9 @@ function(lr_write_fuzz_manifest path)
     string(REPLACE ";" " " sources "${LR_FUZZ_SOURCES_${group}}")
     string(APPEND text "${group}: ${links} | ${sources}\n")
   endforeach()
-  file(WRITE ${path} "${text}")
+  foreach(src IN LISTS LR_FUZZ_HARNESSES)
+    get_filename_component(name ${src} NAME_WE)
+    string(APPEND text "harness ${name}: ${LR_FUZZ_GROUP_${name}}\n")
+  endforeach()
+  file(CONFIGURE OUTPUT ${path} CONTENT "${text}")
 endfunction()
