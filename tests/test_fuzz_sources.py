@@ -98,6 +98,7 @@ def main():
             if source not in by_source:
                 problems.append(f"group {group}: fuzz/sources.cmake lists {source}, but the library has no "
                                 f"src/{source}.cpp (renamed or removed?)")
+
     def closure_of(group, who):
         """The sources of `group` and of every group it links, transitively."""
         closure, pending = [], [group]
@@ -112,9 +113,9 @@ def main():
             pending.extend(groups[name][0])
         return [s for name in closure for s in groups[name][1] if s in symbols]
 
-    def check(who, group, callers):
-        """callers: (label, undefined symbols); each call into the library must land in the group."""
-        sources = closure_of(group, who)
+    def check(who, group, sources, callers):
+        """callers: (label, undefined symbols); each call into the library must land in `sources`,
+        the closure of `group`."""
         defined = set().union(*(symbols[s][0] for s in sources)) if sources else set()
         missing = {}  # defining source -> [(caller, symbol)]
         for caller, undefined in callers:
@@ -134,8 +135,8 @@ def main():
                                else ""))
 
     for group in groups:
-        check(f"group {group}", group,
-              [(f"src/{s}.cpp", symbols[s][2]) for s in closure_of(group, f"group {group}")])
+        sources = closure_of(group, f"group {group}")
+        check(f"group {group}", group, sources, [(f"src/{s}.cpp", symbols[s][2]) for s in sources])
     checked = []
     for harness, group in sorted(harnesses.items()):
         if harness not in by_harness:
@@ -143,7 +144,8 @@ def main():
         if group not in groups:
             problems.append(f"harness {harness}: group '{group}' is not defined in fuzz/sources.cmake")
             continue
-        check(f"harness {harness}", group, [(f"fuzz/{harness}.cpp", object_symbols(by_harness[harness])[2])])
+        check(f"harness {harness}", group, closure_of(group, f"harness {harness}"),
+              [(f"fuzz/{harness}.cpp", object_symbols(by_harness[harness])[2])])
         checked.append(harness)
     if problems:
         print("\n".join(problems))
