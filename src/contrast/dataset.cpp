@@ -23,7 +23,9 @@ nlohmann::ordered_json rounded(const std::vector<double>& values, int digits) {
   return out;
 }
 
-const Json& required(const Json& object, const std::string& key, const std::string& where) {
+// The key is a literal: a std::string parameter would make every call bind the returned reference
+// beside a temporary, which GCC 13+ reports as possibly dangling (-Wdangling-reference).
+const Json& required(const Json& object, const char* key, const std::string& where) {
   auto it = object.find(key);
   LR_CHECK(it != object.end(), where << ": missing field '" << key << "'");
   return *it;

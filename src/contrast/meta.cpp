@@ -144,7 +144,7 @@ std::filesystem::path meta_path_for(const std::filesystem::path& dataset_path) {
   return dataset_path.parent_path() / (dataset_path.stem().string() + ".meta.json");
 }
 
-const Json& meta_setting(const ContrastMeta& meta, const std::string& key) {
+const Json& meta_setting(const ContrastMeta& meta, const char* key) {
   const Json* at = &meta.settings;
   std::string part;
   std::stringstream in(key);

@@ -158,7 +158,7 @@ torch::Tensor CausalLM::forward(const torch::Tensor& input_ids, const torch::Ten
   } else {
     rope = rope_for(positions, past + T);
   }
-  auto h = run_layers(model->embed_tokens->forward(ids), rope, AttentionMask{mask}, cache);  // [B, T, d]
+  auto h = run_layers(model->embed_tokens->forward(ids), rope, AttentionMask::from_additive(mask), cache);  // [B, T, d]
   if (cache != nullptr) cache->advance(T);
   return h;
 }
@@ -313,7 +313,7 @@ torch::Tensor CausalLM::prefill_slots(const torch::Tensor& input_ids, const std:
   auto ids = input_ids.to(device, torch::kInt64);
   cache.begin_prefill(rows, lengths, T);
   auto positions = torch::arange(T, torch::TensorOptions().dtype(torch::kInt64).device(device)).unsqueeze(0).expand({n, T});
-  auto h = run_layers(model->embed_tokens->forward(ids), rope_for(positions, T), AttentionMask{causal_mask(T, dtype(), device)},
+  auto h = run_layers(model->embed_tokens->forward(ids), rope_for(positions, T), AttentionMask::from_additive(causal_mask(T, dtype(), device)),
                       &cache);
   cache.finish();
   return h;
@@ -326,7 +326,7 @@ torch::Tensor CausalLM::decode_slots(const torch::Tensor& tokens, SlotCache& cac
   check_sliding_window(span);
   auto mask = decode_mask(positions, span, dtype());  // [active, 1, 1, span]
   auto rope = rope_for(positions.view({active, 1}), span);
-  auto h = run_layers(model->embed_tokens->forward(tokens.view({active, 1})), rope, AttentionMask{mask}, &cache);  // [active, 1, d]
+  auto h = run_layers(model->embed_tokens->forward(tokens.view({active, 1})), rope, AttentionMask::from_additive(mask), &cache);  // [active, 1, d]
   cache.finish();
   return h.select(1, 0);
 }

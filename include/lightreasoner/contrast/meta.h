@@ -56,7 +56,7 @@ ContrastMeta meta_from_json(const io::Json& json, const std::string& where);
 void write_meta(const std::filesystem::path& path, const ContrastMeta& meta);  // atomic
 ContrastMeta read_meta(const std::filesystem::path& path);
 // One recorded setting by its dotted config key ("selection.beta"); throws when absent.
-const io::Json& meta_setting(const ContrastMeta& meta, const std::string& key);
+const io::Json& meta_setting(const ContrastMeta& meta, const char* key);  // a literal, e.g. "selection.beta"
 // "dir/contrast.jsonl" → "dir/contrast.meta.json".
 std::filesystem::path meta_path_for(const std::filesystem::path& dataset_path);
 

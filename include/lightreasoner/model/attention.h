@@ -24,6 +24,11 @@ struct AttentionMask {
   torch::Tensor to_rows;       // [B*T] int64: the flat [n*L] slot of each token
   int64_t sequences = 0, length = 0;  // n, L
   bool per_sequence() const { return to_sequences.defined(); }
+  static AttentionMask from_additive(torch::Tensor mask) {  // whole rows: no per-sequence layout
+    AttentionMask out;
+    out.additive = std::move(mask);
+    return out;
+  }
 };
 const char* attention_backend_name(AttentionBackend backend);
 AttentionBackend parse_attention_backend(const std::string& name);  // "reference" | "grouped" | "sdpa"
