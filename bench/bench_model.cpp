@@ -93,46 +93,28 @@ std::vector<std::vector<int64_t>> prompts(int64_t batch, int64_t length, int64_t
   return out;
 }
 
-// Best-of-`repeats` seconds of prefill's weight GEMMs alone, over the model's own weights: every layer's
-// q/k/v, o, gate/up and down projections on `rows` tokens, then lm_head on `batch` rows; no other op in
-// between. Each layer's weights are distinct, so they come from memory as in a real prefill, not from
-// a cache warmed by the previous call: the GEMM rate prefill could reach if every other op were free.
+// Best-of-`repeats` seconds of prefill's weight GEMMs alone, through the model's own projections
+// (the fused q/k/v and gate/up where prefill uses them): every layer's on `rows` tokens, then lm_head
+// on `batch` rows; no other op in between. Each layer's weights are distinct, so they come from
+// memory as in a real prefill, not from a cache warmed by the previous call: the GEMM rate prefill
+// could reach if every other op were free.
 double weight_gemms_seconds(model::CausalLM& lm, int64_t rows, int64_t batch, int repeats, const torch::Device& device) {
   c10::InferenceMode inference;
-  struct Layer {
-    torch::Tensor qkv, qkv_bias, o, o_bias, gate_up, gate_up_bias, down, down_bias;
-  };
-  auto fuse = [](std::initializer_list<torch::Tensor> parts) {
-    for (const auto& t : parts)
-      if (!t.defined()) return torch::Tensor();
-    return torch::cat(std::vector<torch::Tensor>(parts));
-  };
-  std::vector<Layer> layers;
-  for (const auto& layer : lm.model->layers) {
-    const auto& a = *layer->self_attn;
-    const auto& m = *layer->mlp;
-    layers.push_back({fuse({a.q_proj->weight, a.k_proj->weight, a.v_proj->weight}),
-                      fuse({a.q_proj->bias, a.k_proj->bias, a.v_proj->bias}), a.o_proj->weight, a.o_proj->bias,
-                      fuse({m.gate_proj->weight, m.up_proj->weight}), fuse({m.gate_proj->bias, m.up_proj->bias}),
-                      m.down_proj->weight, m.down_proj->bias});
-  }
-  const auto& first = layers.front();
-  auto options = first.qkv.options();
-  auto x = torch::randn({rows, first.qkv.size(1)}, options), attn = torch::randn({rows, first.o.size(1)}, options);
-  auto mlp = torch::randn({rows, first.down.size(1)}, options), last = torch::randn({batch, first.qkv.size(1)}, options);
-  auto head = lm.lm_head_weight();
-  namespace F = torch::nn::functional;
+  const auto& config = lm.config();
+  auto options = torch::TensorOptions().dtype(lm.dtype()).device(device);
+  auto x = torch::randn({rows, config.hidden_size}, options), attn = torch::randn({rows, config.q_dim()}, options);
+  auto mlp = torch::randn({rows, config.intermediate_size}, options), last = torch::randn({batch, config.hidden_size}, options);
   double best = 1e30;
   for (int r = 0; r <= repeats; ++r) {  // the first pass is the warm-up
     sync(device);
     auto start = Clock::now();
-    for (const auto& l : layers) {
-      (void)F::linear(x, l.qkv, l.qkv_bias);
-      (void)F::linear(attn, l.o, l.o_bias);
-      (void)F::linear(x, l.gate_up, l.gate_up_bias);
-      (void)F::linear(mlp, l.down, l.down_bias);
+    for (const auto& layer : lm.model->layers) {
+      (void)layer->self_attn->qkv.forward(x);
+      (void)layer->self_attn->o_proj->forward(attn);
+      (void)layer->mlp->gate_up.forward(x);
+      (void)layer->mlp->down_proj->forward(mlp);
     }
-    (void)F::linear(last, head);
+    (void)lm.logits(last);
     sync(device);
     if (r > 0) best = std::min(best, seconds_since(start));
   }

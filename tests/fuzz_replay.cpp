@@ -15,11 +15,16 @@
 #include <iterator>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+// The generated table (tests/CMakeLists.txt): LR_FUZZ_HARNESS(name) for each harness compiled here,
+// LR_FUZZ_NOT_REPLAYED(name, "why") for each that cannot run in this process.
 #define LR_FUZZ_HARNESS(name) extern "C" int lr_fuzz_entry_##name(const uint8_t* data, size_t size);
+#define LR_FUZZ_NOT_REPLAYED(name, why)
 #include "fuzz_replay_harnesses.h"
 #undef LR_FUZZ_HARNESS
+#undef LR_FUZZ_NOT_REPLAYED
 
 namespace {
 
@@ -30,13 +35,19 @@ struct Harness {
 
 const Harness kHarnesses[] = {
 #define LR_FUZZ_HARNESS(name) {#name, lr_fuzz_entry_##name},
+#define LR_FUZZ_NOT_REPLAYED(name, why)
 #include "fuzz_replay_harnesses.h"
 #undef LR_FUZZ_HARNESS
+#undef LR_FUZZ_NOT_REPLAYED
 };
 
-// Harnesses compiled here but whose inputs cannot be replayed in this process, with the reason.
-const std::pair<const char*, const char*> kNotReplayed[] = {
-    {"fuzz_sentencepiece", "it needs a process without LibTorch (the shim then loads without RTLD_DEEPBIND)"},
+// Harnesses whose inputs cannot be replayed in this process (not compiled here), with the reason.
+const std::vector<std::pair<const char*, const char*>> kNotReplayed = {  // may be empty
+#define LR_FUZZ_HARNESS(name)
+#define LR_FUZZ_NOT_REPLAYED(name, why) {#name, why},
+#include "fuzz_replay_harnesses.h"
+#undef LR_FUZZ_HARNESS
+#undef LR_FUZZ_NOT_REPLAYED
 };
 
 std::string read_bytes(const std::filesystem::path& path) {
