@@ -82,7 +82,7 @@ data=$world/data
 stage "world: generate problems and corpora" "$data" \
   lr world generate --out "$data" --seed "$WORLD_SEED" --train "$WORLD_TRAIN" --valid "$WORLD_VALID" --test "$WORLD_TEST" \
     --corpora --fact-documents "$FACT_DOCS" --math-general-share "$MATH_GENERAL_SHARE" \
-    --reasoned-answer-share "$REASONED_ANSWER_SHARE"
+    --reasoned-answer-share "$REASONED_ANSWER_SHARE" ${REASONED_ANSWERS_IN:+--reasoned-answers-in "$REASONED_ANSWERS_IN"}
 stage "world: train the tokenizer" "$world/tokenizer" \
   lr world tokenizer --corpus "$data/lineage-corpus.txt" --out "$world/tokenizer" --vocab-size "$WORLD_VOCAB"
 eval_data=$data/$split.jsonl

@@ -192,6 +192,45 @@ TEST(WorldCorpora, GeneralWorksTheChosenShareOfAnswersMathWorksSolutionsAndInstr
   EXPECT_LR_ERROR(world::lineage_corpora(splits.train, o), "general share of the math corpus");
 }
 
+TEST(WorldCorpora, WorkedAnswersPlacedInMathLeaveTheGeneralCorpusWithBareAnswersOnlyAndMoveTheSameDocuments) {
+  const auto splits = world::generate_world(small_world(12));
+  world::LineageOptions o;
+  o.seed = 12;
+  o.fact_documents = 30;
+  o.math_general_share = 0.25;
+  o.reasoned_answer_share = 0.2;
+  const auto in_general = world::lineage_corpora(splits.train, o);
+  o.reasoned_answers_in = world::ReasonedAnswersIn::math;
+  const auto in_math = world::lineage_corpora(splits.train, o);
+  const std::regex worked_answer(R"(^Question: [^\n]*\nAnswer: [A-Z][^\n]* = \d+[\s\S]*\nThe answer is \d+\.$)");
+  const std::regex bare_answer(R"(^Question: [^\n]*\nAnswer: \d+$)");
+  std::multiset<std::string> worked_moved, worked_expected;
+  int bare_in_general = 0;
+  for (const auto& r : in_math.general) {
+    EXPECT_FALSE(std::regex_search(r.text, worked_answer)) << "a worked answer left in the general corpus: " << r.text;
+    bare_in_general += std::regex_search(r.text, bare_answer);
+  }
+  EXPECT_EQ(bare_in_general, 280);  // 350 question/answer documents, 70 of them moved
+  EXPECT_EQ(in_math.general.size(), 700u + 280u + 30u);
+  int solutions = 0, general_in_math = 0;
+  for (const auto& r : in_math.math) {
+    if (!r.prompt.empty()) {
+      ++solutions;
+    } else if (std::regex_search(r.text, worked_answer)) {
+      worked_moved.insert(r.text);
+    } else {
+      ++general_in_math;
+    }
+  }
+  for (const auto& r : in_general.general)
+    if (std::regex_search(r.text, worked_answer)) worked_expected.insert(r.text);
+  EXPECT_EQ(solutions, 350);
+  EXPECT_EQ(worked_moved.size(), 70u);
+  EXPECT_EQ(worked_moved, worked_expected) << "the same worked documents, in the other corpus";
+  EXPECT_EQ(general_in_math, 140);  // (350 solutions + 70 worked answers) * 0.25 / 0.75
+  EXPECT_EQ(in_math.instruct.size(), in_general.instruct.size());
+}
+
 TEST(WorldInit, ShapeOverridesBuildTheAskedModelAndRejectBadShapes) {
   model::ShapeOverrides o;
   o.vocab_size = 160;

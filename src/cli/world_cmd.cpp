@@ -26,6 +26,7 @@ struct WorldArgs {
   world::WorldOptions world;
   bool corpora = false;
   world::LineageOptions lineage;
+  std::string reasoned_answers_in = "general";  // lineage.reasoned_answers_in, by name
   std::string data_out;
   std::string corpus;
   std::string tokenizer_out;
@@ -64,6 +65,8 @@ void run_generate(const WorldArgs& args) {
   if (args.corpora) {
     world::LineageOptions lineage = args.lineage;
     lineage.seed = args.world.seed;
+    lineage.reasoned_answers_in =
+        args.reasoned_answers_in == "math" ? world::ReasonedAnswersIn::math : world::ReasonedAnswersIn::general;
     const auto c = world::lineage_corpora(splits.train, lineage);
     write_file_atomic(out / "general.jsonl", to_jsonl(c.general));
     write_file_atomic(out / "math.jsonl", to_jsonl(c.math));
@@ -124,6 +127,11 @@ Command make_world_command(CLI::App& root, const GlobalOptions& /*global*/) {
   generate->add_option("--reasoned-answer-share", args->lineage.reasoned_answer_share,
                        "--corpora: share of the general question/answer documents answered with a worked solution")
       ->capture_default_str();
+  generate
+      ->add_option("--reasoned-answers-in", args->reasoned_answers_in,
+                   "--corpora: the corpus holding the worked question/answer documents (math: the general base never sees one)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"general", "math"}));
   generate->add_option("--test-percent", args->world.test_percent, "share of question space reserved for test")
       ->capture_default_str();
   CLI::App* tok = app->add_subcommand("tokenizer", "train the world's sentencepiece tokenizer (runs spm_train)");

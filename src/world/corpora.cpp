@@ -78,8 +78,11 @@ LineageCorpora lineage_corpora(const std::vector<WorldProblem>& train, const Lin
     const auto& p = train[i];
     c.general.push_back({p.id + "-story", "", p.question});
     if (i % 2 == 0) {
-      const std::string answer = reasoned[i / 2] ? worked_solution(p) : std::to_string(p.result);
-      c.general.push_back({p.id + "-qa", "", "Question: " + p.question + "\nAnswer: " + answer});
+      const bool worked = reasoned[i / 2];
+      const std::string answer = worked ? worked_solution(p) : std::to_string(p.result);
+      // A document, trained whole, in either corpus.
+      auto& corpus = worked && options.reasoned_answers_in == ReasonedAnswersIn::math ? c.math : c.general;
+      corpus.push_back({p.id + "-qa", "", "Question: " + p.question + "\nAnswer: " + answer});
     } else {
       // The question framed as in the general corpus, the worked solution after "Solution:"; only the
       // solution is supervised (what the expert must learn is solving, not the questions).
@@ -93,10 +96,11 @@ LineageCorpora lineage_corpora(const std::vector<WorldProblem>& train, const Lin
     for (int k = 0; k < 5; ++k) text += (k ? " " : "") + fact(state);
     c.general.push_back({"fact-" + std::to_string(d), "", text});
   }
-  // The math corpus: its solutions plus general documents making up math_general_share of it,
-  // drawn without replacement in a seeded order.
-  const auto solutions = static_cast<double>(c.math.size());
-  auto wanted = static_cast<int64_t>(solutions * options.math_general_share / (1.0 - options.math_general_share));
+  // The math corpus: its solutions (and, with ReasonedAnswersIn::math, the worked question/answer
+  // documents) plus general documents making up math_general_share of it, drawn without replacement
+  // in a seeded order.
+  const auto own = static_cast<double>(c.math.size());
+  auto wanted = static_cast<int64_t>(own * options.math_general_share / (1.0 - options.math_general_share));
   wanted = std::min<int64_t>(wanted, static_cast<int64_t>(c.general.size()));
   const auto order = shuffled_indices(c.general.size(), state);
   for (int64_t j = 0; j < wanted; ++j) c.math.push_back(c.general[order[static_cast<size_t>(j)]]);

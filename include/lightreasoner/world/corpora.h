@@ -5,8 +5,10 @@
 //    base model G is trained on;
 //  - math: worked solutions after "Solution:" ("Question: ...\nSolution:" → " ...\nThe answer is
 //    N.", the solution supervised), mixed with a share of the general documents — what the expert
-//    E = G continued sees. Outside the general corpus's reasoned share, no document puts a worked
-//    solution after "Answer:";
+//    E = G continued sees. Outside the reasoned share, no document puts a worked solution after
+//    "Answer:". With ReasonedAnswersIn::math the reasoned question/answer documents are moved from
+//    the general corpus to the math corpus: G never sees a worked answer after "Answer:", E does
+//    (the paper's setting where the ancestor lacks the expert's reasoning mode);
 //  - instruct: the question in the evaluation format with the worked solution as the completion
 //    ("Question: ...\nAnswer:" → " ...\nThe answer is N.") — the stronger, format-tuned amateur's data.
 // Every record is (prompt, text) for `sft` with the `plain` template: an empty prompt makes a
@@ -27,6 +29,9 @@ struct CorpusRecord {
   std::string text;    // the supervised completion
 };
 
+// Which corpus holds the question/answer documents answered with a worked solution.
+enum class ReasonedAnswersIn { general, math };
+
 struct LineageOptions {
   uint64_t seed = 0;
   int64_t fact_documents = 4000;       // documents of 5 arithmetic facts each
@@ -35,6 +40,7 @@ struct LineageOptions {
   // them. 0: every answer is the bare number (then nothing the expert learns makes it start a worked
   // solution after "Answer:", and LightReasoner has no latent mode to bring out; see README).
   double reasoned_answer_share = 0;
+  ReasonedAnswersIn reasoned_answers_in = ReasonedAnswersIn::general;
 };
 
 struct LineageCorpora {
