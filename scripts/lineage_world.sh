@@ -16,8 +16,10 @@
 # the same LoRA budget; scripts/lineage_report.py writes the tables (paired intervals, the
 # reasoning-first rate, target shapes, gold path).
 #
-# usage: scripts/lineage_world.sh [--ci] [--seed N]... [--split valid|test] [--models-only] [--out DIR] [--bin PATH]
+# usage: scripts/lineage_world.sh [--ci] [--ancestor] [--seed N]... [--split valid|test] [--models-only] [--out DIR] [--bin PATH]
 #   --ci           the CI-sized world (tiny models, few steps; tests/test_world.cpp runs it)
+#   --ancestor     the ancestor world: the worked "Answer:" documents only in the math corpus, so G
+#                  lacks the expert's reasoning mode (REASONED_ANSWERS_IN=math; default out runs/lineage-ancestor)
 #   --seed N       run seed (model inits, training order); repeat for several; default 1
 #   --split S      evaluate on valid (choosing sizes) or test (the reported runs; default)
 #   --models-only  train and evaluate the models only, no LightReasoner run (baseline-only choices)
@@ -36,6 +38,7 @@ bin=build/lightreasoner
 while [ $# -gt 0 ]; do
   case "$1" in
     --ci) profile=ci ;;
+    --ancestor) REASONED_ANSWERS_IN=math ;;
     --seed) seeds+=("$2"); shift ;;
     --split) split="$2"; shift ;;
     --models-only) models_only=1 ;;
@@ -53,7 +56,12 @@ case "$split" in valid|test) ;; *) echo "lineage_world: --split must be valid or
 # ---- sizes (full: the README's world, chosen on valid; ci: just enough to exercise every stage) ----
 if [ "$profile" = full ]; then
   : "${WORLD_TRAIN:=20000}" "${WORLD_VALID:=1000}" "${WORLD_TEST:=1000}" "${WORLD_VOCAB:=384}" "${FACT_DOCS:=4000}"
-  # The reasoned share and E's steps were chosen on valid (seed 1) by the README's baseline-only criteria.
+  # The reasoned share and E's steps were chosen on valid (seed 1) by the README's baseline-only
+  # criteria, for each placement of the worked answers.
+  if [ "${REASONED_ANSWERS_IN:-general}" = math ]; then
+    : "${REASONED_ANSWER_SHARE:=0.06}"
+    out=${out:-runs/lineage-ancestor}
+  fi
   : "${MATH_GENERAL_SHARE:=0.25}" "${REASONED_ANSWER_SHARE:=0.45}"
   : "${G_SHAPE:=--hidden-size 64 --intermediate-size 128 --layers 2 --heads 4 --kv-heads 2}"
   : "${A_SHAPE:=--hidden-size 32 --intermediate-size 64 --layers 2 --heads 4 --kv-heads 2}"
