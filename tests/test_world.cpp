@@ -433,4 +433,26 @@ TEST(WorldPipeline, CiLineageWorldRunsEveryModelVariantAndReport) {
   EXPECT_EQ(second.find(" ...\n"), std::string::npos) << second;
 }
 
+TEST(WorldPipeline, AncestorLineageWorldPutsTheWorkedAnswersInTheMathCorpusOnly) {
+  LR_SKIP_WITHOUT_SENTENCEPIECE();  // the world trains and uses a sentencepiece tokenizer
+  if (std::system("command -v spm_train > /dev/null 2>&1") != 0) GTEST_SKIP() << "spm_train not on PATH";
+  const fs::path out = lrtest::temp_dir();
+  const std::string command = std::string("bash '") + LR_SOURCE_DIR +
+                              "/scripts/lineage_world.sh' --ci --ancestor --models-only --split valid --out '" +
+                              out.string() + "' --bin '" + LR_BINARY + "' 2>&1";
+  const std::string log = run_script(command);
+  // A worked answer after "Answer:" as the corpora write it (a document is its "answer" field, sft's
+  // plain template); the general base must never see one.
+  const std::regex worked(R"(\nAnswer: [A-Z][^\n]* = )");
+  int worked_in_general = 0, worked_in_math = 0;
+  for (const auto& r : io::read_jsonl(out / "world/data/general.jsonl"))
+    worked_in_general += std::regex_search(r.string_field("answer"), worked);
+  for (const auto& r : io::read_jsonl(out / "world/data/math.jsonl"))
+    worked_in_math += std::regex_search(r.string_field("answer"), worked);
+  EXPECT_EQ(worked_in_general, 0);
+  EXPECT_EQ(worked_in_math, 40);  // the CI world's 200 question/answer problems at share 0.2
+  EXPECT_TRUE(fs::exists(out / "seed-1/eval-valid/E/summary.json")) << log;
+  EXPECT_FALSE(fs::exists(out / "seed-1/lr-G")) << "--models-only ran a LightReasoner variant";
+}
+
 }  // namespace
