@@ -6,7 +6,7 @@ within each seed) and McNemar's exact test per seed; the reasoning-first rate (t
 "Answer:" starts with a word, not a number) and the accuracy given reasoning-first, so that "the
 method brought out a latent mode" is told apart from "the method taught arithmetic"; the contrast
 targets' shape (selected-step rate, single-token share, t = 0); the gold-path table of world_report.py;
-and each prediction of the README checked by the rule written there. Every figure is read from the
+and each prediction of docs/worlds.md checked by the rule written there. Every figure is read from the
 runs' own files (eval predictions.jsonl / summary.json, contrast.jsonl, inspect.json, .done times).
 
 usage: lineage_report.py OUT SPLIT seed-1 [seed-2 ...]     (SPLIT: valid or test)
@@ -33,7 +33,8 @@ VARIANTS = [("lr-G", "+ LightReasoner, amateur G (main)"),
             ("rejection-sft", "+ rejection-sampled SFT (same LoRA)"),
             ("lr-A", "+ LightReasoner, amateur A (small general)"),
             ("lr-W", "+ LightReasoner, amateur W (same-domain weaker)"),
-            ("lr-S", "+ LightReasoner, amateur S (stronger)")]
+            ("lr-S", "+ LightReasoner, amateur S (stronger)"),
+            ("lr-G-t1", "+ LightReasoner, amateur G, t = 0 skipped (the official code's default)")]
 BOOTSTRAP_REPS = 2000
 
 
@@ -237,7 +238,7 @@ def upper(c):
 
 
 def predictions(per_seed, seeds):
-    """The README's predictions, each checked by the rule written there before the test runs."""
+    """docs/worlds.md's predictions, each checked by the rule written there before the test runs."""
     lr = compare(per_seed, seeds, "lr-G")
     rows = []
 
@@ -290,7 +291,7 @@ def main():
           f"with a paired bootstrap 95% interval ({BOOTSTRAP_REPS} resamples of the problems within each seed); "
           "McNemar: exact two-sided test on the discordant problems, per seed.", "",
           main_table(per_seed, seeds), "",
-          "## The README's predictions, checked", "", predictions(per_seed, seeds), "",
+          "## The predictions (docs/worlds.md), checked", "", predictions(per_seed, seeds), "",
           "## What the contrast targets look like", "", target_table(per_seed, seeds), ""]
     if any(per_seed[s]["gold_path"] for s in seeds):
         md += ["## Where the contrast targets point (gold path, no-selection run, amateur G)", "",

@@ -13,7 +13,7 @@
 # Then, zero-shot "Question: {q}\nAnswer:" (the base-model setting, greedy, GSM8K grading):
 # baseline E; LightReasoner with amateur G (the main run), with A, W and S (Table 5's sweep);
 # its ablations without selection, without contrast, neither (Table 6); rejection-sampled SFT with
-# the same LoRA budget; scripts/lineage_report.py writes the tables (paired intervals, the
+# the same LoRA budget; amateur G with t = 0 skipped (the official code's default); scripts/lineage_report.py writes the tables (paired intervals, the
 # reasoning-first rate, target shapes, gold path).
 #
 # usage: scripts/lineage_world.sh [--ci] [--ancestor] [--seed N]... [--split valid|test] [--models-only] [--out DIR] [--bin PATH]
@@ -53,10 +53,10 @@ done
 case "$split" in valid|test) ;; *) echo "lineage_world: --split must be valid or test, got '$split'" >&2; exit 2 ;; esac
 [ -x "$bin" ] || { echo "lineage_world: $bin not found; build first (cmake --build build) or pass --bin" >&2; exit 2; }
 
-# ---- sizes (full: the README's world, chosen on valid; ci: just enough to exercise every stage) ----
+# ---- sizes (full: docs/worlds.md's world, chosen on valid; ci: just enough to exercise every stage) ----
 if [ "$profile" = full ]; then
   : "${WORLD_TRAIN:=20000}" "${WORLD_VALID:=1000}" "${WORLD_TEST:=1000}" "${WORLD_VOCAB:=384}" "${FACT_DOCS:=4000}"
-  # The reasoned share and E's steps were chosen on valid (seed 1) by the README's baseline-only
+  # The reasoned share and E's steps were chosen on valid (seed 1) by docs/worlds.md's baseline-only
   # criteria, for each placement of the worked answers.
   if [ "${REASONED_ANSWERS_IN:-general}" = math ]; then
     : "${REASONED_ANSWER_SHARE:=0.06}"
@@ -178,6 +178,9 @@ for seed in "${seeds[@]}"; do
   stage "baseline: rejection-sampled SFT (same LoRA)" "$run/rejection-sft" \
     rejection_run "$run/rejection-sft" "${common[@]}" --set sft.source=rejection
   evaluate rejection-sft "$run/E/model" "$run/rejection-sft/adapter"
+  # The official code's default: t = 0 never selected (configs/default.json). Last, so that adding
+  # it re-ran no earlier stage.
+  variant lr-G-t1 "$run/G/model" --set sample.skip_first_step=true
 done
 
 lineage_reference_ids() {  # the train split's reference solutions as token ids (the report's gold path)

@@ -35,9 +35,9 @@ done
 [ ${#seeds[@]} -gt 0 ] || seeds=(1)
 [ -x "$bin" ] || { echo "toy_world: $bin not found; build first (cmake --build build) or pass --bin" >&2; exit 2; }
 
-# ---- sizes (full: the README's world; ci: just enough to exercise every stage) ----
+# ---- sizes (full: docs/worlds.md's world; ci: just enough to exercise every stage) ----
 if [ "$profile" = full ]; then
-  # Chosen on the valid split only (README, "Toy world"): the expert's SFT has a sharp transition
+  # Chosen on the valid split only (docs/worlds.md, the instruct-analog world): the expert's SFT has a sharp transition
   # whose step depends on the seed (d 64 at 1500 steps: 47/12/20% on valid for seeds 1-3); at 3000
   # steps every seed tried is past it (79/56/89%). The amateur is a smaller model trained a third as
   # long (4-5%). LightReasoner: 500 problems, 200 LoRA steps at lr 2e-4 (lr 1e-3 cost an expert 4
@@ -113,7 +113,7 @@ for seed in "${seeds[@]}"; do
     contrast_run "$run/no-contrast" "${common[@]}" --set target.kind=expert
   # train.batch_size counts selected steps for the contrast runs (300, about 16 rollouts) but whole
   # sequences for SFT: 16 sequences per update keeps the baseline at the same updates and about the
-  # same tokens (the paper's SFT, and the README's table), not 300 sequences, ~19x the tokens.
+  # same tokens (the paper's SFT, and docs/worlds.md's table), not 300 sequences, ~19x the tokens.
   stage "baseline: rejection-sampled SFT (same LoRA)" "$run/rejection-sft" \
     rejection_run "$run/rejection-sft" "${common[@]}" --set sft.source=rejection --set train.batch_size=16
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cheap test of the instruct-analog world's "not nested" diagnosis (README): there, every
+# The cheap test of the instruct-analog world's "not nested" diagnosis (docs/worlds.md): there, every
 # amateur was a separately initialised model, and the contrast argmax was right less often than the
 # expert's own at its uncertain gold-path steps — explained as "small models trained from scratch
 # learn different skills, not nested ones". Here the amateur is the expert's *own* run at an early

@@ -417,18 +417,28 @@ TEST(WorldPipeline, CiLineageWorldRunsEveryModelVariantAndReport) {
   EXPECT_EQ(read_json_file(run_dir / "S/config.resolved.json")["expert"]["path"], (run_dir / "E/model").string());
   EXPECT_GT(model::load_model_config(run_dir / "E/model").hidden_size, model::load_model_config(run_dir / "W/model").hidden_size);
   // Every LightReasoner variant sampled 16 problems with t = 0 eligible, and trained an adapter.
-  for (const char* v : {"lr-G", "no-contrast", "no-selection", "neither", "lr-A", "lr-W", "lr-S"}) {
+  for (const char* v : {"lr-G", "no-contrast", "no-selection", "neither", "lr-A", "lr-W", "lr-S", "lr-G-t1"}) {
     const auto meta = read_json_file(run_dir / v / "contrast.meta.json");
     EXPECT_EQ(meta["counts"]["problems"].get<int>(), 16) << v;
     EXPECT_TRUE(fs::exists(run_dir / v / "adapter/adapter_model.safetensors")) << v;
   }
+  // The official default's variant keeps no t = 0 step; the main run, with the same amateur, does.
+  const auto kept_at_t0 = [&](const char* v) {
+    int kept = 0;
+    for (const auto& r : io::read_jsonl(run_dir / v / "contrast.jsonl"))
+      for (const auto& step : r.field("steps")) kept += step["t"].get<int>() == 0;
+    return kept;
+  };
+  EXPECT_EQ(kept_at_t0("lr-G-t1"), 0);
+  EXPECT_GT(kept_at_t0("lr-G"), 0);
   const auto results = read_json_file(out / "results-test.json");
-  for (const char* v : {"G", "E", "A", "W", "S", "lr-G", "no-contrast", "no-selection", "neither", "lr-A", "lr-W", "lr-S"}) {
+  for (const char* v : {"G", "E", "A", "W", "S", "lr-G", "no-contrast", "no-selection", "neither", "lr-A", "lr-W", "lr-S",
+                        "lr-G-t1"}) {
     const auto& row = results["per_seed"]["seed-2"][v];
     EXPECT_EQ(row["n"].get<int>(), 24) << v;
     EXPECT_TRUE(row["reasoning_first"].is_number()) << v;
   }
-  EXPECT_NE(first.find("The README's predictions, checked"), std::string::npos) << first;
+  EXPECT_NE(first.find("The predictions (docs/worlds.md), checked"), std::string::npos) << first;
   const std::string second = run_script(command);
   EXPECT_EQ(second.find(" ...\n"), std::string::npos) << second;
 }
