@@ -117,13 +117,20 @@ TEST(WorldGenerator, CheckerCatchesWrongArithmeticAndWrongFinalAnswer) {
   EXPECT_LR_ERROR(world::generate_world(bad), "test_percent");
 }
 
-TEST(WorldCorpora, GeneralWorksTheChosenShareOfAnswersMathWorksSolutionsAndInstructPutsThemAfterAnswer) {
-  const auto splits = world::generate_world(small_world(12));
+// The corpora tests' options: 700 train problems (small_world(12)), 30 fact documents, a fifth of the
+// 350 question/answer documents worked.
+world::LineageOptions small_corpora_options() {
   world::LineageOptions o;
   o.seed = 12;
   o.fact_documents = 30;
   o.math_general_share = 0.25;
   o.reasoned_answer_share = 0.2;
+  return o;
+}
+
+TEST(WorldCorpora, GeneralWorksTheChosenShareOfAnswersMathWorksSolutionsAndInstructPutsThemAfterAnswer) {
+  const auto splits = world::generate_world(small_world(12));
+  auto o = small_corpora_options();
   const auto c = world::lineage_corpora(splits.train, o);
   const auto again = world::lineage_corpora(splits.train, o);
   ASSERT_EQ(c.math.size(), again.math.size());
@@ -194,11 +201,7 @@ TEST(WorldCorpora, GeneralWorksTheChosenShareOfAnswersMathWorksSolutionsAndInstr
 
 TEST(WorldCorpora, WorkedAnswersPlacedInMathLeaveTheGeneralCorpusWithBareAnswersOnlyAndMoveTheSameDocuments) {
   const auto splits = world::generate_world(small_world(12));
-  world::LineageOptions o;
-  o.seed = 12;
-  o.fact_documents = 30;
-  o.math_general_share = 0.25;
-  o.reasoned_answer_share = 0.2;
+  auto o = small_corpora_options();
   const auto in_general = world::lineage_corpora(splits.train, o);
   o.reasoned_answers_in = world::ReasonedAnswersIn::math;
   const auto in_math = world::lineage_corpora(splits.train, o);
