@@ -184,6 +184,22 @@ TEST(Cli, ConfigErrorsExitNonZeroWithOneLoggedLine) {
   EXPECT_EQ(r.output.find("error", first + 1), std::string::npos) << "error logged more than once:\n" << r.output;
 }
 
+TEST(Cli, EveryModelRecipeNamesTheKeyOfAModelDirectoryThatIsNotThere) {
+  // configs/default.json names models/Qwen2.5-Math-1.5B, which a clone does not have.
+  const std::string config = (std::filesystem::path(LR_SOURCE_DIR) / "configs/default.json").string();
+  const auto out = lrtest::temp_dir();
+  for (const std::string recipe : {"sample", "train", "sft", "eval"}) {
+    std::string args = "--threads 1 " + recipe + " --config '" + config + "' --set output_dir='" + (out / recipe).string() + "'";
+    if (recipe == "eval") args = "--threads 1 eval --config '" + config + "' --data '" + LR_SOURCE_DIR +
+                                 "/data/gsm8k/test.jsonl' --out '" + (out / recipe).string() + "'";
+    const auto r = lrtest::run_binary(args);
+    EXPECT_EQ(r.exit_code, 1) << recipe << ": " << r.output;
+    EXPECT_NE(r.output.find("= 'models/Qwen2.5-Math-1.5B' (a relative path, read from "), std::string::npos)
+        << recipe << ": " << r.output;
+    EXPECT_NE(r.output.find("expert.path"), std::string::npos) << recipe << ": " << r.output;
+  }
+}
+
 TEST(Cli, ConfigPrintsResolvedConfigWithGlobalOverrides) {
   auto r = lrtest::run_binary("--seed 7 --device cpu config --set optim.lr=0.001");
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -283,3 +283,18 @@ TEST(Sample, BadInputs) {
   // Missing required paths.
   EXPECT_LR_ERROR(pipeline::run_sample(config::load_run_config("")), "sample needs expert.path");
 }
+
+TEST(Sample, AModelDirectoryThatIsNotThereIsNamedByItsKeyAndARelativeOneByWhereItWasRead) {
+  auto dir = lrtest::temp_dir();
+  auto pair = make_pair_in(dir, 3);
+  auto config = sample_config(pair, dir / "out");
+  config.expert.path = "models/not-downloaded";
+  EXPECT_LR_ERROR(pipeline::run_sample(config), "expert.path = 'models/not-downloaded' (a relative path, read from " +
+                                                    fs::current_path().string() + ") is not a directory");
+  config = sample_config(pair, dir / "out");
+  fs::create_directories(dir / "empty");
+  config.amateur.path = (dir / "empty").string();
+  EXPECT_LR_ERROR(pipeline::run_sample(config), "amateur.path = '" + (dir / "empty").string() +
+                                                    "' has no config.json: not a Hugging Face model directory");
+  EXPECT_FALSE(fs::exists(dir / "out/contrast.jsonl")) << "the check comes before any rollout";
+}

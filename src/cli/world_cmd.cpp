@@ -109,7 +109,7 @@ void run_tokenizer(const WorldArgs& args) {
 
 Command make_world_command(CLI::App& root, const GlobalOptions& /*global*/) {
   auto args = std::make_shared<WorldArgs>();
-  CLI::App* app = root.add_subcommand("world", "the toy world: generate its arithmetic word problems, train its tokenizer");
+  CLI::App* app = root.add_subcommand("world", "the worlds (docs/worlds.md): generate arithmetic word problems and corpora, train a tokenizer");
   app->require_subcommand(1);
   CLI::App* generate = app->add_subcommand("generate", "write train/valid/test jsonl and the tokenizer corpus");
   generate->add_option("--out", args->data_out, "output directory")->required();

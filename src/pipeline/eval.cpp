@@ -18,6 +18,7 @@
 #include "lightreasoner/model/loader.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/pipeline/eval_loop.h"
+#include "lightreasoner/pipeline/options.h"
 #include "lightreasoner/pipeline/train.h"
 
 namespace lightreasoner::pipeline {
@@ -53,6 +54,7 @@ eval::Completion given_completion(const io::Json& record) {
 
 eval::EvalSummary run_model_eval(const config::RunConfig& config, const ModelEvalOptions& options) {
   LR_CHECK(!config.expert.path.empty(), "eval needs a model: expert.path in the config or --model DIR");
+  check_model_dir(config.expert.path, "expert.path (or --model)");
   LR_CHECK(!config.eval.datasets.empty(), "eval needs at least one data set (eval.datasets or --data)");
   const config::EvalConfig& settings = config.eval;
   const std::vector<std::string> stops = eval::stop_words(settings.template_name);  // validates the template first

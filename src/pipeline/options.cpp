@@ -8,6 +8,16 @@
 
 namespace lightreasoner::pipeline {
 
+void check_model_dir(const std::string& path, const char* key) {
+  const std::filesystem::path dir(path);
+  const std::string from =
+      dir.is_relative() ? " (a relative path, read from " + std::filesystem::current_path().string() + ")" : "";
+  LR_CHECK(std::filesystem::is_directory(dir), key << " = '" << path << "'" << from << " is not a directory: download the "
+                                                   << "Hugging Face checkpoint there, or set " << key << " to where it is");
+  LR_CHECK(std::filesystem::exists(dir / "config.json"),
+           key << " = '" << path << "'" << from << " has no config.json: not a Hugging Face model directory");
+}
+
 contrast::ContrastOptions contrast_options(const config::RunConfig& config) {
   contrast::ContrastOptions options;
   options.selection.enabled = config.selection.enabled;

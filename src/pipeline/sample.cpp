@@ -46,6 +46,8 @@ std::unique_ptr<tokenizer::Tokenizer> check_inputs(const config::RunConfig& conf
   LR_CHECK(!config.expert.path.empty(), "sample needs expert.path (the expert model directory)");
   LR_CHECK(!config.amateur.path.empty(), "sample needs amateur.path (the amateur model directory)");
   LR_CHECK(!config.data.path.empty(), "sample needs data.path (a problems .jsonl file)");
+  check_model_dir(config.expert.path, "expert.path");
+  check_model_dir(config.amateur.path, "amateur.path");
   // An unknown name, or a system prompt the format would drop, fails before any work.
   prompt::check_system(prompt::format_named(config.prompt.template_name, "prompt.template"), config.prompt.system,
                        "prompt.system");

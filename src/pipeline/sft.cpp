@@ -26,6 +26,7 @@ using namespace train;
 TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   LR_CHECK(!config.expert.path.empty(), "sft needs expert.path (the model to fine-tune)");
   LR_CHECK(!config.expert.adapter, "sft trains expert.path itself, but expert.adapter is set; merge it first");
+  check_model_dir(config.expert.path, "expert.path");
   // An unknown name, or a system prompt the format would drop, fails before any work.
   prompt::check_system(prompt::format_named(config.prompt.template_name, "prompt.template"), config.prompt.system,
                        "prompt.system");

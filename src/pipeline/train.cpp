@@ -92,6 +92,7 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   LR_CHECK(!config.expert.adapter, "train starts a fresh LoRA on expert.path, but expert.adapter is set ('"
                                        << *config.expert.adapter
                                        << "'); merge it first (lightreasoner merge) and train the merged model");
+  check_model_dir(config.expert.path, "expert.path");
   const fs::path out_dir = config.output_dir;
   const OutputDirLock lock = dist::lock_output_dir(out_dir, "train");
   const fs::path dataset = out_dir / "contrast.jsonl";

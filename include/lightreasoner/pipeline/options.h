@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "lightreasoner/config/run_config.h"
 #include "lightreasoner/contrast/builder.h"
@@ -25,6 +26,12 @@ contrast::DecodingSettings sample_decoding(const config::RunConfig& config);
 // the caller: they need the loaded models). The run's amateur path is kept, so that
 // meta_mismatches knows whether the run names an amateur.
 contrast::ContrastMeta contrast_meta(const config::RunConfig& config);
+
+// The model directory a config key names (expert.path, amateur.path) exists and holds a Hugging Face
+// config.json, checked before any work. The error names the key, the path and, for a relative path,
+// the directory it was read from: the usual causes are a config run from another directory and a
+// checkpoint not downloaded yet.
+void check_model_dir(const std::string& path, const char* key);
 
 // The `train` and `optim` sections plus the run's loss, vocabulary and seed.
 train::TrainerOptions trainer_options(const config::RunConfig& config, train::LossKind loss, int64_t vocab);
