@@ -1,4 +1,4 @@
-// `lightreasoner world generate|tokenizer`: the toy world's data and tokenizer. `generate` writes
+// `lightreasoner world generate|tokenizer`: the worlds' data and tokenizer (docs/worlds.md). `generate` writes
 // train/valid/test jsonl (GSM8K fields "question"/"answer", plus id, steps, story) and the
 // tokenizer corpus (train split only); with --corpora also the lineage world's general / math /
 // instruct training corpora and their tokenizer corpus; `tokenizer` trains a small digit-splitting

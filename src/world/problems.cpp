@@ -1,4 +1,4 @@
-// The toy world's problem generator (see problems.h): seven story templates written out by hand,
+// The worlds' problem generator (see problems.h): seven story templates written out by hand,
 // each drawing its numbers so every intermediate result is a positive integer, and the solution
 // checker the generator runs on its own output. No file I/O here.
 #include "lightreasoner/world/problems.h"

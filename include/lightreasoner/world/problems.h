@@ -1,4 +1,4 @@
-// The toy world's data: a seeded generator of GSM8K-style multi-step arithmetic word problems
+// The worlds' data (docs/worlds.md): a seeded generator of GSM8K-style multi-step arithmetic word problems
 // (several story templates, 2–4 reasoning steps, multi-digit numbers) with step-by-step
 // solutions ending in "#### N", split into train and test by a hash of the question text so the
 // splits are disjoint for every seed, plus a validation split from the train side (for choosing
