@@ -234,6 +234,22 @@ TEST(WorldCorpora, WorkedAnswersPlacedInMathLeaveTheGeneralCorpusWithBareAnswers
   EXPECT_EQ(in_math.instruct.size(), in_general.instruct.size());
 }
 
+TEST(WorldCorpora, ACorporaSettingWithoutCorporaIsRefusedNotIgnored) {
+  const fs::path out = lrtest::temp_dir() / "data";
+  for (const std::string setting : {"--reasoned-answers-in math", "--reasoned-answer-share 0.3", "--fact-documents 5",
+                                    "--math-general-share 0.1"}) {
+    const auto r = lrtest::run_binary("world generate --out '" + out.string() + "' --train 40 --valid 4 --test 4 " + setting);
+    EXPECT_NE(r.exit_code, 0) << setting;
+    EXPECT_NE(r.output.find("requires --corpora"), std::string::npos) << setting << ": " << r.output;
+    EXPECT_FALSE(fs::exists(out)) << setting;
+  }
+  EXPECT_EQ(lrtest::run_binary("world generate --out '" + out.string() +
+                               "' --train 40 --valid 4 --test 4 --fact-documents 5 --corpora --reasoned-answers-in math")
+                .exit_code,
+            0);
+  EXPECT_TRUE(fs::exists(out / "math.jsonl"));
+}
+
 TEST(WorldInit, ShapeOverridesBuildTheAskedModelAndRejectBadShapes) {
   model::ShapeOverrides o;
   o.vocab_size = 160;

@@ -117,21 +117,26 @@ Command make_world_command(CLI::App& root, const GlobalOptions& /*global*/) {
   generate->add_option("--train", args->world.train_count, "train problems")->capture_default_str();
   generate->add_option("--valid", args->world.valid_count, "validation problems (train side)")->capture_default_str();
   generate->add_option("--test", args->world.test_count, "test problems")->capture_default_str();
-  generate->add_flag("--corpora", args->corpora,
-                     "also write the lineage world's general.jsonl, math.jsonl, instruct.jsonl and lineage-corpus.txt");
+  CLI::Option* corpora = generate->add_flag(
+      "--corpora", args->corpora, "also write the lineage world's general.jsonl, math.jsonl, instruct.jsonl and lineage-corpus.txt");
+  // The corpora's settings need --corpora: without it they would be silently ignored.
   generate->add_option("--fact-documents", args->lineage.fact_documents, "--corpora: arithmetic-fact documents (5 facts each)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(corpora);
   generate->add_option("--math-general-share", args->lineage.math_general_share,
                        "--corpora: share of general documents in the math corpus")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(corpora);
   generate->add_option("--reasoned-answer-share", args->lineage.reasoned_answer_share,
-                       "--corpora: share of the general question/answer documents answered with a worked solution")
-      ->capture_default_str();
+                       "--corpora: share of the question/answer documents answered with a worked solution")
+      ->capture_default_str()
+      ->needs(corpora);
   generate
       ->add_option("--reasoned-answers-in", args->reasoned_answers_in,
                    "--corpora: the corpus holding the worked question/answer documents (math: the general base never sees one)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"general", "math"}));
+      ->check(CLI::IsMember({"general", "math"}))
+      ->needs(corpora);
   generate->add_option("--test-percent", args->world.test_percent, "share of question space reserved for test")
       ->capture_default_str();
   CLI::App* tok = app->add_subcommand("tokenizer", "train the world's sentencepiece tokenizer (runs spm_train)");
