@@ -38,7 +38,7 @@ struct LineageOptions {
   double math_general_share = 0.25;    // general documents mixed into the math corpus, as a share of it
   // Question/answer documents of the general corpus whose answer is a worked solution, as a share of
   // them. 0: every answer is the bare number (then nothing the expert learns makes it start a worked
-  // solution after "Answer:", and LightReasoner has no latent mode to bring out; see README).
+  // solution after "Answer:", and LightReasoner has no latent mode to bring out; see docs/worlds.md).
   double reasoned_answer_share = 0;
   ReasonedAnswersIn reasoned_answers_in = ReasonedAnswersIn::general;
 };
