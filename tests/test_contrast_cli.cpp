@@ -74,6 +74,13 @@ TEST(ContrastCli, InspectWithTextAndOfficialRoundTrip) {
   };
   auto sampled = lrtest::run_binary("--threads 1 sample --config '" + write_config(dir / "run").string() + "'");
   ASSERT_EQ(sampled.exit_code, 0) << sampled.output;
+  // Skipping t = 0 (the official default) is said in the log, where it can cost the whole gain.
+  const std::string t0_line = "the first generated token (t = 0) is never kept (sample.skip_first_step = true";
+  EXPECT_EQ(sampled.output.find(t0_line), std::string::npos) << sampled.output;
+  auto skipping = lrtest::run_binary("--threads 1 sample --config '" + write_config(dir / "run-t1").string() +
+                                     "' --set sample.skip_first_step=true");
+  ASSERT_EQ(skipping.exit_code, 0) << skipping.output;
+  EXPECT_NE(skipping.output.find(t0_line), std::string::npos) << skipping.output;
   const fs::path contrast_path = dir / "run/contrast.jsonl";
   auto records = contrast::read_contrast(contrast_path);
   int64_t selected = 0;

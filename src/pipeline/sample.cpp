@@ -331,6 +331,12 @@ SampleReport run_sample(const config::RunConfig& config, bool resample, std::sha
   const ProblemSet set = load_problems(config.data, config.seed);
   if (set.skipped > 0) spdlog::warn("sample: {} problem record(s) skipped: {}", set.skipped, set.skip_summary);
   const Plan plan = plan_batches(config, set, *tok, opened.done, opened.dataset);
+  // The one selection difference with a measured cost (docs/worlds.md: the whole gain of the ancestor
+  // world), said where a user reads the run's settings.
+  if (config.sample.skip_first_step)
+    spdlog::info("sample: the first generated token (t = 0) is never kept (sample.skip_first_step = true, the "
+                 "official code's default); where the first token decides how the expert answers, set it to false "
+                 "(docs/worlds.md)");
   SampleReport report;
   report.dataset = opened.dataset;
   report.resumed_rollouts = static_cast<int64_t>(opened.done.size());
