@@ -11,7 +11,8 @@
 # GSM8K-sized eval (1319 prompts, fixed spread of completion lengths) continuous vs static. Each
 # decode call's prefill is also shown against its own weight GEMMs run alone (info).
 # Every figure is warmed up; ours and the peer's come from this call on this device.
-# Peak device memory per stage is printed where the benches report it.
+# Peak memory: the HF baselines print their peak device memory; our commands log each stage's peak
+# host memory (core/stage_timer.h) but not yet device memory (issue 18: a GPU session's work).
 #
 # Usage: scripts/gpu_goals.sh [--device cuda|cpu] [--out DIR] [--build DIR]
 #   --device cpu: a dry run at small shapes on this machine's CPU (uses build/ unless --build),

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/malloc_tuning.h"
+#include "lightreasoner/core/peak_memory.h"
 #include "lightreasoner/core/progress.h"
 #include "lightreasoner/core/stage_timer.h"
 #include "support.h"
@@ -89,6 +91,30 @@ TEST(Core, StageTimesAddUpInTheOrderFirstEntered) {
   EXPECT_EQ(summary.find("load "), 0u) << summary;
   EXPECT_NE(summary.find(", train "), std::string::npos) << summary;
   EXPECT_NE(summary.find(" (total "), std::string::npos) << summary;
+}
+
+TEST(Core, EachStageReportsThePeakHostMemoryReachedWithinItNotAnEarlierOne) {
+  ASSERT_TRUE(reset_peak_host_memory()) << "Linux >= 4.0 lets a process reset its peak (/proc/self/clear_refs)";
+  StageTimer timer("train");
+  timer.start("small");
+  timer.start("big");
+  {
+    std::vector<char> block(256u << 20);  // 256 MiB, every page touched, freed at the stage's end
+    for (size_t i = 0; i < block.size(); i += 4096) block[i] = 1;
+    EXPECT_EQ(block[4096], 1);
+  }
+  timer.start("after");
+  timer.stop();
+  const int64_t small = timer.peak_bytes("small").value(), big = timer.peak_bytes("big").value(),
+                after = timer.peak_bytes("after").value();
+  EXPECT_GE(big - small, 250ll << 20) << "small " << small << ", big " << big;
+  EXPECT_LT(after, big - (200ll << 20)) << "the peak of 'after' must not be the earlier stage's";
+  EXPECT_FALSE(timer.peak_bytes("never").has_value());
+  const std::string memory = timer.memory_summary();
+  EXPECT_EQ(memory.find("small "), 0u) << memory;
+  EXPECT_NE(memory.find(", big "), std::string::npos) << memory;
+  EXPECT_EQ(format_bytes(812'400'000), "812 MB");
+  EXPECT_EQ(format_bytes(1'240'000'000), "1.24 GB");
 }
 
 TEST(Core, DeviceAndDtypeNames) {

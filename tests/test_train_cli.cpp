@@ -133,6 +133,10 @@ TEST(TrainCli, SamplesFirstThenWritesAPeftAdapterThatLoads) {
   const std::regex sample_stages(R"(sample: time by stage: prepare [0-9.]+s, load models [0-9.]+s, generate [0-9.]+s, )"
                                  R"(score [0-9.]+s, write [0-9.]+s, finish [0-9.]+s \(total [0-9.]+s\))");
   EXPECT_TRUE(std::regex_search(output, sample_stages)) << output;
+  // And each stage's peak host memory, in the same order.
+  const std::regex memory(R"(train: peak host memory by stage: load expert [0-9.]+ [MG]B, sample [0-9.]+ [MG]B, )"
+                          R"(read dataset [0-9.]+ [MG]B, train [0-9.]+ [MG]B, save adapter [0-9.]+ [MG]B)");
+  EXPECT_TRUE(std::regex_search(output, memory)) << output;
   EXPECT_TRUE(fs::exists(out / "contrast.jsonl"));
   EXPECT_TRUE(fs::exists(out / "config.resolved.json"));
   EXPECT_TRUE(fs::exists(out / "adapter/adapter_config.json"));

@@ -1,10 +1,14 @@
-// Where a command's wall time goes, for its log: a recipe names each stage as it enters it, and
-// the command ends with one plain line, "train: time by stage: sample 12.3s, load expert 0.4s,
-// train 30.2s, save 0.1s (total 43.0s)" — where a user (or a GPU run's notes) can see what to cut.
-// A stage entered twice adds up. No LibTorch here.
+// Where a command's wall time and host memory go, for its log: a recipe names each stage as it
+// enters it, and the command ends with plain lines, "train: time by stage: sample 12.3s, load expert
+// 0.4s, train 30.2s, save 0.1s (total 43.0s)" and, where Linux lets the peak be reset (peak_memory.h),
+// "train: peak host memory by stage: sample 1.31 GB, load expert 0.52 GB, ..." — where a user (or a
+// GPU run's notes) can see what to cut. A stage entered twice adds up its time and keeps its larger
+// peak. No LibTorch here.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,16 +24,27 @@ class StageTimer {
   void stop();
   // Seconds spent in `stage` so far (0 for one never entered).
   double seconds(const std::string& stage) const;
+  // The peak resident host memory within `stage`, in bytes (nullopt for one never entered, or where
+  // the peak cannot be reset per stage).
+  std::optional<int64_t> peak_bytes(const std::string& stage) const;
   // "sample 12.3s, load expert 0.4s (total 12.7s)": the stages in the order first entered.
   std::string summary() const;
-  // Ends the stage in progress and logs "<command>: time by stage: <summary>".
+  // "sample 1.31 GB, load expert 520 MB", in the same order; "" where peaks are unknown.
+  std::string memory_summary() const;
+  // Ends the stage in progress and logs "<command>: time by stage: <summary>", then the memory line.
   void log();
 
  private:
   using Clock = std::chrono::steady_clock;
   std::string command_;
-  std::vector<std::pair<std::string, double>> stages_;  // in the order first entered
+  struct Stage {
+    std::string name;
+    double seconds = 0.0;
+    std::optional<int64_t> peak_bytes;
+  };
+  std::vector<Stage> stages_;  // in the order first entered
   std::string current_;
+  bool peak_was_reset_ = false;  // the current stage's peak starts at its start
   Clock::time_point since_;
 };
 
