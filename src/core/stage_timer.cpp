@@ -12,18 +12,22 @@ namespace lightreasoner {
 
 StageTimer::StageTimer(std::string command) : command_(std::move(command)) {}
 
+StageTimer::~StageTimer() {
+  if (peak_window_) (void)close_peak_window(*peak_window_);
+}
+
 void StageTimer::start(const std::string& stage) {
   stop();
   current_ = stage;
-  peak_was_reset_ = reset_peak_host_memory();
+  peak_window_ = open_peak_window();
   since_ = Clock::now();
 }
 
 void StageTimer::stop() {
   if (current_.empty()) return;
   const double elapsed = std::chrono::duration<double>(Clock::now() - since_).count();
-  // Read only after a reset at the stage's start: otherwise it is an earlier stage's peak.
-  const std::optional<int64_t> peak = peak_was_reset_ ? peak_host_memory_bytes() : std::nullopt;
+  const std::optional<int64_t> peak = peak_window_ ? close_peak_window(*peak_window_) : std::nullopt;
+  peak_window_.reset();
   auto it = std::find_if(stages_.begin(), stages_.end(), [&](const Stage& s) { return s.name == current_; });
   if (it == stages_.end()) {
     stages_.push_back({current_, elapsed, peak});

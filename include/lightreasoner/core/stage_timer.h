@@ -18,6 +18,9 @@ namespace lightreasoner {
 class StageTimer {
  public:
   explicit StageTimer(std::string command);
+  ~StageTimer();  // closes the open stage's memory window (an exception may leave one open)
+  StageTimer(const StageTimer&) = delete;
+  StageTimer& operator=(const StageTimer&) = delete;
   // Ends the stage in progress (if any) and starts `stage`.
   void start(const std::string& stage);
   // Ends the stage in progress.
@@ -44,7 +47,7 @@ class StageTimer {
   };
   std::vector<Stage> stages_;  // in the order first entered
   std::string current_;
-  bool peak_was_reset_ = false;  // the current stage's peak starts at its start
+  std::optional<int64_t> peak_window_;  // the current stage's (peak_memory.h); none where unavailable
   Clock::time_point since_;
 };
 
