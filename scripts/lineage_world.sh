@@ -13,8 +13,9 @@
 # Then, zero-shot "Question: {q}\nAnswer:" (the base-model setting, greedy, GSM8K grading):
 # baseline E; LightReasoner with amateur G (the main run), with A, W and S (Table 5's sweep);
 # its ablations without selection, without contrast, neither (Table 6); rejection-sampled SFT with
-# the same LoRA budget; amateur G with t = 0 skipped (the official code's default); scripts/lineage_report.py writes the tables (paired intervals, the
-# reasoning-first rate, target shapes, gold path).
+# the same LoRA budget; amateur G with t = 0 skipped (the official code's default);
+# scripts/lineage_report.py writes the tables (paired intervals, the reasoning-first rate, target
+# shapes, gold path).
 #
 # usage: scripts/lineage_world.sh [--ci] [--ancestor] [--seed N]... [--split valid|test] [--models-only] [--out DIR] [--bin PATH]
 #   --ci           the CI-sized world (tiny models, few steps; tests/test_world.cpp runs it)
@@ -44,7 +45,7 @@ while [ $# -gt 0 ]; do
     --models-only) models_only=1 ;;
     --out) out="$2"; shift ;;
     --bin) bin="$2"; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "lineage_world: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
