@@ -31,6 +31,9 @@
 #include <vector>
 
 #include "lightreasoner/core/device.h"
+#include "lightreasoner/core/device_memory.h"
+#include "lightreasoner/core/peak_memory.h"
+#include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/core/openblas.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/init.h"
@@ -184,6 +187,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   set_threads(threads);
   const auto device = parse_device(device_name);
+  watch_device_memory(device);
   if (gemm == 0) gemm = device.is_cuda() ? 8192 : 1024;
   const double bandwidth = read_bandwidth(device);
   if (peak_only) {
@@ -233,6 +237,8 @@ int main(int argc, char** argv) {
         generate::GenerationOptions o;
         o.max_new_tokens = eval_max_new;
         o.cuda_graphs = graphs;
+        StageTimer stages("bench_model");
+        stages.start("eval");
         const auto start = Clock::now();
         int64_t produced = 0;
         if (continuous) {
@@ -253,15 +259,18 @@ int main(int argc, char** argv) {
         }
         sync(device);
         const double seconds = seconds_since(start);
+        stages.stop();
         std::printf("eval %-5s %-10s: %lld prompts, %lld new tokens (expected %lld) in %.2f s = %.1f tok/s, %.2f prompts/s\n",
                     dtype_text.c_str(), continuous ? "continuous" : "static", static_cast<long long>(eval_prompts),
                     static_cast<long long>(produced), static_cast<long long>(total_new), seconds, produced / seconds,
                     eval_prompts / seconds);
         std::printf("RESULT kind=eval device=%s dtype=%s engine=%s prompts=%lld batch=%lld new_tokens=%lld seconds=%.3f "
-                    "tok_s=%.1f\n",
+                    "tok_s=%.1f peak_host_mb=%s peak_device_mb=%s\n",
                     device.str().c_str(), dtype_text.c_str(), continuous ? "continuous" : "static",
                     static_cast<long long>(eval_prompts), static_cast<long long>(eval_batch),
-                    static_cast<long long>(produced), seconds, produced / seconds);
+                    static_cast<long long>(produced), seconds, produced / seconds,
+                    megabytes_or_na(stages.peak_bytes("eval")).c_str(),
+                    megabytes_or_na(stages.device_peak_bytes("eval")).c_str());
       }
       continue;
     }

@@ -16,6 +16,9 @@
 #include "lightreasoner/core/openblas.h"
 #include "lightreasoner/contrast/sample.h"
 #include "lightreasoner/core/device.h"
+#include "lightreasoner/core/device_memory.h"
+#include "lightreasoner/core/peak_memory.h"
+#include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/init.h"
 
@@ -98,6 +101,9 @@ int main(int argc, char** argv) {
 
   double t_gen = 0, t_fwd = 0, t_lm_head = 0, t_targets = 0;
   int64_t gen_tokens = 0, scored_tokens = 0, scored_steps = 0, selected = 0;
+  watch_device_memory(device);
+  StageTimer stages("bench_sample");  // the peak memory of the timed batches, both models resident
+  stages.start("sample");
   for (int begin = 0; begin < rollouts; begin += batch) {
     std::vector<std::vector<int64_t>> p(prompts.begin() + begin, prompts.begin() + std::min(rollouts, begin + batch));
     sync(device);
@@ -120,6 +126,7 @@ int main(int argc, char** argv) {
     }
     selected += scored.result.selected.size();
   }
+  stages.stop();
   double total = t_gen + t_fwd + t_targets;
   std::printf("bench_sample device=%s threads=%d dtype=%s expert=%.1fM amateur=%.1fM vocab=%lld batch=%d rollouts=%d "
               "new_tokens=%d\n",
@@ -134,5 +141,8 @@ int main(int argc, char** argv) {
               static_cast<long long>(selected), static_cast<long long>(scored_steps));
   std::printf("end to end : %7.2f s  %.2f rollouts/s; outside the models' forwards (generation counted as model): %.1f%%\n",
               total, rollouts / total, 100.0 * t_targets / total);
+  std::printf("RESULT kind=sample device=%s rollouts=%d seconds=%.3f peak_host_mb=%s peak_device_mb=%s\n",
+              device.str().c_str(), rollouts, total, megabytes_or_na(stages.peak_bytes("sample")).c_str(),
+              megabytes_or_na(stages.device_peak_bytes("sample")).c_str());
   return 0;
 }

@@ -11,9 +11,11 @@
 // Usage: bench_train [--device cpu|cuda] [--threads N] [--steps N] [--rollouts-per-batch N]
 // [--selected N] (steps selected per rollout) [--fast 1|0] [--preset small] (a shape of `lightreasoner init`)
 // [--pack-tokens N] (default 1024) [--only LABEL] (one variant: trajectory, step, trajectory+packed or
-// step+packed; for profiling) [--trace FILE] (LibTorch's per-op profile of the timed runs, a Chrome
-// trace: which ops the non-GEMM time goes to; the printed figures then include the profiler's cost).
-// Also prints "RESULT kind=train ..." lines for scripts/gpu_goals.sh.
+// step+packed; for profiling) [--activation-checkpointing 0|1] (train.activation_checkpointing)
+// [--trace FILE] (LibTorch's per-op profile of the timed runs, a Chrome trace: which ops the non-GEMM
+// time goes to; the printed figures then include the profiler's cost).
+// Also prints "RESULT kind=train ..." lines for scripts/gpu_goals.sh, with each run's peak host and
+// (on a GPU) device memory.
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
@@ -30,6 +32,9 @@
 
 #include "lightreasoner/core/openblas.h"
 #include "lightreasoner/core/device.h"
+#include "lightreasoner/core/device_memory.h"
+#include "lightreasoner/core/peak_memory.h"
+#include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/pipeline/training.h"
@@ -91,6 +96,7 @@ int main(int argc, char** argv) {
   int64_t steps = 6, rollouts_per_batch = 2, selected = 6, prompt_len = 96, rollout_len = 128, pack_tokens = 1024;
   std::string preset = "small", only, trace;
   bool fast = true;  // --fast 0: the model's 2835eea code paths (CausalLM::set_fast_paths)
+  bool activation_checkpointing = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--device") device_name = argv[i + 1];
@@ -102,10 +108,12 @@ int main(int argc, char** argv) {
     else if (a == "--fast") fast = std::string(argv[i + 1]) != "0";
     else if (a == "--pack-tokens") pack_tokens = std::atoll(argv[i + 1]);
     else if (a == "--only") only = argv[i + 1];
+    else if (a == "--activation-checkpointing") activation_checkpointing = std::string(argv[i + 1]) != "0";
     else if (a == "--trace") trace = argv[i + 1];
   }
   set_threads(threads);
   const auto device = parse_device(device_name);
+  watch_device_memory(device);
   const auto dtype = device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
   auto config = model::preset_config("qwen2", preset);
   model::CausalLM model(config, torch::TensorOptions().dtype(dtype).device(device));
@@ -164,6 +172,7 @@ int main(int argc, char** argv) {
     o.trainer.train.batch_size = rollouts_per_batch * selected;
     o.trainer.train.max_steps = max_steps;
     o.trainer.train.checkpoint_every = 0;
+    o.trainer.train.activation_checkpointing = activation_checkpointing;
     o.trainer.train.log_every = max_steps;
     o.run_dir = fs::temp_directory_path() / ("bench_train_" + std::to_string(::getpid()));
     fs::remove_all(o.run_dir);
@@ -184,7 +193,10 @@ int main(int argc, char** argv) {
   for (const auto& [packing, packed_row_tokens] : variants) {
     const std::string name = std::string(train::packing_name(packing)) + (packed_row_tokens > 0 ? "+packed" : "");
     if (!only.empty() && only != name) continue;
+    StageTimer stages("bench_train");
+    stages.start("train");
     const auto summary = run(packing, packed_row_tokens, steps);
+    stages.stop();
     const double flops = 4.0 * n_matmul * static_cast<double>(summary.tokens) +
                          4.0 * static_cast<double>(config.hidden_size * V) * static_cast<double>(summary.supervised_steps);
     const double gemm_s = gemm_seconds(model, device, dtype, V, config.hidden_size, static_cast<double>(summary.tokens),
@@ -197,11 +209,13 @@ int main(int argc, char** argv) {
                 summary.supervised_steps / summary.seconds, summary.tokens / summary.seconds,
                 flops / summary.seconds / 1e9, gemm_s, 100.0 * gemm_s / summary.seconds);
     std::printf("RESULT kind=train fast=%d device=%s packing=%s pack_tokens=%ld steps=%ld supervised=%ld tokens=%ld seconds=%.3f "
-                "tokens_s=%.1f gflops=%.2f gemm_share=%.3f\n",
+                "tokens_s=%.1f gflops=%.2f gemm_share=%.3f peak_host_mb=%s peak_device_mb=%s\n",
                 fast ? 1 : 0, device.str().c_str(), train::packing_name(packing), static_cast<long>(packed_row_tokens),
                 static_cast<long>(summary.steps), static_cast<long>(summary.supervised_steps),
                 static_cast<long>(summary.tokens), summary.seconds, summary.tokens / summary.seconds,
-                flops / summary.seconds / 1e9, gemm_s / summary.seconds);
+                flops / summary.seconds / 1e9, gemm_s / summary.seconds,
+                megabytes_or_na(stages.peak_bytes("train")).c_str(),
+                megabytes_or_na(stages.device_peak_bytes("train")).c_str());
   }
   return 0;
 }

@@ -11,8 +11,10 @@
 # GSM8K-sized eval (1319 prompts, fixed spread of completion lengths) continuous vs static. Each
 # decode call's prefill is also shown against its own weight GEMMs run alone (info).
 # Every figure is warmed up; ours and the peer's come from this call on this device.
-# Peak memory: the HF baselines print their peak device memory; our commands log each stage's peak
-# host memory (core/stage_timer.h) but not yet device memory (issue 18: a GPU session's work).
+# (5) Peak memory: the sample, train and eval runs above print their peak device and host memory
+# (core/stage_timer.h, the figures our commands log per stage), and the 7B expert's LoRA update at the
+# paper's batch runs without and with activation checkpointing (target: fits one 80 GB GPU); the HF
+# baselines print their own peak device memory.
 #
 # Usage: scripts/gpu_goals.sh [--device cuda|cpu] [--out DIR] [--build DIR]
 #   --device cpu: a dry run at small shapes on this machine's CPU (uses build/ unless --build),
@@ -156,6 +158,34 @@ fi
 C=$(field "$OUT/eval.txt" eval seconds "engine=continuous"); S=$(field "$OUT/eval.txt" eval seconds "engine=static")
 R=$(calc "$S / $C")
 row "eval $EVAL_PROMPTS prompts s (continuous vs static x faster)" "$C vs $S s" ">= 1.3" "$R" "$(verdict "$R" 1.3)"
+
+# ---- (5) peak memory per stage: the runs above, then the 7B expert's LoRA update at the paper's batch ----
+# (16 step samples, step packing as the official code trains) without and with activation checkpointing.
+# peaks FILE KIND [FILTER...]: "device D / host H" in MB on a GPU ("n/a" where one is missing), "host H" on
+# the CPU (no device there).
+peaks() {
+  local d h
+  d=$(field "$1" "$2" peak_device_mb "${@:3}"); h=$(field "$1" "$2" peak_host_mb "${@:3}")
+  if [ "$DEVICE" = cuda ]; then echo "device ${d:-n/a} / host ${h:-n/a}"; else echo "host ${h:-n/a}"; fi
+}
+row "peak memory MB, sample, $SAMPLE_BATCH rollouts at once" "$(peaks "$OUT/sample.txt" sample)" "-" "-" "info"
+row "peak memory MB, train, $TRAIN_ROWS rollouts an update, trajectory packing" \
+  "$(peaks "$OUT/train.txt" train "packing=trajectory pack_tokens=0")" "-" "-" "info"
+row "peak memory MB, eval, continuous, 64 rows" "$(peaks "$OUT/eval.txt" eval "engine=continuous")" "-" "-" "info"
+if [ "$DEVICE" = cuda ]; then MEM_EXPERT=qwen2.5-math-7b; else MEM_EXPERT=$EXPERT; fi
+for AC in 0 1; do
+  "$BUILD/bench_train" --device "$DEVICE" --preset "$MEM_EXPERT" --steps 2 --rollouts-per-batch 1 --selected 16 \
+    --only step --activation-checkpointing "$AC" > "$OUT/train_memory_ac$AC.txt" 2>&1
+  M=$(peaks "$OUT/train_memory_ac$AC.txt" train "packing=step pack_tokens=0")
+  if [ "$AC" = 1 ]; then
+    D=$(field "$OUT/train_memory_ac1.txt" train peak_device_mb "packing=step pack_tokens=0")
+    if [ -n "$D" ] && [ "$D" != n/a ]; then R=$(calc "80000 / $D"); else R=n/a; fi
+    row "peak memory MB, $MEM_EXPERT LoRA update of 16 steps, activation checkpointing (fits 80 GB)" "$M" \
+      "device < 80000" "$R" "$([ "$DEVICE" = cuda ] && verdict "$R" 1 || echo n/a)"
+  else
+    row "peak memory MB, $MEM_EXPERT LoRA update of 16 steps, no checkpointing" "$M" "-" "-" "info"
+  fi
+done
 
 # ---- the table ----
 {

@@ -12,6 +12,7 @@
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/core/device.h"
+#include "lightreasoner/core/device_memory.h"
 #include "lightreasoner/core/malloc_tuning.h"
 #include "lightreasoner/core/peak_memory.h"
 #include "lightreasoner/core/progress.h"
@@ -94,9 +95,9 @@ TEST(Core, StageTimesAddUpInTheOrderFirstEntered) {
 }
 
 TEST(Core, EachStageReportsThePeakHostMemoryReachedWithinItNotAnEarlierOne) {
-  const auto probe = open_peak_window();
+  const auto probe = host_peak_windows().open();
   ASSERT_TRUE(probe.has_value()) << "Linux >= 4.0 lets a process reset its peak (/proc/self/clear_refs)";
-  ASSERT_TRUE(close_peak_window(*probe).has_value());
+  ASSERT_TRUE(host_peak_windows().close(*probe).has_value());
   StageTimer timer("train");
   timer.start("small");
   timer.start("big");
@@ -140,6 +141,64 @@ TEST(Core, AStageKeepsItsPeakWhileAnotherTimerInsideItResetsTheMark) {
   outer.stop();
   EXPECT_GE(outer.peak_bytes("sample").value() - outer.peak_bytes("before").value(), 250ll << 20)
       << "before " << outer.peak_bytes("before").value() << ", sample " << outer.peak_bytes("sample").value();
+}
+
+// A memory counter with a resettable high-water mark, as a GPU allocator keeps one.
+struct MemoryCounter {
+  int64_t current = 0, peak = 0;
+  void set(int64_t bytes) {
+    current = bytes;
+    peak = std::max(peak, bytes);
+  }
+  PeakGauge gauge() {
+    return {[this] { return std::optional<int64_t>(peak); }, [this] {
+              peak = current;
+              return true;
+            }};
+  }
+};
+
+TEST(Core, AWindowKeepsThePeakReachedInsideItWhileAnInnerWindowResetsTheMark) {
+  MemoryCounter counter;
+  PeakWindows windows(counter.gauge());
+  counter.set(100);
+  const int64_t outer = windows.open().value();
+  counter.set(900);  // outer's peak, reached before the inner window resets the mark
+  counter.set(200);
+  const int64_t inner = windows.open().value();
+  counter.set(300);
+  EXPECT_EQ(windows.close(inner), 300);
+  EXPECT_EQ(windows.close(outer), 900);
+  EXPECT_EQ(windows.close(outer), std::nullopt) << "a window closes once";
+  PeakWindows no_reset(PeakGauge{[] { return std::optional<int64_t>(1); }, [] { return false; }});
+  EXPECT_EQ(no_reset.open(), std::nullopt) << "a mark that cannot be reset gives no window, not a lifetime peak";
+}
+
+TEST(Core, OnAGpuEachStageLogsItsOwnPeakDeviceMemory) {
+  MemoryCounter counter;
+  set_device_peak_gauge(counter.gauge());  // what watch_device_memory registers for a CUDA device
+  {
+    StageTimer timer("train");
+    timer.start("load expert");
+    counter.set(3'000'000'000);
+    timer.start("train");
+    counter.set(5'000'000'000);
+    counter.set(1'000'000'000);  // activations freed at the end
+    timer.start("save");
+    counter.set(1'200'000'000);
+    timer.stop();
+    EXPECT_EQ(timer.device_peak_bytes("load expert"), 3'000'000'000);
+    EXPECT_EQ(timer.device_peak_bytes("train"), 5'000'000'000);
+    EXPECT_EQ(timer.device_peak_bytes("save"), 1'200'000'000) << "not the earlier stage's peak";
+    EXPECT_EQ(timer.device_memory_summary(), "load expert 3.00 GB, train 5.00 GB, save 1.20 GB");
+  }
+  watch_device_memory(torch::Device(torch::kCPU));  // a command on the CPU: no device gauge
+  EXPECT_EQ(device_peak_windows(), nullptr);
+  StageTimer timer("eval");
+  timer.start("generate");
+  timer.stop();
+  EXPECT_EQ(timer.device_peak_bytes("generate"), std::nullopt);
+  EXPECT_EQ(timer.device_memory_summary(), "");
 }
 
 TEST(Core, DeviceAndDtypeNames) {

@@ -28,6 +28,11 @@ EXPECTED_ROWS = [
     "LoRA train MFU",
     "paper pipeline s",
     "eval ",
+    "peak memory MB, sample",
+    "peak memory MB, train",
+    "peak memory MB, eval",
+    "peak memory MB, small LoRA update of 16 steps, no checkpointing",
+    "peak memory MB, small LoRA update of 16 steps, activation checkpointing",
 ]
 NUMBER = re.compile(r"\d+(\.\d+)?")
 

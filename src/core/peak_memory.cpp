@@ -1,12 +1,10 @@
-// Peak host memory from /proc (see peak_memory.h).
+// Peak memory windows over a gauge, and the host gauge from /proc (see peak_memory.h).
 #include "lightreasoner/core/peak_memory.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
-#include <map>
-#include <mutex>
 #include <sstream>
 
 namespace lightreasoner {
@@ -21,31 +19,45 @@ bool reset_peak_host_memory() {
   return static_cast<bool>(clear);
 }
 
-// The open windows: id → the largest high-water mark folded into it at a reset while it was open.
-std::mutex windows_mutex;
-std::map<int64_t, int64_t> open_windows;
-int64_t next_window = 0;
+std::mutex device_mutex;
+std::shared_ptr<PeakWindows> device_windows;
 
 }  // namespace
 
-std::optional<int64_t> open_peak_window() {
-  const std::lock_guard<std::mutex> lock(windows_mutex);
-  if (const auto mark = peak_host_memory_bytes())
-    for (auto& [id, peak] : open_windows) peak = std::max(peak, *mark);
-  if (!reset_peak_host_memory()) return std::nullopt;
-  open_windows.emplace(next_window, 0);
-  return next_window++;
+std::optional<int64_t> PeakWindows::open() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto mark = gauge_.read_peak())
+    for (auto& [id, peak] : open_) peak = std::max(peak, *mark);
+  if (!gauge_.reset()) return std::nullopt;
+  open_.emplace(next_, 0);
+  return next_++;
 }
 
-std::optional<int64_t> close_peak_window(int64_t window) {
-  const std::lock_guard<std::mutex> lock(windows_mutex);
-  const auto it = open_windows.find(window);
-  if (it == open_windows.end()) return std::nullopt;
+std::optional<int64_t> PeakWindows::close(int64_t window) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = open_.find(window);
+  if (it == open_.end()) return std::nullopt;
   const int64_t folded = it->second;
-  open_windows.erase(it);
-  const auto mark = peak_host_memory_bytes();
+  open_.erase(it);
+  const auto mark = gauge_.read_peak();
   if (!mark) return std::nullopt;
   return std::max(folded, *mark);
+}
+
+PeakWindows& host_peak_windows() {
+  static PeakWindows windows(PeakGauge{peak_host_memory_bytes, reset_peak_host_memory});
+  return windows;
+}
+
+std::shared_ptr<PeakWindows> device_peak_windows() {
+  const std::lock_guard<std::mutex> lock(device_mutex);
+  return device_windows;
+}
+
+void set_device_peak_gauge(std::optional<PeakGauge> gauge) {
+  auto windows = gauge ? std::make_shared<PeakWindows>(std::move(*gauge)) : nullptr;
+  const std::lock_guard<std::mutex> lock(device_mutex);
+  device_windows = std::move(windows);
 }
 
 std::optional<int64_t> peak_host_memory_bytes() {
@@ -66,6 +78,10 @@ std::string format_bytes(int64_t bytes) {
   const double b = static_cast<double>(bytes);
   if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
   return fmt::format("{:.0f} MB", b / 1e6);
+}
+
+std::string megabytes_or_na(std::optional<int64_t> bytes) {
+  return bytes ? std::to_string(*bytes / 1'000'000) : "n/a";
 }
 
 }  // namespace lightreasoner

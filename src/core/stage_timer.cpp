@@ -12,28 +12,45 @@ namespace lightreasoner {
 
 StageTimer::StageTimer(std::string command) : command_(std::move(command)) {}
 
-StageTimer::~StageTimer() {
-  if (peak_window_) (void)close_peak_window(*peak_window_);
+StageTimer::~StageTimer() { close_windows(nullptr, nullptr); }
+
+void StageTimer::close_windows(std::optional<int64_t>* host_peak, std::optional<int64_t>* device_peak) {
+  const auto host = peak_window_ ? host_peak_windows().close(*peak_window_) : std::nullopt;
+  const auto device = device_window_ ? device_windows_->close(*device_window_) : std::nullopt;
+  if (host_peak) *host_peak = host;
+  if (device_peak) *device_peak = device;
+  peak_window_.reset();
+  device_window_.reset();
+  device_windows_.reset();
 }
 
 void StageTimer::start(const std::string& stage) {
   stop();
   current_ = stage;
-  peak_window_ = open_peak_window();
+  peak_window_ = host_peak_windows().open();
+  device_windows_ = device_peak_windows();
+  if (device_windows_) device_window_ = device_windows_->open();
   since_ = Clock::now();
 }
+
+namespace {
+void keep_larger(std::optional<int64_t>& kept, const std::optional<int64_t>& peak) {
+  if (peak) kept = std::max(kept.value_or(0), *peak);
+}
+}  // namespace
 
 void StageTimer::stop() {
   if (current_.empty()) return;
   const double elapsed = std::chrono::duration<double>(Clock::now() - since_).count();
-  const std::optional<int64_t> peak = peak_window_ ? close_peak_window(*peak_window_) : std::nullopt;
-  peak_window_.reset();
+  std::optional<int64_t> peak, device_peak;
+  close_windows(&peak, &device_peak);
   auto it = std::find_if(stages_.begin(), stages_.end(), [&](const Stage& s) { return s.name == current_; });
   if (it == stages_.end()) {
-    stages_.push_back({current_, elapsed, peak});
+    stages_.push_back({current_, elapsed, peak, device_peak});
   } else {
     it->seconds += elapsed;
-    if (peak) it->peak_bytes = std::max(it->peak_bytes.value_or(0), *peak);
+    keep_larger(it->peak_bytes, peak);
+    keep_larger(it->device_peak_bytes, device_peak);
   }
   current_.clear();
 }
@@ -50,6 +67,12 @@ std::optional<int64_t> StageTimer::peak_bytes(const std::string& stage) const {
   return std::nullopt;
 }
 
+std::optional<int64_t> StageTimer::device_peak_bytes(const std::string& stage) const {
+  for (const auto& s : stages_)
+    if (s.name == stage) return s.device_peak_bytes;
+  return std::nullopt;
+}
+
 std::string StageTimer::summary() const {
   std::string out;
   double total = 0.0;
@@ -60,11 +83,25 @@ std::string StageTimer::summary() const {
   return out + fmt::format("{}(total {:.1f}s)", out.empty() ? "" : " ", total);
 }
 
-std::string StageTimer::memory_summary() const {
+namespace {
+std::string peaks_summary(const std::vector<std::pair<std::string, std::optional<int64_t>>>& peaks) {
   std::string out;
-  for (const auto& s : stages_)
-    if (s.peak_bytes) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", s.name, format_bytes(*s.peak_bytes));
+  for (const auto& [name, peak] : peaks)
+    if (peak) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, format_bytes(*peak));
   return out;
+}
+}  // namespace
+
+std::string StageTimer::memory_summary() const {
+  std::vector<std::pair<std::string, std::optional<int64_t>>> peaks;
+  for (const auto& s : stages_) peaks.emplace_back(s.name, s.peak_bytes);
+  return peaks_summary(peaks);
+}
+
+std::string StageTimer::device_memory_summary() const {
+  std::vector<std::pair<std::string, std::optional<int64_t>>> peaks;
+  for (const auto& s : stages_) peaks.emplace_back(s.name, s.device_peak_bytes);
+  return peaks_summary(peaks);
 }
 
 void StageTimer::log() {
@@ -72,6 +109,8 @@ void StageTimer::log() {
   spdlog::info("{}: time by stage: {}", command_, summary());
   if (const std::string memory = memory_summary(); !memory.empty())
     spdlog::info("{}: peak host memory by stage: {}", command_, memory);
+  if (const std::string memory = device_memory_summary(); !memory.empty())
+    spdlog::info("{}: peak device memory by stage: {}", command_, memory);
 }
 
 }  // namespace lightreasoner

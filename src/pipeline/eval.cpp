@@ -8,6 +8,7 @@
 
 #include "lightreasoner/config/compare.h"
 #include "lightreasoner/core/device.h"
+#include "lightreasoner/core/device_memory.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/process_group.h"
@@ -84,6 +85,7 @@ eval::EvalSummary run_model_eval(const config::RunConfig& config, const ModelEva
   model::LoadOptions load;
   load.dtype = parse_dtype(config.expert.dtype);
   load.device = parse_device(config.device);
+  watch_device_memory(load.device);
   const std::optional<fs::path> adapter =
       config.expert.adapter ? std::optional<fs::path>(*config.expert.adapter) : std::nullopt;
   StageTimer stages("eval");

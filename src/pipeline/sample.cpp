@@ -15,6 +15,7 @@
 #include "lightreasoner/contrast/problems.h"
 #include "lightreasoner/contrast/sample.h"
 #include "lightreasoner/core/device.h"
+#include "lightreasoner/core/device_memory.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/progress.h"
 #include "lightreasoner/core/stage_timer.h"
@@ -327,6 +328,7 @@ SampleReport run_sample(const config::RunConfig& config, bool resample, std::sha
   stages.start("prepare");  // the lock, the tokenizer, the dataset's resume checks, the problems, the plan
   const OutputDirLock lock = dist::lock_output_dir(config.output_dir, "sample");
   auto tok = check_inputs(config);
+  watch_device_memory(parse_device(config.device));  // the stages from here on log the GPU's peak
   OpenedDataset opened = open_dataset(config, *tok, resample);
   const ProblemSet set = load_problems(config.data, config.seed);
   if (set.skipped > 0) spdlog::warn("sample: {} problem record(s) skipped: {}", set.skipped, set.skip_summary);

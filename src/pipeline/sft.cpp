@@ -6,6 +6,7 @@
 
 #include "lightreasoner/config/compare.h"
 #include "lightreasoner/core/device.h"
+#include "lightreasoner/core/device_memory.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/dist/output_dir.h"
@@ -36,6 +37,7 @@ TrainRunReport run_sft(const config::RunConfig& config, bool resume) {
   model::LoadOptions load;
   load.dtype = parse_dtype(config.expert.dtype);
   load.device = parse_device(config.device);
+  watch_device_memory(load.device);
   StageTimer stages("sft");
   stages.start("load expert");
   auto model = model::load_model(config.expert.path, load);

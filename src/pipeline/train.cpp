@@ -11,6 +11,7 @@
 #include "lightreasoner/contrast/dataset.h"
 #include "lightreasoner/contrast/meta.h"
 #include "lightreasoner/core/device.h"
+#include "lightreasoner/core/device_memory.h"
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/dist/output_dir.h"
 #include "lightreasoner/dist/process_group.h"
@@ -102,6 +103,7 @@ TrainRunReport run_train(const config::RunConfig& config, bool resume, bool resa
   model::LoadOptions load;
   load.dtype = parse_dtype(config.expert.dtype);
   load.device = parse_device(config.device);
+  watch_device_memory(load.device);
   std::shared_ptr<model::CausalLM> model;  // loaded once: sampled with (when the dataset is absent), then trained
   StageTimer stages("train");
   if (!fs::exists(dataset)) {
