@@ -27,6 +27,7 @@ bool cuda_graphs_compiled() {
 }
 
 struct DecodeGraphs::Impl {
+  Impl(model::CausalLM& model_, model::SlotCache& cache_, int64_t pad_) : model(model_), cache(cache_), pad(pad_) {}
   model::CausalLM& model;
   model::SlotCache& cache;
   int64_t pad;
@@ -78,7 +79,7 @@ struct DecodeGraphs::Impl {
 };
 
 DecodeGraphs::DecodeGraphs(model::CausalLM& model, model::SlotCache& cache, int64_t pad_token_id)
-    : impl_(std::make_unique<Impl>(Impl{model, cache, pad_token_id})) {
+    : impl_(std::make_unique<Impl>(model, cache, pad_token_id)) {
   cache.set_fixed_span(true);
 }
 
