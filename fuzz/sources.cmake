@@ -26,7 +26,7 @@ set(LR_FUZZ_LINKS_eval base)
 set(LR_FUZZ_SOURCES_torch
   io/safetensors core/device core/openblas core/malloc_tuning
   model/loader model/lora model/lora_adapter model/lora_peft model/identity model/kv_slots model/transformer
-  model/attention model/layers model/rope model/kv_cache model/init model/recompute model/dropout
+  model/attention model/layers model/cpu_kernels model/rope model/kv_cache model/init model/recompute model/dropout
   contrast/dataset contrast/official_format contrast/builder contrast/divergence contrast/targets)
 set(LR_FUZZ_LINKS_torch model_config config tokenizer)
 

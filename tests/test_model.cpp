@@ -8,6 +8,8 @@
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/generate/generator.h"
+#include "lightreasoner/model/cpu_kernels.h"
+#include "lightreasoner/model/layers.h"
 #include "model_support.h"
 
 namespace {
@@ -284,3 +286,73 @@ TEST(TinyModelShapes, ParameterNamesAreHuggingFaceNames) {
 }
 
 }  // namespace
+
+// The fused bf16 kernels (model/cpu_kernels.h) against the reference op sequences they replace: the
+// same cast points, so at most one bf16 unit apart (where a sum's order or our exp moves a value
+// across a rounding boundary), and nearly always bitwise equal.
+namespace {
+// Per element, how many bf16 units apart two bf16 tensors are (their bit patterns as ordered integers).
+torch::Tensor bf16_units_apart(const torch::Tensor& a, const torch::Tensor& b) {
+  auto ordered = [](const torch::Tensor& t) {
+    auto bits = t.contiguous().view(torch::kInt16).to(torch::kInt32);
+    return torch::where(bits < 0, -(bits + 32768), bits);  // sign-magnitude → a monotone integer line
+  };
+  return (ordered(a) - ordered(b)).abs();
+}
+}  // namespace
+
+TEST(Bf16Kernels, TheFusedRmsNormIsTheReferenceWithinOneBf16Unit) {
+  torch::manual_seed(3);
+  torch::NoGradGuard no_grad;
+  const int64_t d = 100;  // not a multiple of the 16 lanes: the tail is summed too
+  model::RMSNorm norm(d, 1e-6, torch::TensorOptions().dtype(torch::kBFloat16));
+  norm.weight.copy_(torch::randn({d}) * 2);
+  // Rows from 1e-3 to 1e3 in scale, and a strided view (a slice of a wider tensor).
+  auto scales = torch::logspace(-3, 3, 12).view({4, 3, 1});
+  auto wide = (torch::randn({4, 3, d + 7}) * scales).to(torch::kBFloat16);
+  for (const auto& x : {wide.narrow(-1, 0, d).contiguous(), wide.narrow(-1, 7, d)}) {
+    ASSERT_TRUE(model::bf16_kernels_apply(x));
+    norm.fast = true;
+    auto fused = norm.forward(x);
+    norm.fast = false;
+    auto reference = norm.forward(x);
+    ASSERT_EQ(fused.sizes(), reference.sizes());
+    ASSERT_EQ(fused.scalar_type(), torch::kBFloat16);
+    auto apart = bf16_units_apart(fused, reference);
+    EXPECT_LE(apart.max().item<int64_t>(), 1);
+    EXPECT_GE((apart == 0).to(torch::kFloat32).mean().item<double>(), 0.99);
+  }
+}
+
+TEST(Bf16Kernels, TheFusedSiluTimesUpIsTheReferenceWithinOneBf16Unit) {
+  torch::manual_seed(4);
+  torch::NoGradGuard no_grad;
+  const int64_t n = 37;
+  auto gate_up = (torch::randn({4, 3, 2 * n}) * 6).to(torch::kBFloat16);  // one [.., 2n] GEMM output
+  gate_up[0][0].narrow(0, 0, 6).copy_(torch::tensor({-100.0, -30.0, 0.0, 1e-30, 30.0, 100.0}));  // exp's ends
+  auto halves = gate_up.split(n, -1);
+  auto fused = model::silu_mul_bf16(halves[0], halves[1]);
+  // Hugging Face's act_fn(gate) * up on PyTorch 2.x: silu in fp32, rounded to bf16, times up in fp32,
+  // rounded. (LibTorch 1.13's own bf16 silu rounds after each of its four steps instead, and lands up
+  // to a few bf16 units away from both.)
+  auto reference = (torch::silu(halves[0].to(torch::kFloat32)).to(torch::kBFloat16).to(torch::kFloat32) *
+                    halves[1].to(torch::kFloat32))
+                       .to(torch::kBFloat16);
+  ASSERT_EQ(fused.sizes(), reference.sizes());
+  auto apart = bf16_units_apart(fused, reference);
+  EXPECT_LE(apart.max().item<int64_t>(), 1);
+  EXPECT_GE((apart == 0).to(torch::kFloat32).mean().item<double>(), 0.99);
+  EXPECT_EQ(bf16_units_apart(fused[0][0].narrow(0, 0, 6), reference[0][0].narrow(0, 0, 6)).max().item<int64_t>(), 0)
+      << "saturated and zero inputs exactly";
+}
+
+TEST(Bf16Kernels, ApplyOnlyToBf16InferenceOnTheCpu) {
+  auto x = torch::ones({2, 8}, torch::kBFloat16);
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(model::bf16_kernels_apply(x));
+    EXPECT_FALSE(model::bf16_kernels_apply(x.to(torch::kFloat32)));
+    EXPECT_FALSE(model::bf16_kernels_apply(x.t())) << "a strided last dimension";
+  }
+  EXPECT_FALSE(model::bf16_kernels_apply(x)) << "gradients on: training takes the autograd ops";
+}

@@ -2,6 +2,8 @@
 // the requested dtype/device; the loader or `init` fills them.
 #include "lightreasoner/model/layers.h"
 
+#include "lightreasoner/model/cpu_kernels.h"
+
 namespace lightreasoner::model {
 
 Linear::Linear(int64_t in_features, int64_t out_features, bool with_bias, const torch::TensorOptions& options) {
@@ -31,6 +33,7 @@ RMSNorm::RMSNorm(int64_t dim, double eps_, const torch::TensorOptions& options) 
 }
 
 torch::Tensor RMSNorm::forward(const torch::Tensor& x) {
+  if (fast && bf16_kernels_apply(x)) return rms_norm_bf16(x, weight, eps);  // one pass (cpu_kernels.h)
   if (fast) {  // the same values, one [.., dim] temporary fewer: the weight multiply in place
     auto x32 = x.to(torch::kFloat32);
     auto normed = (x32 * torch::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true).add_(eps))).to(x.scalar_type());
@@ -107,6 +110,7 @@ torch::Tensor MLP::forward(const torch::Tensor& x) {
   auto& gate = gate_and_up[0];
   auto& up = gate_and_up[1];
   if (fast && !torch::GradMode::is_enabled()) {  // inference: one [.., I] temporary fewer
+    if (bf16_kernels_apply(gate) && bf16_kernels_apply(up)) return down_proj->forward(silu_mul_bf16(gate, up));
     return down_proj->forward(torch::silu(gate).mul_(up));
   }
   return down_proj->forward(torch::silu(gate) * up);

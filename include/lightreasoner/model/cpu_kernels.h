@@ -1,0 +1,25 @@
+// Fused CPU kernels for bf16 inference: RMSNorm and SwiGLU's silu(gate) * up, one pass over memory
+// each where the reference op sequences (RMSNorm::forward, MLP::forward) make six and three. On a
+// host whose bf16 GEMMs run on AMX those element-wise passes, memory-bound, took most of a prefill
+// (bench/RESULTS.md). Same cast points as the reference, which follows Hugging Face: fp32 math,
+// results rounded to bf16 (nearest even, as c10::BFloat16) exactly where the reference rounds. Not
+// bitwise equal to it: the sum of squares is added up in another order and exp is our own
+// polynomial, so a value next to a bf16 rounding boundary can land one bf16 unit away (tests:
+// test_model). Not for training (no autograd), fp32, other devices, or a weight that needs grad:
+// bf16_kernels_apply says when the callers use them.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace lightreasoner::model {
+
+// CPU, bf16, gradients off (inference), the last dimension contiguous.
+bool bf16_kernels_apply(const torch::Tensor& x);
+
+// x [..., d] bf16, weight [d] bf16 → bf16 [..., d]: to_bf16(x · rsqrt(mean(x²) + eps)) · weight.
+torch::Tensor rms_norm_bf16(const torch::Tensor& x, const torch::Tensor& weight, double eps);
+
+// gate, up [..., n] bf16 (views of one [..., 2n] output allowed) → bf16 [..., n]: to_bf16(silu(gate)) · up.
+torch::Tensor silu_mul_bf16(const torch::Tensor& gate, const torch::Tensor& up);
+
+}  // namespace lightreasoner::model
