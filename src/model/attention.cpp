@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/model/cpu_kernels.h"
 
 namespace lightreasoner::model {
 
@@ -99,6 +100,13 @@ namespace {
 torch::Tensor softmax_fp32(const torch::Tensor& scores, torch::ScalarType dtype) {
   return torch::softmax(scores, -1, torch::kFloat32).to(dtype);
 }
+
+// The grouped path's: in one pass on the CPU in bf16 inference (model/cpu_kernels.h), else the
+// reference's.
+torch::Tensor softmax_fp32_fused(const torch::Tensor& scores, torch::ScalarType dtype) {
+  if (dtype == torch::kBFloat16 && bf16_kernels_apply(scores)) return softmax_bf16(scores);
+  return softmax_fp32(scores, dtype);
+}
 }  // namespace
 
 torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -122,12 +130,12 @@ torch::Tensor attention_grouped(const torch::Tensor& q, const torch::Tensor& k, 
     auto grouped_mask = mask.view({1, T, S}).repeat({1, n_rep, 1});  // [1, n_rep*T, S]
     auto scores = at::baddbmm(grouped_mask, q.reshape({B * KV, n_rep * T, D}), k.reshape({B * KV, S, D}).transpose(1, 2),
                               /*beta=*/1.0, /*alpha=*/scale);  // [B*KV, n_rep*T, S]
-    auto probs = softmax_fp32(scores, q.scalar_type());
+    auto probs = softmax_fp32_fused(scores, q.scalar_type());
     return at::bmm(probs, v.reshape({B * KV, S, D})).view({B, H, T, D});
   }
   auto grouped_q = q.reshape({B, KV, n_rep * T, D});                                // [B, KV, n_rep*T, D]
   auto scores = (torch::matmul(grouped_q, k.transpose(2, 3)) * scale).view({B, H, T, S}) + mask;
-  auto probs = softmax_fp32(scores, q.scalar_type()).view({B, KV, n_rep * T, S});
+  auto probs = softmax_fp32_fused(scores, q.scalar_type()).view({B, KV, n_rep * T, S});
   return torch::matmul(probs, v).view({B, H, T, D});
 }
 

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "lightreasoner/core/error.h"
 
@@ -41,8 +42,8 @@ LR_INLINE uint16_t to_bf16(float f) {
   return static_cast<uint16_t>((u & 0x7FFFFFFFu) > 0x7F800000u ? 0x7FC0u : rounded);
 }
 
-// e^x in fp32 without branches. x is clamped to [-86, 89]: below, 1 + e^x is 1 in fp32 (all silu
-// needs); above, e^x overflows to inf as expf does. n = round(x / ln2) by the 1.5·2^23 trick,
+// e^x in fp32 without branches. Below -87.3 it is 0 (expf's results there are subnormal: a softmax's
+// masked positions are 0, as in the reference); above 88.7 it overflows to inf as expf does. n = round(x / ln2) by the 1.5·2^23 trick,
 // r = x - n·ln2 in two parts, e^r by its Taylor polynomial to r^7 (|r| ≤ ln2/2: truncation < 5e-9),
 // then times 2^(n-1) (built in the exponent bits, a normal number for every n here) and times 2,
 // which overflows to inf exactly where e^x does.
@@ -62,7 +63,7 @@ LR_INLINE float exp_approx(float x_in) {
   const int32_t bits = (static_cast<int32_t>(n) + 126) << 23;  // 2^(n-1)
   float half_scale;
   std::memcpy(&half_scale, &bits, sizeof half_scale);
-  return p * half_scale * 2.0f;
+  return x_in < -87.3f ? 0.0f : p * half_scale * 2.0f;
 }
 
 LR_CLONES void rms_norm_row(const uint16_t* __restrict x, const uint16_t* __restrict w, uint16_t* __restrict out,
@@ -92,6 +93,30 @@ LR_CLONES void silu_mul_row(const uint16_t* __restrict gate, const uint16_t* __r
     const float silu = from_bf16(to_bf16(g / (1.0f + exp_approx(-g))));  // silu's own bf16 result
     out[j] = to_bf16(silu * from_bf16(up[j]));
   }
+}
+
+// HF's softmax(scores, dtype=float32).to(bf16), as ATen computes it: e^(x - max) / sum as e^(x - max)
+// times the reciprocal of the sum, in fp32, then rounded.
+LR_CLONES void softmax_row(const uint16_t* __restrict x, uint16_t* __restrict out, float* __restrict scratch, int64_t n) {
+  float largest = -HUGE_VALF;
+  for (int64_t j = 0; j < n; ++j) largest = std::max(largest, from_bf16(x[j]));
+  constexpr int kLanes = 16;
+  float partial[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const float e = exp_approx(from_bf16(x[j + l]) - largest);
+      scratch[j + l] = e;
+      partial[l] += e;
+    }
+  float sum = 0.0f;
+  for (; j < n; ++j) {
+    scratch[j] = exp_approx(from_bf16(x[j]) - largest);
+    sum += scratch[j];
+  }
+  for (int l = 0; l < kLanes; ++l) sum += partial[l];
+  const float inv = 1.0f / sum;
+  for (int64_t k = 0; k < n; ++k) out[k] = to_bf16(scratch[k] * inv);
 }
 
 const uint16_t* bits(const torch::Tensor& t) { return reinterpret_cast<const uint16_t*>(t.data_ptr<at::BFloat16>()); }
@@ -141,6 +166,19 @@ torch::Tensor silu_mul_bf16(const torch::Tensor& gate, const torch::Tensor& up) 
   uint16_t* dst = bits_out(out);
   at::parallel_for(0, rows, 4, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) silu_mul_row(g + r * gate_stride, u + r * up_stride, dst + r * n, n);
+  });
+  return out;
+}
+
+torch::Tensor softmax_bf16(const torch::Tensor& scores_in) {
+  const auto scores = scores_in.contiguous();
+  const int64_t n = scores.size(-1), rows = scores.numel() / std::max<int64_t>(n, 1);
+  auto out = torch::empty_like(scores);
+  const uint16_t* src = bits(scores);
+  uint16_t* dst = bits_out(out);
+  at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(static_cast<size_t>(n));
+    for (int64_t r = begin; r < end; ++r) softmax_row(src + r * n, dst + r * n, scratch.data(), n);
   });
   return out;
 }

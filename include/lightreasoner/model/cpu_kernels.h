@@ -1,5 +1,6 @@
-// Fused CPU kernels for bf16 inference: RMSNorm and SwiGLU's silu(gate) * up, one pass over memory
-// each where the reference op sequences (RMSNorm::forward, MLP::forward) make six and three. On a
+// Fused CPU kernels for bf16 inference: RMSNorm, SwiGLU's silu(gate) * up and attention's softmax,
+// one pass over memory each where the reference op sequences (RMSNorm::forward, MLP::forward, the
+// fp32 softmax of attention.cpp) make six, three and three. On a
 // host whose bf16 GEMMs run on AMX those element-wise passes, memory-bound, took most of a prefill
 // (bench/RESULTS.md). Same cast points as the reference, which follows Hugging Face: fp32 math,
 // results rounded to bf16 (nearest even, as c10::BFloat16) exactly where the reference rounds. Not
@@ -21,5 +22,8 @@ torch::Tensor rms_norm_bf16(const torch::Tensor& x, const torch::Tensor& weight,
 
 // gate, up [..., n] bf16 (views of one [..., 2n] output allowed) → bf16 [..., n]: to_bf16(silu(gate)) · up.
 torch::Tensor silu_mul_bf16(const torch::Tensor& gate, const torch::Tensor& up);
+
+// scores [..., n] bf16 → bf16 [..., n]: softmax over the last dimension in fp32, rounded once.
+torch::Tensor softmax_bf16(const torch::Tensor& scores);
 
 }  // namespace lightreasoner::model
