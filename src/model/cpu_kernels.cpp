@@ -15,7 +15,7 @@
 #include "lightreasoner/core/error.h"
 
 // By instruction set, not CPU model: an "arch=" clone is picked by __builtin_cpu_is, which a newer CPU
-// (Sapphire Rapids) fails for every older model named, falling back to the scalar default.
+// (this VM's AMX Xeon) fails for every older model named, falling back to the scalar default.
 // This file is compiled with -fno-trapping-math (CMakeLists.txt): with trapping math GCC keeps every
 // float compare (the clamps) as a branch, and a loop with branches does not vectorise. Nothing here
 // reads the floating-point exception flags.
