@@ -16,8 +16,12 @@ Linear::Linear(torch::Tensor weight_view, torch::Tensor bias_view) {
   if (bias_view.defined()) bias = register_parameter("bias", std::move(bias_view));
 }
 
+// at::linear, which Python's F.linear calls (so Hugging Face's models): a contiguous [B, T, in] input's
+// bias goes into the GEMM (addmm on the flattened input, one rounding). The C++ frontend's
+// torch::nn::functional::linear adds it in a pass of its own after the matmul, rounding twice in bf16
+// (other bits on LibTorch 1.13 and 2.6 alike; the Qwen2 fixture's bf16 logits were further from HF's).
 torch::Tensor Linear::forward(const torch::Tensor& x) {
-  auto y = torch::nn::functional::linear(x, weight, bias);
+  auto y = at::linear(x, weight, bias);
   if (adapter) y = y + adapter->forward(x);
   return y;
 }
@@ -85,7 +89,7 @@ std::vector<torch::Tensor> FusedLinear::forward_unfused(const torch::Tensor& x) 
 
 std::vector<torch::Tensor> FusedLinear::forward(const torch::Tensor& x) const {
   if (!fused_usable()) return forward_unfused(x);
-  auto y = torch::nn::functional::linear(x, weight_, bias_);  // [..., sum(out)]
+  auto y = at::linear(x, weight_, bias_);  // [..., sum(out)]; at::linear as in Linear::forward
   std::vector<int64_t> sizes;
   for (const auto& part : parts) sizes.push_back(part->weight.size(0));
   // One split, not a narrow per part: a narrow's backward writes its gradient into a zero-filled
