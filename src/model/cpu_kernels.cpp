@@ -5,6 +5,7 @@
 #include "lightreasoner/model/cpu_kernels.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 
 #include <algorithm>
 #include <cmath>
@@ -98,11 +99,19 @@ LR_CLONES void silu_mul_row(const uint16_t* __restrict gate, const uint16_t* __r
 // HF's softmax(scores, dtype=float32).to(bf16), as ATen computes it: e^(x - max) / sum as e^(x - max)
 // times the reciprocal of the sum, in fp32, then rounded.
 LR_CLONES void softmax_row(const uint16_t* __restrict x, uint16_t* __restrict out, float* __restrict scratch, int64_t n) {
-  float largest = -HUGE_VALF;
-  for (int64_t j = 0; j < n; ++j) largest = std::max(largest, from_bf16(x[j]));
   constexpr int kLanes = 16;
-  float partial[kLanes] = {};
+  // The row's largest value in 16 lanes: one running max would be a chain of dependent compares,
+  // which took most of this kernel's time at rows of 128.
+  float lane_max[kLanes];
+  for (int l = 0; l < kLanes; ++l) lane_max[l] = -HUGE_VALF;
   int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) lane_max[l] = std::max(lane_max[l], from_bf16(x[j + l]));
+  float largest = -HUGE_VALF;
+  for (; j < n; ++j) largest = std::max(largest, from_bf16(x[j]));
+  for (int l = 0; l < kLanes; ++l) largest = std::max(largest, lane_max[l]);
+  float partial[kLanes] = {};
+  j = 0;
   for (; j + kLanes <= n; j += kLanes)
     for (int l = 0; l < kLanes; ++l) {
       const float e = exp_approx(from_bf16(x[j + l]) - largest);
@@ -141,6 +150,7 @@ bool bf16_kernels_apply(const torch::Tensor& x) {
 }
 
 torch::Tensor rms_norm_bf16(const torch::Tensor& x_in, const torch::Tensor& weight_in, double eps) {
+  RECORD_FUNCTION("lr::rms_norm_bf16", std::vector<c10::IValue>());  // named in --trace profiles
   const auto x = x_in.contiguous();
   const auto weight = weight_in.contiguous();
   const int64_t d = x.size(-1), rows = x.numel() / d;
@@ -157,6 +167,7 @@ torch::Tensor rms_norm_bf16(const torch::Tensor& x_in, const torch::Tensor& weig
 }
 
 torch::Tensor silu_mul_bf16(const torch::Tensor& gate, const torch::Tensor& up) {
+  RECORD_FUNCTION("lr::silu_mul_bf16", std::vector<c10::IValue>());  // named in --trace profiles
   LR_CHECK(gate.sizes() == up.sizes() && gate.stride(-1) == 1 && up.stride(-1) == 1,
            "silu_mul_bf16: gate " << gate.sizes() << " and up " << up.sizes() << " with unit last strides");
   const int64_t n = gate.size(-1), rows = gate.numel() / std::max<int64_t>(n, 1);
@@ -171,6 +182,7 @@ torch::Tensor silu_mul_bf16(const torch::Tensor& gate, const torch::Tensor& up) 
 }
 
 torch::Tensor softmax_bf16(const torch::Tensor& scores_in) {
+  RECORD_FUNCTION("lr::softmax_bf16", std::vector<c10::IValue>());  // named in --trace profiles
   const auto scores = scores_in.contiguous();
   const int64_t n = scores.size(-1), rows = scores.numel() / std::max<int64_t>(n, 1);
   auto out = torch::empty_like(scores);
