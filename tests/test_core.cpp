@@ -176,7 +176,7 @@ TEST(Core, AWindowKeepsThePeakReachedInsideItWhileAnInnerWindowResetsTheMark) {
 
 TEST(Core, OnAGpuEachStageLogsItsOwnPeakDeviceMemory) {
   MemoryCounter counter;
-  set_device_peak_gauge(counter.gauge());  // what watch_device_memory registers for a CUDA device
+  set_device_peak_gauge("cuda:0", counter.gauge());  // what watch_device_memory registers for a CUDA device
   {
     StageTimer timer("train");
     timer.start("load expert");
@@ -199,6 +199,35 @@ TEST(Core, OnAGpuEachStageLogsItsOwnPeakDeviceMemory) {
   timer.stop();
   EXPECT_EQ(timer.device_peak_bytes("generate"), std::nullopt);
   EXPECT_EQ(timer.device_memory_summary(), "");
+}
+
+TEST(Core, ACommandRunInsideAnotherOnTheSameGpuKeepsTheOuterStagesPeak) {
+  // train on a GPU runs sample inside its "sample" stage, and both watch the same device: the inner
+  // command must reuse the outer one's windows, whose resets fold into the outer stage.
+  MemoryCounter counter;
+  set_device_peak_gauge("cuda:0", counter.gauge());
+  const auto outer_windows = device_peak_windows();
+  {
+    StageTimer outer("train");
+    outer.start("sample");
+    set_device_peak_gauge("cuda:0", counter.gauge());  // the inner command watches the same GPU
+    EXPECT_EQ(device_peak_windows(), outer_windows);
+    {
+      StageTimer inner("sample");
+      inner.start("generate");
+      counter.set(6'000'000'000);
+      counter.set(2'000'000'000);
+      inner.start("write");  // resets the allocator's mark after the peak
+      inner.stop();
+      EXPECT_EQ(inner.device_peak_bytes("write"), 2'000'000'000);
+    }
+    outer.stop();
+    EXPECT_EQ(outer.device_peak_bytes("sample"), 6'000'000'000) << "the peak reached inside the inner command";
+  }
+  set_device_peak_gauge("cuda:1", counter.gauge());
+  EXPECT_NE(device_peak_windows(), outer_windows) << "another device replaces the gauge";
+  clear_device_peak_gauge();
+  EXPECT_EQ(device_peak_windows(), nullptr);
 }
 
 TEST(Core, DeviceAndDtypeNames) {

@@ -11,13 +11,15 @@
 namespace lightreasoner {
 
 void watch_device_memory(torch::Device device) {
-  set_device_peak_gauge(std::nullopt);  // a GPU's gauge left by an earlier command in this process
-  if (!device.is_cuda()) return;
+  if (!device.is_cuda()) {
+    clear_device_peak_gauge();  // a GPU's gauge left by an earlier command in this process
+    return;
+  }
 #if defined(LR_WITH_CUDA)
   const c10::DeviceIndex index = device.has_index() ? device.index() : c10::cuda::current_device();
   // Entry 0 of each stat array is the aggregate over pool types (StatType::AGGREGATE), whose
   // enclosing namespace moved between LibTorch versions; the index did not.
-  set_device_peak_gauge(PeakGauge{
+  set_device_peak_gauge(torch::Device(torch::kCUDA, index).str(), PeakGauge{
       [index]() -> std::optional<int64_t> {
         return c10::cuda::CUDACachingAllocator::getDeviceStats(index).allocated_bytes[0].peak;
       },

@@ -20,6 +20,7 @@ bool reset_peak_host_memory() {
 }
 
 std::mutex device_mutex;
+std::string device_watched;  // the device whose allocator device_windows reads
 std::shared_ptr<PeakWindows> device_windows;
 
 }  // namespace
@@ -54,10 +55,17 @@ std::shared_ptr<PeakWindows> device_peak_windows() {
   return device_windows;
 }
 
-void set_device_peak_gauge(std::optional<PeakGauge> gauge) {
-  auto windows = gauge ? std::make_shared<PeakWindows>(std::move(*gauge)) : nullptr;
+void set_device_peak_gauge(const std::string& device, PeakGauge gauge) {
   const std::lock_guard<std::mutex> lock(device_mutex);
-  device_windows = std::move(windows);
+  if (device_windows && device_watched == device) return;
+  device_watched = device;
+  device_windows = std::make_shared<PeakWindows>(std::move(gauge));
+}
+
+void clear_device_peak_gauge() {
+  const std::lock_guard<std::mutex> lock(device_mutex);
+  device_watched.clear();
+  device_windows.reset();
 }
 
 std::optional<int64_t> peak_host_memory_bytes() {

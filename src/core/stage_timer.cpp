@@ -55,22 +55,24 @@ void StageTimer::stop() {
   current_.clear();
 }
 
+const StageTimer::Stage* StageTimer::find(const std::string& stage) const {
+  const auto it = std::find_if(stages_.begin(), stages_.end(), [&](const Stage& s) { return s.name == stage; });
+  return it == stages_.end() ? nullptr : &*it;
+}
+
 double StageTimer::seconds(const std::string& stage) const {
-  for (const auto& s : stages_)
-    if (s.name == stage) return s.seconds;
-  return 0.0;
+  const Stage* s = find(stage);
+  return s ? s->seconds : 0.0;
 }
 
 std::optional<int64_t> StageTimer::peak_bytes(const std::string& stage) const {
-  for (const auto& s : stages_)
-    if (s.name == stage) return s.peak_bytes;
-  return std::nullopt;
+  const Stage* s = find(stage);
+  return s ? s->peak_bytes : std::nullopt;
 }
 
 std::optional<int64_t> StageTimer::device_peak_bytes(const std::string& stage) const {
-  for (const auto& s : stages_)
-    if (s.name == stage) return s.device_peak_bytes;
-  return std::nullopt;
+  const Stage* s = find(stage);
+  return s ? s->device_peak_bytes : std::nullopt;
 }
 
 std::string StageTimer::summary() const {
@@ -83,26 +85,16 @@ std::string StageTimer::summary() const {
   return out + fmt::format("{}(total {:.1f}s)", out.empty() ? "" : " ", total);
 }
 
-namespace {
-std::string peaks_summary(const std::vector<std::pair<std::string, std::optional<int64_t>>>& peaks) {
+std::string StageTimer::peaks_summary(std::optional<int64_t> Stage::*peak) const {
   std::string out;
-  for (const auto& [name, peak] : peaks)
-    if (peak) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, format_bytes(*peak));
+  for (const auto& s : stages_)
+    if (s.*peak) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", s.name, format_bytes(*(s.*peak)));
   return out;
 }
-}  // namespace
 
-std::string StageTimer::memory_summary() const {
-  std::vector<std::pair<std::string, std::optional<int64_t>>> peaks;
-  for (const auto& s : stages_) peaks.emplace_back(s.name, s.peak_bytes);
-  return peaks_summary(peaks);
-}
+std::string StageTimer::memory_summary() const { return peaks_summary(&Stage::peak_bytes); }
 
-std::string StageTimer::device_memory_summary() const {
-  std::vector<std::pair<std::string, std::optional<int64_t>>> peaks;
-  for (const auto& s : stages_) peaks.emplace_back(s.name, s.device_peak_bytes);
-  return peaks_summary(peaks);
-}
+std::string StageTimer::device_memory_summary() const { return peaks_summary(&Stage::device_peak_bytes); }
 
 void StageTimer::log() {
   stop();

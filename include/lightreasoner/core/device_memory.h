@@ -4,7 +4,7 @@
 // number torch.cuda.max_memory_allocated() gives in Python), not what it reserved from the driver.
 // Compiled with the allocator only against a CUDA LibTorch (LR_WITH_CUDA, set by CMakeLists.txt on
 // this file alone); elsewhere, and for a CPU device, it removes any device gauge and the log has no
-// device line.
+// device line. Watching the GPU already watched keeps its gauge (peak_memory.h: nested commands).
 #pragma once
 
 #include <torch/torch.h>

@@ -46,11 +46,14 @@ class PeakWindows {
 // The process's resident host memory.
 PeakWindows& host_peak_windows();
 
-// The GPU's allocator, once a command has named a GPU (core/device_memory.h); null before, and once
-// a command runs on the CPU (nullopt). Setting it again replaces it; a holder of the old one (a stage
-// in progress) keeps it alive.
+// The GPU's allocator, once a command has named a GPU (core/device_memory.h); null before, and after
+// clear_device_peak_gauge (a command on the CPU). Setting the gauge of the device already watched
+// keeps its windows: a command run inside another on the same GPU (train's sample) must fold into the
+// outer stages through the same windows, or its resets would cut their peaks. Another device replaces
+// it; a holder of the old windows (a stage in progress) keeps them alive.
 std::shared_ptr<PeakWindows> device_peak_windows();
-void set_device_peak_gauge(std::optional<PeakGauge> gauge);
+void set_device_peak_gauge(const std::string& device, PeakGauge gauge);
+void clear_device_peak_gauge();
 
 // The peak resident host size since the last reset (else since the process started), in bytes;
 // nullopt where it cannot be read. Prefer the windows above: a bare reset would cut the peak of any

@@ -7,8 +7,8 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,6 +53,8 @@ class StageTimer {
     std::optional<int64_t> peak_bytes, device_peak_bytes;
   };
   std::vector<Stage> stages_;  // in the order first entered
+  const Stage* find(const std::string& stage) const;  // nullptr for one never entered
+  std::string peaks_summary(std::optional<int64_t> Stage::*peak) const;
   std::string current_;
   // The current stage's windows (peak_memory.h); none where unavailable.
   std::optional<int64_t> peak_window_;
