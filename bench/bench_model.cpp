@@ -32,9 +32,9 @@
 
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/device_memory.h"
+#include "lightreasoner/core/openblas.h"
 #include "lightreasoner/core/peak_memory.h"
 #include "lightreasoner/core/stage_timer.h"
-#include "lightreasoner/core/openblas.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/init.h"
 

@@ -1,4 +1,4 @@
-// Fused bf16 RMSNorm and SwiGLU activation on the CPU (cpu_kernels.h). The row loops are plain C++
+// Fused bf16 RMSNorm, SwiGLU activation and softmax on the CPU (cpu_kernels.h). The row loops are plain C++
 // built for AVX-512, AVX2 and a baseline (target_clones: the loader picks by CPU), rows spread over
 // LibTorch's threads; exp is a Cody-Waite reduction and a degree-7 polynomial, written so the
 // compiler vectorises it.
@@ -44,10 +44,10 @@ LR_INLINE uint16_t to_bf16(float f) {
 }
 
 // e^x in fp32 without branches. Below -87.3 it is 0 (expf's results there are subnormal: a softmax's
-// masked positions are 0, as in the reference); above 88.7 it overflows to inf as expf does. n = round(x / ln2) by the 1.5·2^23 trick,
-// r = x - n·ln2 in two parts, e^r by its Taylor polynomial to r^7 (|r| ≤ ln2/2: truncation < 5e-9),
-// then times 2^(n-1) (built in the exponent bits, a normal number for every n here) and times 2,
-// which overflows to inf exactly where e^x does.
+// masked positions are 0, as in the reference); above 88.7 it overflows to inf as expf does.
+// n = round(x / ln2) by the 1.5·2^23 trick, r = x - n·ln2 in two parts, e^r by its Taylor polynomial
+// to r^7 (|r| ≤ ln2/2: truncation < 5e-9), then times 2^(n-1) (built in the exponent bits, a normal
+// number for every n here) and times 2, which overflows to inf exactly where e^x does.
 LR_INLINE float exp_approx(float x_in) {
   const float x = std::min(std::max(x_in, -86.0f), 89.0f);
   const float shifter = 12582912.0f;  // 1.5 * 2^23

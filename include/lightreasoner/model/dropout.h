@@ -3,9 +3,9 @@
 // hash of one 64-bit key, where LibTorch's own dropout draws it serially from its Mersenne twister
 // (profiled: 6.7% of a LoRA step update on 2 cores, the second core idle). In parallel where this
 // file is compiled with OpenMP (CMakeLists.txt: against a LibTorch on the system's libgomp; before
-// 2026-12-07 it never was, and the fill ran on one thread); the mask is the same either way. The key is drawn from
-// LibTorch's default CPU generator, so everything that seeds or restores that generator (the
-// trainer's per-micro-batch seed, activation checkpointing's recompute) reproduces the masks.
+// 2026-12-07 it never was, and the fill ran on one thread); the mask is the same either way. The key
+// is drawn from LibTorch's default CPU generator, so everything that seeds or restores that generator
+// (the trainer's per-micro-batch seed, activation checkpointing's recompute) reproduces the masks.
 // Other devices keep torch::dropout (their RNG is parallel already). No autograd of its own: the
 // mask is a constant factor of a plain multiply.
 #pragma once
