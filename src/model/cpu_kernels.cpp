@@ -15,12 +15,15 @@
 
 #include "lightreasoner/core/error.h"
 
-// By instruction set, not CPU model: an "arch=" clone is picked by __builtin_cpu_is, which a newer CPU
-// (this VM's AMX Xeon) fails for every older model named, falling back to the scalar default.
+// By instruction-set level, not CPU model: a named-CPU clone ("arch=skylake-avx512") is picked by
+// __builtin_cpu_is, which a newer CPU (this VM's AMX Xeon) fails for every older model named, falling
+// back to the scalar default. The level x86-64-v4 (AVX-512 F/BW/DQ/VL) is picked by feature, and it is
+// what gets 512-bit loops: a plain "avx512f" clone lacks AVX-512BW, so GCC vectorised the 16-bit
+// loads and stores at 256 bits (measured alone: SwiGLU 1.85x and RMSNorm 1.45x faster at v4).
 // This file is compiled with -fno-trapping-math (CMakeLists.txt): with trapping math GCC keeps every
 // float compare (the clamps) as a branch, and a loop with branches does not vectorise. Nothing here
 // reads the floating-point exception flags.
-#define LR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define LR_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 // Inlined into each clone, so that its loop vectorises for that clone's instruction set.
 #define LR_INLINE inline __attribute__((always_inline))
 
