@@ -350,21 +350,29 @@ TEST(Bf16Kernels, TheFusedSoftmaxIsTheReferenceWithinOneBf16Unit) {
   torch::manual_seed(5);
   torch::NoGradGuard no_grad;
   // Attention scores with a causal mask of the most negative bf16 (masked positions are exactly 0),
-  // a fully masked row (uniform, as HF's masking gives), rows of 19 (a tail past the 16 lanes) and 128.
-  for (int64_t n : {19, 128}) {
-    auto scores = (torch::randn({3, 2 * n, n}) * 4).to(torch::kBFloat16);
-    const float lowest = static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
-    auto masked = torch::ones({2 * n, n}, torch::kBool).triu(1);
-    scores.masked_fill_(masked, lowest);
-    scores[1][0].fill_(lowest);
-    auto fused = model::softmax_bf16(scores);
-    auto reference = torch::softmax(scores, -1, torch::kFloat32).to(torch::kBFloat16);
-    auto apart = bf16_units_apart(fused, reference);
-    EXPECT_LE(apart.max().item<int64_t>(), 1) << "rows of " << n;
-    EXPECT_GE((apart == 0).to(torch::kFloat32).mean().item<double>(), 0.99) << "rows of " << n;
-    for (int64_t b : {0, 2})  // (batch 1 holds the fully masked row, uniform by design)
-      EXPECT_TRUE(fused[b].masked_select(masked).eq(0).all().item<bool>()) << "masked positions are 0";
-    EXPECT_EQ(bf16_units_apart(fused[1][0], reference[1][0]).max().item<int64_t>(), 0) << "a fully masked row";
+  // a fully masked row (uniform, as HF's masking gives), rows of 19 (a tail past the 16 lanes) and 128;
+  // the AVX-512 path (where this CPU has it) and the portable loop.
+  struct RestoreAvx512 {
+    ~RestoreAvx512() { model::bf16_kernels_allow_avx512(true); }
+  } restore;
+  for (const bool avx512 : {true, false}) {
+    for (int64_t n : {19, 128}) {
+      SCOPED_TRACE(avx512 ? "AVX-512 allowed" : "portable loop");
+      model::bf16_kernels_allow_avx512(avx512);
+      auto scores = (torch::randn({3, 2 * n, n}) * 4).to(torch::kBFloat16);
+      const float lowest = static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
+      auto masked = torch::ones({2 * n, n}, torch::kBool).triu(1);
+      scores.masked_fill_(masked, lowest);
+      scores[1][0].fill_(lowest);
+      auto fused = model::softmax_bf16(scores);
+      auto reference = torch::softmax(scores, -1, torch::kFloat32).to(torch::kBFloat16);
+      auto apart = bf16_units_apart(fused, reference);
+      EXPECT_LE(apart.max().item<int64_t>(), 1) << "rows of " << n;
+      EXPECT_GE((apart == 0).to(torch::kFloat32).mean().item<double>(), 0.99) << "rows of " << n;
+      for (int64_t b : {0, 2})  // (batch 1 holds the fully masked row, uniform by design)
+        EXPECT_TRUE(fused[b].masked_select(masked).eq(0).all().item<bool>()) << "masked positions are 0";
+      EXPECT_EQ(bf16_units_apart(fused[1][0], reference[1][0]).max().item<int64_t>(), 0) << "a fully masked row";
+    }
   }
 }
 

@@ -23,6 +23,11 @@ torch::Tensor rms_norm_bf16(const torch::Tensor& x, const torch::Tensor& weight,
 torch::Tensor silu_mul_bf16(const torch::Tensor& gate, const torch::Tensor& up);
 
 // scores [..., n] bf16 → bf16 [..., n]: softmax over the last dimension in fp32, rounded once.
+// AVX-512 intrinsics where the CPU has them, else the portable loop.
 torch::Tensor softmax_bf16(const torch::Tensor& scores);
+
+// Whether the kernels may take their AVX-512 intrinsic paths (default true); returns the previous
+// setting. For tests, which check both paths against the reference on an AVX-512 host.
+bool bf16_kernels_allow_avx512(bool allowed);
 
 }  // namespace lightreasoner::model
