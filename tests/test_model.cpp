@@ -10,6 +10,7 @@
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/cpu_kernels.h"
 #include "lightreasoner/model/layers.h"
+#include "lightreasoner/model/rope.h"
 #include "model_support.h"
 
 namespace {
@@ -372,6 +373,32 @@ TEST(Bf16Kernels, TheFusedSoftmaxIsTheReferenceWithinOneBf16Unit) {
       for (int64_t b : {0, 2})  // (batch 1 holds the fully masked row, uniform by design)
         EXPECT_TRUE(fused[b].masked_select(masked).eq(0).all().item<bool>()) << "masked positions are 0";
       EXPECT_EQ(bf16_units_apart(fused[1][0], reference[1][0]).max().item<int64_t>(), 0) << "a fully masked row";
+    }
+  }
+}
+
+TEST(Bf16Kernels, TheFusedRopeIsTheReferenceOpSequenceBitForBit) {
+  torch::manual_seed(6);
+  torch::NoGradGuard no_grad;
+  const int64_t B = 3, T = 5, H = 4, KV = 2, D = 16;
+  // q and k as SelfAttention sees them: strided views of one [B, T, (H + 2 KV) D] GEMM output.
+  auto qkv = (torch::randn({B, T, (H + 2 * KV) * D}) * 5).to(torch::kBFloat16);
+  auto parts = qkv.split({H * D, KV * D, KV * D}, -1);
+  auto q = parts[0].view({B, T, H, D}), k = parts[1].view({B, T, KV, D});
+  q[0][0][0].narrow(0, 0, 3).copy_(torch::tensor({3e38, -1e-39, 0.0}));  // near the largest, subnormal, zero
+  q[0][0][0][D / 2] = -3e38;  // a rotation pair of near-largest values of both signs
+  auto inv_freq = 1.0 / torch::pow(10000.0, torch::arange(0, D, 2).to(torch::kFloat32) / D);
+  auto per_row = model::rope_tables(inv_freq, torch::arange(B * T).view({B, T}) * 7, 1.0, torch::kBFloat16);
+  auto shared = model::rope_tables(inv_freq, torch::arange(T).unsqueeze(0), 1.3, torch::kBFloat16);  // [1, T, D]
+  for (const auto& tables : {per_row, shared}) {
+    for (const auto& x : {q, k}) {
+      ASSERT_TRUE(model::bf16_kernels_apply(x));
+      auto fused = model::rope_bf16(x, tables.cos, tables.sin);
+      auto reference = model::apply_rope(x.transpose(1, 2), tables);
+      ASSERT_EQ(fused.sizes(), reference.sizes());
+      EXPECT_TRUE(fused.is_contiguous()) << "the layout attention reads";
+      EXPECT_TRUE(torch::equal(fused, reference)) << "largest difference "
+                                                  << (fused.to(torch::kFloat32) - reference.to(torch::kFloat32)).abs().max();
     }
   }
 }

@@ -104,6 +104,23 @@ LR_CLONES void silu_mul_row(const uint16_t* __restrict gate, const uint16_t* __r
   }
 }
 
+// RoPE on one head row, as apply_rope's bf16 ops round: x·cos and rotate_half(x)·sin each rounded to
+// bf16, then their sum (rotate_half(x) = [-x2, x1]; negation is exact, and rounding is symmetric).
+LR_CLONES void rope_row(const uint16_t* __restrict x, const uint16_t* __restrict cos, const uint16_t* __restrict sin,
+                        uint16_t* __restrict out, int64_t d) {
+  const int64_t half = d / 2;
+  for (int64_t j = 0; j < half; ++j) {
+    const float straight = from_bf16(to_bf16(from_bf16(x[j]) * from_bf16(cos[j])));
+    const float rotated = from_bf16(to_bf16(-from_bf16(x[j + half]) * from_bf16(sin[j])));
+    out[j] = to_bf16(straight + rotated);
+  }
+  for (int64_t j = half; j < d; ++j) {
+    const float straight = from_bf16(to_bf16(from_bf16(x[j]) * from_bf16(cos[j])));
+    const float rotated = from_bf16(to_bf16(from_bf16(x[j - half]) * from_bf16(sin[j])));
+    out[j] = to_bf16(straight + rotated);
+  }
+}
+
 // HF's softmax(scores, dtype=float32).to(bf16), as ATen computes it: e^(x - max) / sum as e^(x - max)
 // times the reciprocal of the sum, in fp32, then rounded.
 LR_CLONES void softmax_row(const uint16_t* __restrict x, uint16_t* __restrict out, float* __restrict scratch, int64_t n) {
@@ -278,6 +295,33 @@ torch::Tensor silu_mul_bf16(const torch::Tensor& gate, const torch::Tensor& up) 
   uint16_t* dst = bits_out(out);
   at::parallel_for(0, rows, 4, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) silu_mul_row(g + r * gate_stride, u + r * up_stride, dst + r * n, n);
+  });
+  return out;
+}
+
+torch::Tensor rope_bf16(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  RECORD_FUNCTION("lr::rope_bf16", std::vector<c10::IValue>());  // named in --trace profiles
+  LR_CHECK(x.dim() == 4 && x.stride(-1) == 1, "rope_bf16: x " << x.sizes() << " must be [B, T, heads, D], D contiguous");
+  const int64_t B = x.size(0), T = x.size(1), heads = x.size(2), d = x.size(3);
+  LR_CHECK(d % 2 == 0 && cos.dim() == 3 && cos.sizes() == sin.sizes() && (cos.size(0) == B || cos.size(0) == 1) &&
+               cos.size(1) == T && cos.size(2) == d && cos.stride(-1) == 1 && sin.stride(-1) == 1 &&
+               cos.scalar_type() == torch::kBFloat16 && sin.scalar_type() == torch::kBFloat16,
+           "rope_bf16: tables " << cos.sizes() << " / " << sin.sizes() << " for x " << x.sizes());
+  auto out = torch::empty({B, heads, T, d}, x.options().memory_format(torch::MemoryFormat::Contiguous));
+  const uint16_t *src = bits(x), *cos_bits = bits(cos), *sin_bits = bits(sin);
+  uint16_t* dst = bits_out(out);
+  const int64_t table_batch_stride = cos.size(0) == 1 ? 0 : cos.stride(0);
+  LR_CHECK(sin.size(0) == cos.size(0) && (sin.size(0) == 1 || sin.stride(0) == cos.stride(0)) &&
+               sin.stride(1) == cos.stride(1),
+           "rope_bf16: cos and sin tables with different strides");
+  at::parallel_for(0, B * T, 8, [&](int64_t begin, int64_t end) {
+    for (int64_t bt = begin; bt < end; ++bt) {
+      const int64_t b = bt / T, t = bt % T;
+      const int64_t table = b * table_batch_stride + t * cos.stride(1);
+      for (int64_t h = 0; h < heads; ++h)
+        rope_row(src + b * x.stride(0) + t * x.stride(1) + h * x.stride(2), cos_bits + table, sin_bits + table,
+                 dst + ((b * heads + h) * T + t) * d, d);
+    }
   });
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include "lightreasoner/core/device.h"
 #include "lightreasoner/core/error.h"
+#include "lightreasoner/model/cpu_kernels.h"
 #include "lightreasoner/model/recompute.h"
 #include "lightreasoner/model/rope.h"
 
@@ -43,8 +44,13 @@ torch::Tensor SelfAttention::forward(const torch::Tensor& x, const RopeTables& r
     q = q_norm->forward(q);
     k = k_norm->forward(k);
   }
-  q = apply_rope(q.transpose(1, 2), rope);  // [B, H, T, D]
-  k = apply_rope(k.transpose(1, 2), rope);  // [B, KV, T, D]
+  if (fast && bf16_kernels_apply(q) && bf16_kernels_apply(k) && rope.cos.size(-1) == head_dim) {
+    q = rope_bf16(q, rope.cos, rope.sin);  // [B, H, T, D] contiguous, the same values (cpu_kernels.h)
+    k = rope_bf16(k, rope.cos, rope.sin);  // [B, KV, T, D] contiguous
+  } else {
+    q = apply_rope(q.transpose(1, 2), rope);  // [B, H, T, D]
+    k = apply_rope(k.transpose(1, 2), rope);  // [B, KV, T, D]
+  }
   v = v.transpose(1, 2);                    // [B, KV, T, D]
   if (cache != nullptr) std::tie(k, v) = cache->update(layer, k, v);  // [B, KV, S, D]
   if (mask.per_sequence()) {  // packed rows: one right-padded row per sequence, [n, heads, L, D]
@@ -293,6 +299,7 @@ void CausalLM::set_fast_paths(bool on) {
     if (auto norm = std::dynamic_pointer_cast<RMSNorm>(item.value())) norm->fast = on;
     if (auto mlp = std::dynamic_pointer_cast<MLP>(item.value())) mlp->fast = on;
     if (auto layer = std::dynamic_pointer_cast<DecoderLayer>(item.value())) layer->fast = on;
+    if (auto attention = std::dynamic_pointer_cast<SelfAttention>(item.value())) attention->fast = on;
   }
 }
 

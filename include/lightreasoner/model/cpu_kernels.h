@@ -1,4 +1,4 @@
-// Fused CPU kernels for bf16 inference: RMSNorm, SwiGLU's silu(gate) * up and attention's softmax,
+// Fused CPU kernels for bf16 inference: RMSNorm, SwiGLU's silu(gate) * up, RoPE and attention's softmax,
 // one pass over memory each where the reference op sequences (RMSNorm::forward, MLP::forward, the
 // fp32 softmax of attention.cpp) make six, three and three. On a host whose bf16 GEMMs run on AMX
 // those element-wise passes, memory-bound, took most of a prefill (bench/RESULTS.md). Same cast points as the reference, which follows Hugging Face: fp32 math,
@@ -21,6 +21,11 @@ torch::Tensor rms_norm_bf16(const torch::Tensor& x, const torch::Tensor& weight,
 
 // gate, up [..., n] bf16 (views of one [..., 2n] output allowed) → bf16 [..., n]: to_bf16(silu(gate)) · up.
 torch::Tensor silu_mul_bf16(const torch::Tensor& gate, const torch::Tensor& up);
+
+// x [B, T, heads, D] bf16 (a strided view of the q/k/v GEMM output allowed), cos/sin [B|1, T, D] bf16
+// → [B, heads, T, D] contiguous: apply_rope(x.transpose(1, 2)) bitwise (rope.h), in one pass that also
+// writes the layout attention reads (so its reshapes are views).
+torch::Tensor rope_bf16(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
 // scores [..., n] bf16 → bf16 [..., n]: softmax over the last dimension in fp32, rounded once.
 // AVX-512 intrinsics where the CPU has them, else the portable loop.

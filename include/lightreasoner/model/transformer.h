@@ -45,6 +45,7 @@ class SelfAttention : public torch::nn::Module {
   std::shared_ptr<Linear> q_proj, k_proj, v_proj, o_proj;
   std::shared_ptr<RMSNorm> q_norm, k_norm;  // Qwen3 only
   int64_t num_heads, num_kv_heads, head_dim;
+  bool fast = true;  // false: RoPE as the reference op sequence (same values)
 };
 
 class DecoderLayer : public torch::nn::Module {
