@@ -1,7 +1,8 @@
-// Fused bf16 RMSNorm, SwiGLU activation and softmax on the CPU (cpu_kernels.h). The row loops are plain C++
-// built for AVX-512, AVX2 and a baseline (target_clones: the loader picks by CPU), rows spread over
-// LibTorch's threads; exp is a Cody-Waite reduction and a degree-7 polynomial, written so the
-// compiler vectorises it.
+// Fused bf16 RMSNorm, SwiGLU activation, RoPE and softmax on the CPU (cpu_kernels.h). The row loops
+// are plain C++ built for AVX-512, AVX2 and a baseline (target_clones: the loader picks by CPU), rows
+// spread over LibTorch's threads; exp is a Cody-Waite reduction and a degree-7 polynomial, written so
+// the compiler vectorises it. The softmax row also has an AVX-512 intrinsic version, picked at run
+// time, because GCC vectorised that loop badly.
 #include "lightreasoner/model/cpu_kernels.h"
 
 #include <ATen/Parallel.h>

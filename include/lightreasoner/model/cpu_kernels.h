@@ -1,9 +1,10 @@
-// Fused CPU kernels for bf16 inference: RMSNorm, SwiGLU's silu(gate) * up, RoPE and attention's softmax,
-// one pass over memory each where the reference op sequences (RMSNorm::forward, MLP::forward, the
-// fp32 softmax of attention.cpp) make six, three and three. On a host whose bf16 GEMMs run on AMX
-// those element-wise passes, memory-bound, took most of a prefill (bench/RESULTS.md). Same cast points as the reference, which follows Hugging Face: fp32 math,
-// results rounded to bf16 (nearest even, as c10::BFloat16) exactly where the reference rounds. Not
-// bitwise equal to it: the sum of squares is added up in another order and exp is our own
+// Fused CPU kernels for bf16 inference: RMSNorm, SwiGLU's silu(gate) * up, RoPE and attention's
+// softmax, one pass each where the reference op sequences (RMSNorm::forward, MLP::forward,
+// apply_rope, the fp32 softmax of attention.cpp) make six, three, five and three. On a host whose
+// bf16 GEMMs run on AMX those element-wise passes took most of a prefill (bench/RESULTS.md). Same
+// cast points as the reference, which follows Hugging Face: fp32 math, results rounded to bf16
+// (nearest even, as c10::BFloat16) exactly where the reference rounds. RoPE is bitwise equal to
+// apply_rope; the others are not: the sums are added up in another order and exp is our own
 // polynomial, so a value next to a bf16 rounding boundary can land one bf16 unit away (tests:
 // test_model). Not for training (no autograd), fp32, other devices, or a weight that needs grad:
 // bf16_kernels_apply says when the callers use them.
