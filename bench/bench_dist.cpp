@@ -30,6 +30,7 @@
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/pipeline/sample.h"
 #include "lightreasoner/pipeline/train.h"
+#include "bench_options.h"
 
 extern char** environ;
 
@@ -47,15 +48,16 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i];
-    if (k == "--preset") a.preset = argv[i + 1];
-    else if (k == "--problems") a.problems = std::atoi(argv[i + 1]);
-    else if (k == "--new-tokens") a.new_tokens = std::atoi(argv[i + 1]);
-    else if (k == "--steps") a.steps = std::atoi(argv[i + 1]);
-    else if (k == "--batch") a.batch = std::atoi(argv[i + 1]);
-    else if (k == "--child") a.child_dir = argv[i + 1];
-    else if (k == "--world") a.world = std::atoi(argv[i + 1]);
+  const bench::Options cli("bench_dist", argc, argv);
+  for (const auto& [k, value] : cli.pairs()) {
+    if (k == "--preset") a.preset = value;
+    else if (k == "--problems") a.problems = cli.integer(k, value);
+    else if (k == "--new-tokens") a.new_tokens = cli.integer(k, value);
+    else if (k == "--steps") a.steps = cli.integer(k, value);
+    else if (k == "--batch") a.batch = cli.integer(k, value);
+    else if (k == "--child") a.child_dir = value;
+    else if (k == "--world") a.world = cli.integer(k, value);
+    else cli.unknown(k);
   }
   return a;
 }

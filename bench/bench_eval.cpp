@@ -22,6 +22,7 @@
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/pipeline/eval_loop.h"
+#include "bench_options.h"
 
 using namespace lightreasoner;
 namespace fs = std::filesystem;
@@ -37,15 +38,16 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu";
   int threads = 0, batch = 64, problems = 64, new_tokens = 64;
   std::string preset, tokenizer_dir;  // empty: "small" with stories260K's vocabulary
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--device") device_name = argv[i + 1];
-    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (a == "--batch") batch = std::atoi(argv[i + 1]);
-    else if (a == "--problems") problems = std::atoi(argv[i + 1]);
-    else if (a == "--new-tokens") new_tokens = std::atoi(argv[i + 1]);
-    else if (a == "--preset") preset = argv[i + 1];
-    else if (a == "--tokenizer") tokenizer_dir = argv[i + 1];
+  const bench::Options cli("bench_eval", argc, argv);
+  for (const auto& [a, value] : cli.pairs()) {
+    if (a == "--device") device_name = value;
+    else if (a == "--threads") threads = cli.integer(a, value);
+    else if (a == "--batch") batch = cli.integer(a, value);
+    else if (a == "--problems") problems = cli.integer(a, value);
+    else if (a == "--new-tokens") new_tokens = cli.integer(a, value);
+    else if (a == "--preset") preset = value;
+    else if (a == "--tokenizer") tokenizer_dir = value;
+    else cli.unknown(a);
   }
   set_threads(threads);
   const fs::path source = LR_SOURCE_DIR;

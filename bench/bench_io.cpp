@@ -14,6 +14,7 @@
 
 #include "lightreasoner/io/jsonl.h"
 #include "lightreasoner/io/safetensors.h"
+#include "bench_options.h"
 
 using namespace lightreasoner;
 namespace fs = std::filesystem;
@@ -25,9 +26,11 @@ double now() { return std::chrono::duration<double>(std::chrono::steady_clock::n
 int main(int argc, char** argv) {
   int64_t mb = 256;
   fs::path jsonl = fs::path(LR_SOURCE_DIR) / "data/gsm8k_openai/train.jsonl";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--mb") == 0) mb = std::atoll(argv[i + 1]);
-    if (std::strcmp(argv[i], "--jsonl") == 0) jsonl = argv[i + 1];
+  const bench::Options cli("bench_io", argc, argv);
+  for (const auto& [name, value] : cli.pairs()) {
+    if (name == "--mb") mb = cli.integer(name, value);
+    else if (name == "--jsonl") jsonl = value;
+    else cli.unknown(name);
   }
   fs::path dir = fs::temp_directory_path() / "lr_bench_io";
   fs::create_directories(dir);

@@ -37,6 +37,7 @@
 #include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/init.h"
+#include "bench_options.h"
 
 namespace {
 
@@ -154,30 +155,27 @@ int main(int argc, char** argv) {
   int repeats = 3;
   bool graphs = false, peak_only = false, fast = true;
   int fused = -1;  // -1: as --fast says; 0/1: the fused q/k/v and gate/up GEMMs alone off/on
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string key = argv[i], value = argv[i + 1];
-    if (key == "--threads") threads = std::stoi(value);
+  const bench::Options cli("bench_model", argc, argv);
+  for (const auto& [key, value] : cli.pairs()) {
+    if (key == "--threads") threads = cli.integer(key, value);
     else if (key == "--device") device_name = value;
     else if (key == "--preset") preset = value;
     else if (key == "--dtypes") dtypes = value;
     else if (key == "--batches") batches = value;
-    else if (key == "--prompt-len") prompt_len = std::stoll(value);
-    else if (key == "--steps") steps = std::stoll(value);
-    else if (key == "--repeats") repeats = std::stoi(value);
+    else if (key == "--prompt-len") prompt_len = cli.integer(key, value);
+    else if (key == "--steps") steps = cli.integer(key, value);
+    else if (key == "--repeats") repeats = cli.integer(key, value);
     else if (key == "--engine") engine = value;
-    else if (key == "--cuda-graphs") graphs = value == "1";
-    else if (key == "--gemm") gemm = std::stoll(value);
-    else if (key == "--peak") peak_only = value == "1";
-    else if (key == "--fast") fast = value != "0";
-    else if (key == "--fused") fused = value != "0";
-    else if (key == "--eval") eval_prompts = std::stoll(value);
-    else if (key == "--eval-batch") eval_batch = std::stoll(value);
-    else if (key == "--eval-max-new") eval_max_new = std::stoll(value);
+    else if (key == "--cuda-graphs") graphs = cli.flag(key, value);
+    else if (key == "--gemm") gemm = cli.integer(key, value);
+    else if (key == "--peak") peak_only = cli.flag(key, value);
+    else if (key == "--fast") fast = cli.flag(key, value);
+    else if (key == "--fused") fused = cli.flag(key, value) ? 1 : 0;
+    else if (key == "--eval") eval_prompts = cli.integer(key, value);
+    else if (key == "--eval-batch") eval_batch = cli.integer(key, value);
+    else if (key == "--eval-max-new") eval_max_new = cli.integer(key, value);
     else if (key == "--trace") trace = value;
-    else {
-      std::fprintf(stderr, "unknown option %s\n", key.c_str());
-      return 2;
-    }
+    else cli.unknown(key);
   }
   if (engine != "continuous" && engine != "static" && engine != "both") {
     std::fprintf(stderr, "--engine must be continuous, static or both (got %s)\n", engine.c_str());

@@ -21,6 +21,7 @@
 #include "lightreasoner/core/stage_timer.h"
 #include "lightreasoner/generate/generator.h"
 #include "lightreasoner/model/init.h"
+#include "bench_options.h"
 
 using namespace lightreasoner;
 
@@ -38,15 +39,16 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu";
   int threads = 0, batch = 8, rollouts = 16, new_tokens = 128, prompt_len = 96;
   std::string expert_preset = "small", amateur_preset;  // empty amateur: a ~5M model beside "small"
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--device") device_name = argv[i + 1];
-    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (a == "--batch") batch = std::atoi(argv[i + 1]);
-    else if (a == "--rollouts") rollouts = std::atoi(argv[i + 1]);
-    else if (a == "--new-tokens") new_tokens = std::atoi(argv[i + 1]);
-    else if (a == "--expert") expert_preset = argv[i + 1];     // e.g. qwen2.5-math-1.5b
-    else if (a == "--amateur") amateur_preset = argv[i + 1];   // e.g. qwen2.5-0.5b
+  const bench::Options cli("bench_sample", argc, argv);
+  for (const auto& [a, value] : cli.pairs()) {
+    if (a == "--device") device_name = value;
+    else if (a == "--threads") threads = cli.integer(a, value);
+    else if (a == "--batch") batch = cli.integer(a, value);
+    else if (a == "--rollouts") rollouts = cli.integer(a, value);
+    else if (a == "--new-tokens") new_tokens = cli.integer(a, value);
+    else if (a == "--expert") expert_preset = value;     // e.g. qwen2.5-math-1.5b
+    else if (a == "--amateur") amateur_preset = value;   // e.g. qwen2.5-0.5b
+    else cli.unknown(a);
   }
   if (batch < 1 || rollouts < 2 * batch) {
     std::fprintf(stderr, "bench_sample: --rollouts (%d) must be at least 2 x --batch (%d): two timed batches\n",

@@ -38,6 +38,7 @@
 #include "lightreasoner/model/init.h"
 #include "lightreasoner/model/lora.h"
 #include "lightreasoner/pipeline/training.h"
+#include "bench_options.h"
 
 using namespace lightreasoner;
 namespace fs = std::filesystem;
@@ -97,19 +98,20 @@ int main(int argc, char** argv) {
   std::string preset = "small", only, trace;
   bool fast = true;  // --fast 0: the model's 2835eea code paths (CausalLM::set_fast_paths)
   bool activation_checkpointing = false;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--device") device_name = argv[i + 1];
-    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (a == "--steps") steps = std::atoll(argv[i + 1]);
-    else if (a == "--rollouts-per-batch") rollouts_per_batch = std::atoll(argv[i + 1]);
-    else if (a == "--selected") selected = std::atoll(argv[i + 1]);
-    else if (a == "--preset") preset = argv[i + 1];
-    else if (a == "--fast") fast = std::string(argv[i + 1]) != "0";
-    else if (a == "--pack-tokens") pack_tokens = std::atoll(argv[i + 1]);
-    else if (a == "--only") only = argv[i + 1];
-    else if (a == "--activation-checkpointing") activation_checkpointing = std::string(argv[i + 1]) != "0";
-    else if (a == "--trace") trace = argv[i + 1];
+  const bench::Options cli("bench_train", argc, argv);
+  for (const auto& [a, value] : cli.pairs()) {
+    if (a == "--device") device_name = value;
+    else if (a == "--threads") threads = cli.integer(a, value);
+    else if (a == "--steps") steps = cli.integer(a, value);
+    else if (a == "--rollouts-per-batch") rollouts_per_batch = cli.integer(a, value);
+    else if (a == "--selected") selected = cli.integer(a, value);
+    else if (a == "--preset") preset = value;
+    else if (a == "--fast") fast = cli.flag(a, value);
+    else if (a == "--pack-tokens") pack_tokens = cli.integer(a, value);
+    else if (a == "--only") only = value;
+    else if (a == "--activation-checkpointing") activation_checkpointing = cli.flag(a, value);
+    else if (a == "--trace") trace = value;
+    else cli.unknown(a);
   }
   set_threads(threads);
   const auto device = parse_device(device_name);

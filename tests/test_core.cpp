@@ -17,6 +17,7 @@
 #include "lightreasoner/core/peak_memory.h"
 #include "lightreasoner/core/progress.h"
 #include "lightreasoner/core/stage_timer.h"
+#include "../bench/bench_options.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
@@ -298,4 +299,26 @@ TEST(Core, TensorSizedBlocksComeFromTheHeapAfterTheMallocTuning) {
   EXPECT_FALSE(keep_freed_memory_for_reuse());
   EXPECT_EQ(malloc_settings(), "the user's MALLOC_TRIM_THRESHOLD_=4096");
   unsetenv("MALLOC_TRIM_THRESHOLD_");
+}
+
+// The benchmarks' options (bench/bench_options.h): what a bench cannot use stops it with exit 2,
+// naming the option, instead of running with the default it would silently keep.
+TEST(BenchOptions, WhatABenchCannotUseStopsItWithExit2NamingTheOption) {
+  auto parse = [](std::vector<std::string> words) {
+    std::vector<char*> argv;
+    for (auto& word : words) argv.push_back(word.data());
+    const lightreasoner::bench::Options cli("bench_x", static_cast<int>(argv.size()), argv.data());
+    for (const auto& [name, value] : cli.pairs()) {
+      if (name == "--steps") (void)cli.integer(name, value);
+      else if (name == "--fast") (void)cli.flag(name, value);
+      else cli.unknown(name);
+    }
+    std::exit(0);
+  };
+  EXPECT_EXIT(parse({"bench_x", "--steps", "12", "--fast", "0"}), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(parse({"bench_x", "--stpes", "12"}), ::testing::ExitedWithCode(2), "bench_x: unknown option --stpes");
+  EXPECT_EXIT(parse({"bench_x", "--steps"}), ::testing::ExitedWithCode(2), "option --steps needs a value");
+  EXPECT_EXIT(parse({"bench_x", "--steps", "12x"}), ::testing::ExitedWithCode(2), "--steps needs an integer, got '12x'");
+  EXPECT_EXIT(parse({"bench_x", "--fast", "yes"}), ::testing::ExitedWithCode(2), "--fast needs 0 or 1, got 'yes'");
+  EXPECT_EXIT(parse({"bench_x", "steps", "12"}), ::testing::ExitedWithCode(2), "expected an option --name, got 'steps'");
 }
