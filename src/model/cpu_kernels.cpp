@@ -162,9 +162,12 @@ LR_CLONES void softmax_row(const uint16_t* __restrict x, uint16_t* __restrict ou
 // which GCC also contracts softmax_row's to at v4); the lane sums are added in another order, so
 // results may differ from softmax_row's by one bf16 unit. Chosen at run time (softmax_bf16).
 #define LR_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
-// GCC 12 reports the _mm*_undefined_* placeholders inside the intrinsics as maybe-uninitialized.
+// GCC 12 reports the _mm*_undefined_* placeholders inside the intrinsics as maybe-uninitialized
+// (clang has no such warning).
 #pragma GCC diagnostic push
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 LR_AVX512 inline __m512 load_bf16x16(const uint16_t* p, __mmask16 lanes) {
   const __m256i half = _mm256_maskz_loadu_epi16(lanes, p);
