@@ -13,6 +13,7 @@
 
 #include "lightreasoner/core/openblas.h"
 #include "lightreasoner/contrast/builder.h"
+#include "bench_options.h"
 
 namespace lr = lightreasoner::contrast;
 
@@ -32,8 +33,11 @@ double best_seconds(int repeats, const std::function<void()>& fn) {
 
 int main(int argc, char** argv) {
   lightreasoner::reexec_with_tuned_cpu_runtime(argv);  // the kernels and OpenMP spin the binary runs
-  const int64_t positions = argc > 1 ? std::atoll(argv[1]) : 128;
-  const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
+  using lightreasoner::bench::Options;
+  if (argc > 3) Options::fail_bench("bench_contrast", "usage: bench_contrast [positions=128] [repeats=3]");
+  const int64_t positions = argc > 1 ? Options::parse_integer("bench_contrast", "positions", argv[1]) : 128;
+  const int repeats = argc > 2 ? static_cast<int>(Options::parse_integer("bench_contrast", "repeats", argv[2])) : 3;
+  if (positions < 1 || repeats < 1) Options::fail_bench("bench_contrast", "positions and repeats must be at least 1");
   const int64_t vocab = 151936;
   torch::manual_seed(0);
   // The amateur is the expert plus noise: small (KL ≈ 0.05) on 4 rows of 5 and large (KL ≈ 1) on
