@@ -314,9 +314,8 @@ torch::Tensor rope_bf16(const torch::Tensor& x, const torch::Tensor& cos, const 
   auto out = torch::empty({B, heads, T, d}, x.options().memory_format(torch::MemoryFormat::Contiguous));
   const uint16_t *src = bits(x), *cos_bits = bits(cos), *sin_bits = bits(sin);
   uint16_t* dst = bits_out(out);
-  const int64_t table_batch_stride = cos.size(0) == 1 ? 0 : cos.stride(0);
-  LR_CHECK(sin.size(0) == cos.size(0) && (sin.size(0) == 1 || sin.stride(0) == cos.stride(0)) &&
-               sin.stride(1) == cos.stride(1),
+  const int64_t table_batch_stride = cos.size(0) == 1 ? 0 : cos.stride(0);  // one offset serves both tables:
+  LR_CHECK((cos.size(0) == 1 || sin.stride(0) == cos.stride(0)) && sin.stride(1) == cos.stride(1),
            "rope_bf16: cos and sin tables with different strides");
   at::parallel_for(0, B * T, 8, [&](int64_t begin, int64_t end) {
     for (int64_t bt = begin; bt < end; ++bt) {
@@ -337,18 +336,13 @@ torch::Tensor softmax_bf16(const torch::Tensor& scores_in) {
   auto out = torch::empty_like(scores);
   const uint16_t* src = bits(scores);
   uint16_t* dst = bits_out(out);
+  auto row = softmax_row;  // (the clone the loader picked)
 #if defined(LR_HAVE_AVX512_SOFTMAX)
-  if (avx512_allowed && avx512_softmax_supported()) {
-    at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
-      std::vector<float> scratch(static_cast<size_t>(n));
-      for (int64_t r = begin; r < end; ++r) softmax_row_avx512(src + r * n, dst + r * n, scratch.data(), n);
-    });
-    return out;
-  }
+  if (avx512_allowed && avx512_softmax_supported()) row = softmax_row_avx512;
 #endif
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
     std::vector<float> scratch(static_cast<size_t>(n));
-    for (int64_t r = begin; r < end; ++r) softmax_row(src + r * n, dst + r * n, scratch.data(), n);
+    for (int64_t r = begin; r < end; ++r) row(src + r * n, dst + r * n, scratch.data(), n);
   });
   return out;
 }
