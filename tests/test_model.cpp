@@ -8,6 +8,7 @@
 
 #include "lightreasoner/core/atomic_file.h"
 #include "lightreasoner/generate/generator.h"
+#include "lightreasoner/model/attention.h"
 #include "lightreasoner/model/cpu_kernels.h"
 #include "lightreasoner/model/layers.h"
 #include "lightreasoner/model/rope.h"
@@ -374,6 +375,75 @@ TEST(Bf16Kernels, TheFusedSoftmaxIsTheReferenceWithinOneBf16Unit) {
         EXPECT_TRUE(fused[b].masked_select(masked).eq(0).all().item<bool>()) << "masked positions are 0";
       EXPECT_EQ(bf16_units_apart(fused[1][0], reference[1][0]).max().item<int64_t>(), 0) << "a fully masked row";
     }
+  }
+}
+
+TEST(Bf16Kernels, ASoftmaxCutAtEachRowsLiveLengthIsTheMaskedRowsSoftmaxBitForBit) {
+  torch::manual_seed(8);
+  torch::NoGradGuard no_grad;
+  // Causal rows (live length t + 1 + earlier keys) of 19 and 128 keys, lengths on and off the 16-lane
+  // blocks; the masked entries hold the most negative bf16 for the whole-row softmax and other scores
+  // for the cut one (which must not read them); both the AVX-512 row and the portable loop.
+  struct RestoreAvx512 {
+    ~RestoreAvx512() { model::bf16_kernels_allow_avx512(true); }
+  } restore;
+  const float lowest = static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
+  for (const bool avx512 : {true, false}) {
+    for (const int64_t keys : {19, 128}) {
+      SCOPED_TRACE(std::string(avx512 ? "AVX-512 allowed" : "portable loop") + ", rows of " + std::to_string(keys));
+      model::bf16_kernels_allow_avx512(avx512);
+      const int64_t T = keys - 3, earlier = 3;  // 3 keys before the first query
+      std::vector<int64_t> live;
+      for (int64_t t = 0; t < T; ++t) live.push_back(earlier + t + 1);
+      auto masked = torch::arange(keys).view({1, keys}) >= torch::tensor(live).view({T, 1});  // [T, keys]
+      // Enough rows (3M scores at 128 keys) that a sum added up in another order shows as a few flipped
+      // roundings (~1 in 2^16 outputs where the order moves the sum's last bit).
+      const int64_t groups = keys == 128 ? 64 : 2;
+      auto scores = (torch::randn({groups, 3 * T, keys}) * 4).to(torch::kBFloat16);  // 3 heads' rows per group
+      auto whole = scores.masked_fill(masked.repeat({3, 1}), lowest);
+      auto cut = model::softmax_bf16(scores, live);
+      auto reference = model::softmax_bf16(whole);
+      EXPECT_TRUE(torch::equal(cut, reference)) << "largest difference "
+                                                << (cut.to(torch::kFloat32) - reference.to(torch::kFloat32)).abs().max();
+      EXPECT_TRUE(cut.masked_select(masked.repeat({groups, 3, 1})).eq(0).all().item<bool>()) << "masked entries are 0";
+    }
+  }
+  auto scores = torch::zeros({4, 8}, torch::kBFloat16);
+  EXPECT_THROW(model::softmax_bf16(scores, {3, 3, 3}), Error) << "3 lengths for 4 rows";
+  EXPECT_THROW(model::softmax_bf16(scores, {0}), Error) << "an empty row";
+  EXPECT_THROW(model::softmax_bf16(scores, {9}), Error) << "longer than the row";
+}
+
+TEST(Bf16Kernels, GroupedAttentionUnderACausalMaskIsTheMaskedPathBitForBit) {
+  torch::manual_seed(9);
+  torch::InferenceMode inference;
+  // bf16 inference under a shared causal mask takes the live-length path (no mask in the GEMM); a
+  // mask with -inf where the causal one has the most negative bf16 is not recognised as causal and
+  // takes the masked baddbmm path, whose probabilities are the same. Prefill (no earlier keys) and
+  // a chunk after 5 cached keys; 2 kv heads of 3 query heads each.
+  const int64_t B = 2, H = 6, KV = 2, T = 21, D = 16;
+  for (const int64_t past : {0, 5}) {
+    SCOPED_TRACE("earlier keys: " + std::to_string(past));
+    const int64_t S = past + T;
+    auto q = (torch::randn({B, H, T, D}) * 2).to(torch::kBFloat16);
+    auto k = (torch::randn({B, KV, S, D}) * 2).to(torch::kBFloat16);
+    auto v = torch::randn({B, KV, S, D}).to(torch::kBFloat16);
+    auto causal = model::attention_mask(torch::ones({1, S}, torch::kBool), past, T, torch::kBFloat16);  // [1, 1, T, S]
+    auto minus_inf = causal.masked_fill(causal != 0, -std::numeric_limits<float>::infinity());
+    std::vector<int64_t> live;
+    for (int64_t t = 0; t < T; ++t) live.push_back(past + t + 1);
+    ASSERT_EQ(model::mask_live_lengths(causal), live) << "the causal mask is read as its live lengths";
+    ASSERT_TRUE(model::mask_live_lengths(minus_inf).empty()) << "a mask of other values is not";
+    ASSERT_TRUE(model::mask_live_lengths(causal.expand({B, 1, T, S})).empty()) << "nor one mask per row";
+    auto gap = causal.clone();
+    gap[0][0][T - 1][0] = std::numeric_limits<c10::BFloat16>::lowest();
+    ASSERT_TRUE(model::mask_live_lengths(gap).empty()) << "nor a row whose masked keys are not all at its end";
+    auto live_path = model::attention_grouped(q, k, v, causal);
+    auto masked_path = model::attention_grouped(q, k, v, minus_inf);
+    EXPECT_TRUE(torch::equal(live_path, masked_path))
+        << "largest difference " << (live_path.to(torch::kFloat32) - masked_path.to(torch::kFloat32)).abs().max();
+    auto reference = model::attention_reference(q, k, v, causal);
+    EXPECT_LT((live_path.to(torch::kFloat32) - reference.to(torch::kFloat32)).abs().max().item<double>(), 0.05);
   }
 }
 

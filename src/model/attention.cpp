@@ -7,7 +7,9 @@
 #include <torch/version.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "lightreasoner/core/error.h"
 #include "lightreasoner/model/cpu_kernels.h"
@@ -96,6 +98,26 @@ torch::Tensor decode_mask(const torch::Tensor& positions, int64_t S, torch::Scal
   return mask.masked_fill(disallowed.view({-1, 1, 1, S}), dtype_lowest(dtype));
 }
 
+std::vector<int64_t> mask_live_lengths(const torch::Tensor& mask) {
+  if (mask.scalar_type() != torch::kBFloat16 || !mask.device().is_cpu() || mask.dim() < 2) return {};
+  const int64_t T = mask.size(-2), S = mask.size(-1);
+  if (T == 0 || S == 0 || mask.numel() != T * S) return {};  // one mask for every row only
+  const auto rows = mask.reshape({T, S}).contiguous();
+  const auto* bits = reinterpret_cast<const uint16_t*>(rows.data_ptr<at::BFloat16>());
+  const uint16_t lowest = c10::BFloat16(std::numeric_limits<c10::BFloat16>::lowest()).x;
+  std::vector<int64_t> live(static_cast<size_t>(T));
+  for (int64_t t = 0; t < T; ++t) {
+    const uint16_t* row = bits + t * S;
+    int64_t length = 0;
+    while (length < S && row[length] == 0) ++length;
+    if (length == 0) return {};
+    for (int64_t j = length; j < S; ++j)
+      if (row[j] != lowest) return {};
+    live[static_cast<size_t>(t)] = length;
+  }
+  return live;
+}
+
 namespace {
 torch::Tensor softmax_fp32(const torch::Tensor& scores, torch::ScalarType dtype) {
   return torch::softmax(scores, -1, torch::kFloat32).to(dtype);
@@ -127,11 +149,24 @@ torch::Tensor attention_grouped(const torch::Tensor& q, const torch::Tensor& k, 
   if (mask.size(0) == 1 && B * KV > 1) {
     // One mask for every row (causal prefill and training): scale and mask go into the GEMM
     // (baddbmm), saving two passes over the [B, H, T, S] scores.
+    const auto grouped_q = q.reshape({B * KV, n_rep * T, D});
+    const auto keys_t = k.reshape({B * KV, S, D}).transpose(1, 2);
+    const auto values = v.reshape({B * KV, S, D});
+    const auto live = q.scalar_type() == torch::kBFloat16 && bf16_kernels_apply(q) ? mask_live_lengths(mask)
+                                                                                    : std::vector<int64_t>{};
+    if (!live.empty()) {
+      // bf16 inference under a causal mask: the softmax kernel takes the mask as each row's live
+      // length and never reads the masked scores, so the GEMM writes scale · q kᵀ alone (beta 0: no
+      // copy of the mask into every group's scores first). Bit for bit the masked path's result: its
+      // live scores are the same sums rounded once (+ 0), its masked ones come out 0 either way.
+      auto scores = at::empty({B * KV, n_rep * T, S}, q.options());
+      scores.baddbmm_(grouped_q, keys_t, /*beta=*/0.0, /*alpha=*/scale);  // [B*KV, n_rep*T, S]
+      return at::bmm(softmax_bf16(scores, live), values).view({B, H, T, D});  // row r is query r % T
+    }
     auto grouped_mask = mask.view({1, T, S}).repeat({1, n_rep, 1});  // [1, n_rep*T, S]
-    auto scores = at::baddbmm(grouped_mask, q.reshape({B * KV, n_rep * T, D}), k.reshape({B * KV, S, D}).transpose(1, 2),
-                              /*beta=*/1.0, /*alpha=*/scale);  // [B*KV, n_rep*T, S]
+    auto scores = at::baddbmm(grouped_mask, grouped_q, keys_t, /*beta=*/1.0, /*alpha=*/scale);  // [B*KV, n_rep*T, S]
     auto probs = softmax_fp32_fused(scores, q.scalar_type());
-    return at::bmm(probs, v.reshape({B * KV, S, D})).view({B, H, T, D});
+    return at::bmm(probs, values).view({B, H, T, D});
   }
   auto grouped_q = q.reshape({B, KV, n_rep * T, D});                                // [B, KV, n_rep*T, D]
   auto scores = (torch::matmul(grouped_q, k.transpose(2, 3)) * scale).view({B, H, T, S}) + mask;

@@ -144,11 +144,11 @@ LR_CLONES void softmax_row(const uint16_t* __restrict x, uint16_t* __restrict ou
       scratch[j + l] = e;
       partial[l] += e;
     }
-  float sum = 0.0f;
-  for (; j < n; ++j) {
-    scratch[j] = exp_approx(from_bf16(x[j]) - largest);
-    sum += scratch[j];
+  for (int l = 0; j + l < n; ++l) {  // the last partial block in lanes too, as the AVX-512 row sums it
+    scratch[j + l] = exp_approx(from_bf16(x[j + l]) - largest);
+    partial[l] += scratch[j + l];
   }
+  float sum = 0.0f;
   for (int l = 0; l < kLanes; ++l) sum += partial[l];
   const float inv = 1.0f / sum;
   for (int64_t k = 0; k < n; ++k) out[k] = to_bf16(scratch[k] * inv);
@@ -329,10 +329,14 @@ torch::Tensor rope_bf16(const torch::Tensor& x, const torch::Tensor& cos, const 
   return out;
 }
 
-torch::Tensor softmax_bf16(const torch::Tensor& scores_in) {
+torch::Tensor softmax_bf16(const torch::Tensor& scores_in, const std::vector<int64_t>& live) {
   RECORD_FUNCTION("lr::softmax_bf16", std::vector<c10::IValue>());  // named in --trace profiles
   const auto scores = scores_in.contiguous();
   const int64_t n = scores.size(-1), rows = scores.numel() / std::max<int64_t>(n, 1);
+  LR_CHECK(live.empty() || rows % static_cast<int64_t>(live.size()) == 0,
+           "softmax_bf16: " << live.size() << " live lengths for " << rows << " rows");
+  for (const int64_t length : live)
+    LR_CHECK(length >= 1 && length <= n, "softmax_bf16: a live length of " << length << " in rows of " << n);
   auto out = torch::empty_like(scores);
   const uint16_t* src = bits(scores);
   uint16_t* dst = bits_out(out);
@@ -340,9 +344,16 @@ torch::Tensor softmax_bf16(const torch::Tensor& scores_in) {
 #if defined(LR_HAVE_AVX512_SOFTMAX)
   if (avx512_allowed && avx512_softmax_supported()) row = softmax_row_avx512;
 #endif
+  const int64_t period = static_cast<int64_t>(live.size());
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
     std::vector<float> scratch(static_cast<size_t>(n));
-    for (int64_t r = begin; r < end; ++r) row(src + r * n, dst + r * n, scratch.data(), n);
+    for (int64_t r = begin; r < end; ++r) {
+      // A row cut at its live length keeps each entry in its lane and the sums in their order (both
+      // rows sum a partial last block in lanes), so it is the whole row's result bit for bit.
+      const int64_t length = period == 0 ? n : live[r % period];
+      row(src + r * n, dst + r * n, scratch.data(), length);
+      std::fill(dst + r * n + length, dst + (r + 1) * n, uint16_t{0});
+    }
   });
   return out;
 }

@@ -7,7 +7,9 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace lightreasoner::model {
 
@@ -50,6 +52,10 @@ torch::Tensor segment_causal_mask(const torch::Tensor& segment_ids, torch::Scala
 // 0..position allowed.
 torch::Tensor decode_mask(const torch::Tensor& positions, int64_t S, torch::ScalarType dtype);
 
+// A shared bf16 CPU mask [1, 1, T, S] whose every row is 0 for its first keys (at least one) and the
+// most negative bf16 after them (a causal mask, with or without earlier keys) → each query row's number
+// of live keys [T]; empty for any other mask. attention_grouped's causal path in bf16 inference.
+std::vector<int64_t> mask_live_lengths(const torch::Tensor& mask);
 // q [B, H, T, D], k/v [B, KV, S, D], mask [B or 1, 1, T, S] additive → [B, H, T, D]. Only the SDPA
 // path takes an undefined mask (below).
 torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,

@@ -12,6 +12,9 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
+#include <vector>
+
 namespace lightreasoner::model {
 
 // CPU, bf16, gradients off (inference), the last dimension contiguous.
@@ -29,8 +32,12 @@ torch::Tensor silu_mul_bf16(const torch::Tensor& gate, const torch::Tensor& up);
 torch::Tensor rope_bf16(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
 // scores [..., n] bf16 → bf16 [..., n]: softmax over the last dimension in fp32, rounded once.
-// AVX-512 intrinsics where the CPU has them, else the portable loop.
-torch::Tensor softmax_bf16(const torch::Tensor& scores);
+// AVX-512 intrinsics where the CPU has them, else the portable loop. live (if not empty): row r has
+// live[r % live.size()] live entries (each length in [1, n]) and the rest masked out, as a causal mask's
+// rows: the masked entries are not read (they may hold anything) and come out 0. That is the softmax of
+// the row with the most negative value in its masked entries, bit for bit, wherever a live score
+// exceeds that value by more than 87 (e^(x - max) underflows to 0), as any real score does.
+torch::Tensor softmax_bf16(const torch::Tensor& scores, const std::vector<int64_t>& live = {});
 
 // Whether the kernels may take their AVX-512 intrinsic paths (default true); returns the previous
 // setting. For tests, which check both paths against the reference on an AVX-512 host.
