@@ -301,6 +301,11 @@ torch::Tensor bf16_units_apart(const torch::Tensor& a, const torch::Tensor& b) {
   };
   return (ordered(a) - ordered(b)).abs();
 }
+
+// For tests that run the kernels with their AVX-512 rows off: on again when the test ends.
+struct Avx512RowsAllowedAgain {
+  ~Avx512RowsAllowedAgain() { model::bf16_kernels_allow_avx512(true); }
+};
 }  // namespace
 
 TEST(Bf16Kernels, TheFusedRmsNormIsTheReferenceWithinOneBf16Unit) {
@@ -354,9 +359,7 @@ TEST(Bf16Kernels, TheFusedSoftmaxIsTheReferenceWithinOneBf16Unit) {
   // Attention scores with a causal mask of the most negative bf16 (masked positions are exactly 0),
   // a fully masked row (uniform, as HF's masking gives), rows of 19 (a tail past the 16 lanes) and 128;
   // the AVX-512 path (where this CPU has it) and the portable loop.
-  struct RestoreAvx512 {
-    ~RestoreAvx512() { model::bf16_kernels_allow_avx512(true); }
-  } restore;
+  Avx512RowsAllowedAgain restore;
   for (const bool avx512 : {true, false}) {
     for (int64_t n : {19, 128}) {
       SCOPED_TRACE(avx512 ? "AVX-512 allowed" : "portable loop");
@@ -384,9 +387,7 @@ TEST(Bf16Kernels, ASoftmaxCutAtEachRowsLiveLengthIsTheMaskedRowsSoftmaxBitForBit
   // Causal rows (live length t + 1 + earlier keys) of 19 and 128 keys, lengths on and off the 16-lane
   // blocks; the masked entries hold the most negative bf16 for the whole-row softmax and other scores
   // for the cut one (which must not read them); both the AVX-512 row and the portable loop.
-  struct RestoreAvx512 {
-    ~RestoreAvx512() { model::bf16_kernels_allow_avx512(true); }
-  } restore;
+  Avx512RowsAllowedAgain restore;
   const float lowest = static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
   for (const bool avx512 : {true, false}) {
     for (const int64_t keys : {19, 128}) {
