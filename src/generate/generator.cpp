@@ -127,7 +127,11 @@ GenerationResult generate_static(model::CausalLM& model, const std::vector<std::
                                  const GenerationOptions& options) {
   detail::validate(model, prompts, options);
   c10::InferenceMode inference;
-  const auto [device, index_options, V, max_new, check_every] = detail::loop_setup(model, options);
+  // Named copies, not a structured binding: a lambda below captures them (clang refuses a binding in C++17).
+  const detail::LoopSetup setup = detail::loop_setup(model, options);
+  const torch::Device device = setup.device;
+  const torch::TensorOptions index_options = setup.index_options;
+  const int64_t V = setup.vocab, max_new = setup.max_new, check_every = setup.check_every;
   const int64_t B = static_cast<int64_t>(prompts.size());
   GenerationResult result;
   for (const auto& prompt : prompts) result.stats.prompt_tokens += static_cast<int64_t>(prompt.size());
