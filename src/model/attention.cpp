@@ -104,7 +104,7 @@ std::vector<int64_t> mask_live_lengths(const torch::Tensor& mask) {
   if (T == 0 || S == 0 || mask.numel() != T * S) return {};  // one mask for every row only
   const auto rows = mask.reshape({T, S}).contiguous();
   const auto* bits = reinterpret_cast<const uint16_t*>(rows.data_ptr<at::BFloat16>());
-  const uint16_t lowest = c10::BFloat16(std::numeric_limits<c10::BFloat16>::lowest()).x;
+  const uint16_t lowest = std::numeric_limits<c10::BFloat16>::lowest().x;
   std::vector<int64_t> live(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) {
     const uint16_t* row = bits + t * S;
@@ -152,8 +152,7 @@ torch::Tensor attention_grouped(const torch::Tensor& q, const torch::Tensor& k, 
     const auto grouped_q = q.reshape({B * KV, n_rep * T, D});
     const auto keys_t = k.reshape({B * KV, S, D}).transpose(1, 2);
     const auto values = v.reshape({B * KV, S, D});
-    const auto live = q.scalar_type() == torch::kBFloat16 && bf16_kernels_apply(q) ? mask_live_lengths(mask)
-                                                                                    : std::vector<int64_t>{};
+    const auto live = bf16_kernels_apply(q) ? mask_live_lengths(mask) : std::vector<int64_t>{};  // (bf16 CPU inference)
     if (!live.empty()) {
       // bf16 inference under a causal mask: the softmax kernel takes the mask as each row's live
       // length and never reads the masked scores, so the GEMM writes scale · q kᵀ alone (beta 0: no
